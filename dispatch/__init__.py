@@ -1,0 +1,1 @@
+"""Dispatch: visit requests, technicians, planning and routing, route sheets and field execution."""

@@ -1,0 +1,1 @@
+"""Inventory: device models, devices, kits, SIMs, locations, the movement ledger, labels and scanning."""

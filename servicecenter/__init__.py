@@ -1,0 +1,54 @@
+"""The service-center application: create_app() reads like the table of contents of the system."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from servicecenter.config import ROOT, load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=False)
+    app.config.update(load_config())
+    if test_config:
+        app.config.update(test_config)
+    if app.config.get("PROXY_COUNT"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from servicecenter.auth import passwords
+    from servicecenter.extensions import babel, csrf, init_database, login_manager
+    from servicecenter.i18n import init_i18n
+    from servicecenter.security import init_security, undeclared_endpoints
+
+    passwords.configure(time_cost=app.config["ARGON2_TIME_COST"], memory_cost=app.config["ARGON2_MEMORY_COST"])
+    init_database(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    init_i18n(app, babel)
+    init_security(app)
+
+    from servicecenter.audit.views import bp as audit_bp
+    from servicecenter.auth.views import admin_bp
+    from servicecenter.auth.views import bp as auth_bp
+    from servicecenter.citizens.views import bp as citizens_bp
+    from servicecenter.main import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, admin_bp, citizens_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+    from servicecenter.cli import register_cli
+    from servicecenter.errorpages import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+
+    missing = undeclared_endpoints(app)
+    if missing:
+        raise RuntimeError(f"endpoints without a declared permission: {', '.join(missing)}")
+    return app

@@ -1,0 +1,1 @@
+"""The append-only audit log: every change, and every view or search of citizen data."""

@@ -1,0 +1,78 @@
+"""Writing and reading audit events. Writers only add to the session; the caller's unit of work commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from servicecenter.audit.models import AuditEvent, Outcome
+from servicecenter.auth.models import User
+from servicecenter.organisations.models import Organisation
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: object | None,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    now: dt.datetime,
+    citizen_id: int | None = None,
+    purpose: str | None = None,
+    outcome: Outcome = Outcome.ALLOWED,
+    detail: dict | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        at=now,
+        actor_id=getattr(actor, "id", None),
+        actor_role=getattr(getattr(actor, "role", None), "value", None),
+        actor_organisation_id=getattr(actor, "organisation_id", None),
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        citizen_id=citizen_id,
+        purpose=purpose,
+        outcome=outcome,
+        detail=detail,
+    )
+    session.add(event)
+    return event
+
+
+def _access_rows():
+    return (
+        select(AuditEvent, User.full_name, Organisation.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(Organisation, Organisation.id == AuditEvent.actor_organisation_id)
+    )
+
+
+def list_citizen_access(session: Session, citizen_id: int, *, page: int, per_page: int) -> list[tuple]:
+    """Events about one citizen with who and from which organisation, newest first: the "who has looked at
+    this record" page."""
+    stmt = (
+        _access_rows()
+        .where(AuditEvent.citizen_id == citizen_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(session.execute(stmt))
+
+
+def count_citizen_access(session: Session, citizen_id: int) -> int:
+    return session.scalar(select(func.count()).where(AuditEvent.citizen_id == citizen_id)) or 0
+
+
+def iter_citizen_access(session: Session, citizen_id: int):
+    """All events about one citizen, oldest first, streamed in batches (for the CSV export)."""
+    stmt = (
+        _access_rows()
+        .where(AuditEvent.citizen_id == citizen_id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .execution_options(yield_per=500)
+    )
+    yield from session.execute(stmt)

@@ -1,0 +1,75 @@
+"""The per-citizen access log ("who has looked at this record"), on screen and as CSV."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template
+from flask_babel import format_datetime, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from servicecenter.audit import service
+from servicecenter.auth.permissions import can_view_citizen_audit
+from servicecenter.citizens.service import open_citizen
+from servicecenter.csvexport import csv_lines
+from servicecenter.db import unit_of_work
+from servicecenter.extensions import db_session
+from servicecenter.web import now, page_arg, require
+
+bp = Blueprint("audit", __name__, template_folder="templates")
+
+ACTION_LABELS = {
+    "citizen.view": _l("Opened the record"),
+    "citizen.search": _l("Searched"),
+    "citizen.create": _l("Created the record"),
+    "citizen.update": _l("Changed the record"),
+    "citizen.edit_form": _l("Opened the record for editing"),
+    "citizen.edit_submit": _l("Submitted changes"),
+    "citizen.cpr_reveal": _l("Showed the full CPR number"),
+    "citizen.contact_form": _l("Changed contact persons"),
+    "citizen.contact_add": _l("Added a contact person"),
+    "citizen.contact_remove": _l("Removed a contact person"),
+    "citizen.access_log": _l("Viewed this access log"),
+}
+
+
+@bp.app_context_processor
+def audit_labels():
+    return {"action_label": lambda action: ACTION_LABELS.get(action, action)}
+
+
+def _open_citizen(citizen_id: int):
+    s = db_session()
+    with unit_of_work(s):
+        access = open_citizen(s, citizen_id, actor=current_user, now=now(), action="citizen.access_log")
+    if not access.allowed:
+        abort(403)
+    return access.citizen
+
+
+@bp.get("/citizens/<int:citizen_id>/access-log")
+@require(can_view_citizen_audit)
+def citizen_access(citizen_id: int):
+    citizen = _open_citizen(citizen_id)
+    s, per_page = db_session(), current_app.config["PAGE_SIZE"]
+    rows = service.list_citizen_access(s, citizen_id, page=page_arg(), per_page=per_page)
+    total = service.count_citizen_access(s, citizen_id)
+    return render_template("audit/citizen_access.html", citizen=citizen, rows=rows, total=total,
+                           page=page_arg(), per_page=per_page)
+
+
+@bp.get("/citizens/<int:citizen_id>/access-log.csv")
+@require(can_view_citizen_audit)
+def citizen_access_csv(citizen_id: int):
+    _open_citizen(citizen_id)
+    header = [gettext("Time"), gettext("Person"), gettext("Role"), gettext("Organisation"), gettext("Action"),
+              gettext("Purpose"), gettext("Outcome")]
+    rows = [
+        (format_datetime(e.at, "yyyy-MM-dd HH:mm:ss"), name or gettext("System"), e.actor_role, org,
+         str(ACTION_LABELS.get(e.action, e.action)), e.purpose, e.outcome.value)
+        for e, name, org in service.iter_citizen_access(db_session(), citizen_id)
+    ]
+    return Response(
+        "".join(csv_lines(header, rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=access-log-{citizen_id}.csv"},
+    )

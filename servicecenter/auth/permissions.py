@@ -1,0 +1,46 @@
+"""Named permission predicates, composed with & and |, declared on every view (deny by default).
+
+A predicate answers for a user alone (role rules). Object rules, such as which citizens a nurse may see,
+live in the services that load the objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from servicecenter.auth.models import Role
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str
+    test: Callable[[object], bool]
+
+    def __call__(self, user: object) -> bool:
+        return bool(getattr(user, "is_authenticated", False)) and self.test(user)
+
+    def __and__(self, other: Permission) -> Permission:
+        return Permission(f"({self.name} & {other.name})", lambda u: self.test(u) and other.test(u))
+
+    def __or__(self, other: Permission) -> Permission:
+        return Permission(f"({self.name} | {other.name})", lambda u: self.test(u) or other.test(u))
+
+
+def has_role(*roles: Role) -> Permission:
+    names = "|".join(r.value for r in roles)
+    return Permission(f"role:{names}", lambda u: getattr(u, "role", None) in roles)
+
+
+is_authenticated = Permission("authenticated", lambda u: True)
+is_admin = has_role(Role.ADMIN)
+
+can_manage_users = is_admin
+can_view_citizens = has_role(Role.HELPDESK, Role.COORDINATOR, Role.TECHNICIAN, Role.NURSE)
+can_edit_citizens = has_role(Role.HELPDESK, Role.NURSE)
+# Helpdesk confirms identity on the phone and nurses refer; both need the full CPR now and then.
+can_reveal_cpr = has_role(Role.HELPDESK, Role.NURSE)
+# Key-box and door codes: only the people who go to or guide someone to the door.
+can_see_access_notes = has_role(Role.HELPDESK, Role.TECHNICIAN)
+can_view_citizen_audit = has_role(Role.ADMIN, Role.COORDINATOR, Role.HELPDESK)
+can_view_organisations = has_role(Role.ADMIN, Role.COORDINATOR, Role.HELPDESK)

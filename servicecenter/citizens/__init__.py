@@ -1,0 +1,1 @@
+"""Citizens: identity (CPR), address, phones, needs, access notes and contact persons."""

@@ -1,0 +1,184 @@
+"""Citizen pages: list and search, create, view (audited), edit, reveal CPR, contact persons."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from servicecenter.auth.permissions import (
+    can_edit_citizens,
+    can_reveal_cpr,
+    can_see_access_notes,
+    can_view_citizens,
+)
+from servicecenter.citizens import service
+from servicecenter.citizens.cpr import format_cpr
+from servicecenter.citizens.forms import CONTACT_KIND_LABELS, LANGUAGES, CitizenForm, ContactForm, SearchForm
+from servicecenter.citizens.models import Citizen, ContactKind
+from servicecenter.db import unit_of_work
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+from servicecenter.organisations.models import OrganisationKind
+from servicecenter.organisations.service import list_organisations
+from servicecenter.web import now, page_arg, require, show_error
+
+bp = Blueprint("citizens", __name__, url_prefix="/citizens", template_folder="templates")
+
+
+@bp.app_context_processor
+def citizen_labels():
+    languages = dict(LANGUAGES)
+    return {"language_label": lambda code: languages.get(code, code)}
+
+
+def _open(citizen_id: int, action: str) -> Citizen:
+    """Load a citizen for the current user, writing one audit row; a refusal is audited, then 403."""
+    s = db_session()
+    with unit_of_work(s):
+        access = service.open_citizen(s, citizen_id, actor=current_user, now=now(), action=action)
+    if not access.allowed:
+        abort(403)
+    return access.citizen
+
+
+def _citizen_form(obj: Citizen | None = None) -> CitizenForm:
+    form = CitizenForm(obj=obj)
+    organisations = list_organisations(db_session())
+    form.municipality_id.choices = [(o.id, o.name) for o in organisations if o.kind == OrganisationKind.MUNICIPALITY]
+    form.responsible_organisation_id.choices = [(0, "—")] + [
+        (o.id, o.name) for o in organisations if o.kind != OrganisationKind.MUNICIPALITY
+    ]
+    return form
+
+
+def _form_data(form: CitizenForm) -> service.CitizenData:
+    fields = {name: form[name].data for name in service.CitizenData.__dataclass_fields__}
+    fields["responsible_organisation_id"] = fields["responsible_organisation_id"] or None
+    return service.CitizenData(**fields)
+
+
+@bp.get("/")
+@require(can_view_citizens)
+def index():
+    per_page = current_app.config["PAGE_SIZE"]
+    rows, has_more = service.list_recent_citizens(db_session(), actor=current_user, page=page_arg(),
+                                                  per_page=per_page)
+    return render_template("citizens/index.html", form=SearchForm(), citizens=rows, has_more=has_more,
+                           page=page_arg(), searched=False)
+
+
+@bp.post("/search")
+@require(can_view_citizens)
+def search():
+    """POST, so a CPR number typed into the box never lands in a URL, a proxy log or the browser history."""
+    form, rows, has_more = SearchForm(), [], False
+    if form.validate_on_submit():
+        s = db_session()
+        try:
+            with unit_of_work(s):
+                rows, has_more = service.search_citizens(s, form.q.data, actor=current_user, now=now(),
+                                                         page=page_arg(), per_page=current_app.config["PAGE_SIZE"])
+        except DomainError as error:
+            show_error(error, form)
+    template = "citizens/_results.html" if request.headers.get("HX-Request") else "citizens/index.html"
+    return render_template(template, form=form, citizens=rows, has_more=has_more, page=page_arg(), searched=True)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require(can_edit_citizens)
+def new():
+    form = _citizen_form()
+    if form.validate_on_submit():
+        s = db_session()
+        try:
+            with unit_of_work(s):
+                citizen = service.create_citizen(s, _form_data(form), actor=current_user, now=now())
+        except service.DuplicateCitizen as error:
+            show_error(error, form)
+            return render_template("citizens/form.html", form=form, citizen=None, duplicate_id=error.citizen_id)
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The citizen is created."), "success")
+            return redirect(url_for("citizens.view", citizen_id=citizen.id))
+    return render_template("citizens/form.html", form=form, citizen=None), 400 if form.errors else 200
+
+
+@bp.get("/<int:citizen_id>")
+@require(can_view_citizens)
+def view(citizen_id: int):
+    citizen = _open(citizen_id, "citizen.view")
+    return render_template("citizens/view.html", citizen=citizen, contact_form=ContactForm(),
+                           show_access_notes=can_see_access_notes(current_user),
+                           may_reveal=can_reveal_cpr(current_user), may_edit=can_edit_citizens(current_user),
+                           contact_labels=CONTACT_KIND_LABELS)
+
+
+@bp.route("/<int:citizen_id>/edit", methods=["GET", "POST"])
+@require(can_edit_citizens)
+def edit(citizen_id: int):
+    citizen = _open(citizen_id, "citizen.edit_form" if request.method == "GET" else "citizen.edit_submit")
+    form = _citizen_form(obj=citizen)
+    if request.method == "GET":
+        form.version.data = citizen.version
+        form.responsible_organisation_id.data = citizen.responsible_organisation_id or 0
+    if form.validate_on_submit():
+        s = db_session()
+        try:
+            with unit_of_work(s):
+                service.update_citizen(s, s.get(Citizen, citizen_id), _form_data(form), actor=current_user,
+                                       now=now(), expected_version=int(form.version.data or 0))
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The changes are saved."), "success")
+            return redirect(url_for("citizens.view", citizen_id=citizen_id))
+    return render_template("citizens/form.html", form=form, citizen=citizen), 400 if form.errors else 200
+
+
+@bp.post("/<int:citizen_id>/reveal-cpr")
+@require(can_reveal_cpr)
+def reveal_cpr(citizen_id: int):
+    s = db_session()
+    with unit_of_work(s):
+        access = service.open_citizen(s, citizen_id, actor=current_user, now=now(), action="citizen.cpr_reveal")
+        cpr = access.allowed and format_cpr(access.citizen.cpr)
+    if not access.allowed:
+        abort(403)
+    return render_template("citizens/_cpr.html", citizen_id=citizen_id, cpr=cpr)
+
+
+@bp.post("/<int:citizen_id>/contacts")
+@require(can_edit_citizens)
+def add_contact(citizen_id: int):
+    citizen = _open(citizen_id, "citizen.contact_form")
+    form = ContactForm()
+    if form.validate_on_submit():
+        s = db_session()
+        data = service.ContactData(kind=ContactKind(form.kind.data), name=form.name.data,
+                                   relation=form.relation.data, phone=form.phone.data,
+                                   may_contact=form.may_contact.data)
+        try:
+            with unit_of_work(s):
+                service.add_contact(s, s.get(Citizen, citizen_id), data, actor=current_user, now=now())
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The contact person is added."), "success")
+            return redirect(url_for("citizens.view", citizen_id=citizen_id))
+    return render_template("citizens/view.html", citizen=citizen, contact_form=form,
+                           show_access_notes=can_see_access_notes(current_user),
+                           may_reveal=can_reveal_cpr(current_user), may_edit=True,
+                           contact_labels=CONTACT_KIND_LABELS), 400
+
+
+@bp.post("/<int:citizen_id>/contacts/<int:contact_id>/delete")
+@require(can_edit_citizens)
+def remove_contact(citizen_id: int, contact_id: int):
+    _open(citizen_id, "citizen.contact_form")
+    s = db_session()
+    with unit_of_work(s):
+        service.remove_contact(s, s.get(Citizen, citizen_id), contact_id, actor=current_user, now=now())
+    flash(gettext("The contact person is removed."), "success")
+    return redirect(url_for("citizens.view", citizen_id=citizen_id))

@@ -1,0 +1,128 @@
+"""Command line: database upgrade, first admin, demo data, the scheduler, and the embedded server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from servicecenter import migrations
+from servicecenter.auth import service as auth_service
+from servicecenter.auth.models import Role
+from servicecenter.db import unit_of_work, utcnow
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session, get_database
+from servicecenter.organisations.models import Organisation, OrganisationKind
+from servicecenter.organisations.service import seed_reference_data
+
+db_cli = AppGroup("db", help="Database schema.")
+users_cli = AppGroup("users", help="User accounts.")
+jobs_cli = AppGroup("jobs", help="The scheduler.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and add missing reference data."""
+    from flask import current_app
+
+    migrations.upgrade(current_app.config["DATABASE_URL"])
+    s = db_session()
+    with unit_of_work(s):
+        added = seed_reference_data(s)
+    click.echo(f"Database is at revision {migrations.head_revision()}; {added} reference rows added.")
+
+
+@users_cli.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Asked for when not given; prefer the prompt, so it stays out of shell history.")
+def create_admin(username: str, full_name: str, password: str) -> None:
+    """Create an administrator. There is no default admin and no default password."""
+    s = db_session()
+    region = s.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
+    if region is None:
+        raise click.ClickException("Run `flask --app app db upgrade` first.")
+    try:
+        with unit_of_work(s):
+            auth_service.create_user(s, actor=None, now=utcnow(), username=username, full_name=full_name,
+                                     role=Role.ADMIN, organisation_id=region.id, password=password)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Administrator {username} created.")
+
+
+@click.command("demo-data")
+@click.option("--citizens", default=200, show_default=True, help="How many citizens to add.")
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--print-logins", is_flag=True, help="Only print the demo logins.")
+def demo_data(citizens: int, seed: int, print_logins: bool) -> None:
+    """Load deterministic demo data (never in production)."""
+    from flask import current_app
+
+    from servicecenter.demo import demo_logins, load_demo_data
+
+    if current_app.config["SC_ENV"] == "production":
+        raise click.ClickException("Refused: SC_ENV=production. Demo users have published passwords.")
+    if not print_logins:
+        s = db_session()
+        with unit_of_work(s):
+            made = load_demo_data(s, citizens=citizens, seed=seed, now=utcnow())
+        click.echo(f"Demo data: {made['users']} users and {made['citizens']} citizens added.")
+    click.echo("Demo logins (for this demo database only):")
+    for username, password, role in demo_logins():
+        click.echo(f"  {role.value:<12} {username:<15} {password}")
+
+
+@jobs_cli.command("run")
+def jobs_run() -> None:
+    """Start the one scheduler process (run exactly one in production; extra ones only wait and skip)."""
+    from flask import current_app
+
+    from servicecenter.jobs import make_scheduler
+
+    click.echo("Scheduler started; Ctrl+C stops it.")
+    make_scheduler(get_database().factory, dict(current_app.config), background=False).start()
+
+
+@jobs_cli.command("tick")
+@click.option("--at", "at", default=None, help="ISO time (UTC) of the slot to run; default now.")
+def jobs_tick(at: str | None) -> None:
+    """Run every job's current slot once (for cron, or to catch up by hand)."""
+    from flask import current_app
+
+    from servicecenter.jobs import run_due
+
+    when = dt.datetime.fromisoformat(at).astimezone(dt.UTC) if at else utcnow()
+    for name, result in run_due(get_database().factory, dict(current_app.config), when).items():
+        click.echo(f"{name}: {result if result is not None else 'skipped (already run)'}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """The embedded single-process server with the scheduler in-process (make run). Use gunicorn in production."""
+    from flask import current_app
+
+    from servicecenter.jobs import make_scheduler
+
+    if not migrations.is_up_to_date(get_database().engine):
+        raise click.ClickException("The database is not migrated: run `flask --app app db upgrade`.")
+    scheduler = make_scheduler(get_database().factory, dict(current_app.config), background=True)
+    scheduler.start()
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")
+    try:
+        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        scheduler.shutdown(wait=False)
+        sys.stdout.flush()
+
+
+def register_cli(app: Flask) -> None:
+    for command in (db_cli, users_cli, jobs_cli, demo_data, serve):
+        app.cli.add_command(command)

@@ -1,0 +1,51 @@
+"""Configuration: defaults, then environment variables, then a test mapping passed to create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance: Path) -> str:
+    """Read SECRET_KEY from the environment, else from instance/secret_key (made once, kept private)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config() -> dict:
+    instance = Path(os.environ.get("SC_INSTANCE_PATH", ROOT / "instance"))
+    default_db = f"sqlite:///{instance / 'servicecenter.db'}"
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        "SC_ENV": os.environ.get("SC_ENV", "development"),
+        # Inactivity timeout of a login session; the helpdesk keeps the app open all day, so it is generous.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
+        "SESSION_MAX_HOURS": 12,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_WINDOW_MINUTES": 15,
+        "LOGIN_MAX_FAILURES_PER_IP": 30,
+        # argon2id work factors (argon2-cffi's RFC 9106 low-memory profile by default).
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 65536,
+        "EMBEDDED_SCHEDULER": False,
+        "PAGE_SIZE": 25,
+        "BABEL_DEFAULT_LOCALE": "da",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
+        "LANGUAGES": ("da", "en"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SC_ENV") == "production",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    }

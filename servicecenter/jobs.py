@@ -1,0 +1,98 @@
+"""Scheduled jobs. Each run claims its (job, slot) row in job_runs in the same transaction as its work, so a
+slot runs once however many scheduler processes were started: the others wait on the claim, then skip."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from servicecenter.auth.service import end_expired_sessions
+from servicecenter.db import Base, UTCDateTime, unit_of_work, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class JobRun(Base):
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(60))
+    slot_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("job", "slot_at", name="uq_job_runs_job_slot"),)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: dt.timedelta
+    run: Callable[[Session, dt.datetime, dict], str]  # (session, slot time, app config) -> a short result
+
+
+def _end_expired_sessions(session: Session, now: dt.datetime, config: dict) -> str:
+    ended = end_expired_sessions(
+        session, now=now, idle=dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+        max_age=dt.timedelta(hours=config["SESSION_MAX_HOURS"]),
+    )
+    return f"ended {ended} sessions"
+
+
+JOBS: dict[str, Job] = {
+    job.name: job for job in [
+        Job("end_expired_sessions", dt.timedelta(minutes=5), _end_expired_sessions),
+    ]
+}
+
+
+def slot_for(job: Job, at: dt.datetime) -> dt.datetime:
+    """The start of the interval slot that `at` falls in (slots are counted from the Unix epoch, in UTC)."""
+    seconds = int(job.interval.total_seconds())
+    epoch = int(at.timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % seconds, dt.UTC)
+
+
+def run_slot(factory: sessionmaker[Session], job: Job, slot_at: dt.datetime, config: dict) -> str | None:
+    """Run the job for this slot unless another process has; returns its result, or None when skipped."""
+    session = factory()
+    try:
+        with unit_of_work(session):
+            run = JobRun(job=job.name, slot_at=slot_at, started_at=utcnow())
+            session.add(run)
+            session.flush()  # the claim: a second process blocks here, then fails on the unique constraint
+            run.result = job.run(session, slot_at, config)[:200]
+            run.finished_at = utcnow()
+        log.info("job %s slot %s: %s", job.name, slot_at.isoformat(), run.result)
+        return run.result
+    except IntegrityError:
+        log.info("job %s slot %s already run elsewhere; skipped", job.name, slot_at.isoformat())
+        return None
+    finally:
+        session.close()
+
+
+def run_due(factory: sessionmaker[Session], config: dict, at: dt.datetime) -> dict[str, str | None]:
+    return {name: run_slot(factory, job, slot_for(job, at), config) for name, job in JOBS.items()}
+
+
+def make_scheduler(factory: sessionmaker[Session], config: dict, *, background: bool):
+    """An APScheduler with one interval trigger per job; each firing runs the slot it belongs to."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = (BackgroundScheduler if background else BlockingScheduler)(timezone="UTC")
+    for job in JOBS.values():
+        scheduler.add_job(
+            lambda job=job: run_slot(factory, job, slot_for(job, utcnow()), config),
+            "interval", seconds=int(job.interval.total_seconds()), id=job.name,
+            max_instances=1, coalesce=True, next_run_time=utcnow(),
+        )
+    return scheduler

@@ -1,0 +1,55 @@
+"""The front page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from servicecenter.auth.forms import ROLE_LABELS
+from servicecenter.auth.permissions import is_authenticated
+from servicecenter.web import public, require, safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@require(is_authenticated)
+def index():
+    return render_template("index.html")
+
+
+@bp.post("/language")
+@public
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), url_for("main.index")))
+
+
+@bp.get("/healthz")
+@public
+def health():
+    return jsonify(status="ok")
+
+
+@bp.app_context_processor
+def navigation():
+    """Role-aware navigation: each entry shows only to users whose permission the target view declares."""
+
+    def nav_items():
+        return [(endpoint, label, current_app.view_functions[endpoint].permission(current_user))
+                for endpoint, label in NAV]
+
+    def nav_permission(endpoint: str) -> bool:
+        return current_app.view_functions[endpoint].permission(current_user)
+
+    return {"nav_items": nav_items, "nav_permission": nav_permission,
+            "role_label": lambda role: ROLE_LABELS.get(role, role)}
+
+
+NAV = [
+    ("citizens.index", _l("Citizens")),
+    ("admin.users", _l("Users")),
+]

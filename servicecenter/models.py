@@ -1,0 +1,11 @@
+"""Every model module, imported once so Base.metadata is complete (Alembic and tests use it)."""
+
+from servicecenter.audit.models import AuditEvent
+from servicecenter.auth.models import LoginAttempt, User, UserSession
+from servicecenter.citizens.models import Citizen, ContactPerson
+from servicecenter.db import Base
+from servicecenter.jobs import JobRun
+from servicecenter.organisations.models import Cluster, Organisation
+
+__all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "JobRun", "LoginAttempt", "Organisation",
+           "User", "UserSession"]

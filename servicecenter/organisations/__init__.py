@@ -1,0 +1,1 @@
+"""Organisations (region, municipalities, hospitals, GP clinics, contractor) and hospital clusters."""

@@ -1,0 +1,1 @@
+"""Support: the helpdesk ticket queue, SLA, queue views and the knowledge base."""
