@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test bench lint translations clean-db help
+.PHONY: run test bench lint translations messages help
 
 help:
 	@echo "make run    - set up, migrate, load demo data (first time) and serve on http://127.0.0.1:5000"
@@ -25,7 +25,7 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	@touch $@
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile --use-fuzzy -q -d servicecenter/translations || $(BIN)/pybabel compile -d servicecenter/translations
+	@$(BIN)/pybabel compile -d servicecenter/translations >/dev/null
 
 run: $(VENV)/.installed translations
 	$(BIN)/flask db upgrade
@@ -38,6 +38,11 @@ test: $(VENV)/.dev-installed translations
 
 bench: $(VENV)/.dev-installed translations
 	$(BIN)/python -m bench.run_all
+
+# After changing user-facing strings: extract them and merge into both catalogues, then translate what is new.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o servicecenter/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i servicecenter/translations/messages.pot -d servicecenter/translations
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

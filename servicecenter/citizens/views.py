@@ -96,13 +96,13 @@ def new():
                 citizen = service.create_citizen(s, _form_data(form), actor=current_user, now=now())
         except service.DuplicateCitizen as error:
             show_error(error, form)
-            return render_template("citizens/form.html", form=form, citizen=None, duplicate_id=error.citizen_id)
+            return render_template("citizens/form.html", form=form, citizen=None, duplicate_id=error.citizen_id), 409
         except DomainError as error:
             show_error(error, form)
         else:
             flash(gettext("The citizen is created."), "success")
             return redirect(url_for("citizens.view", citizen_id=citizen.id))
-    return render_template("citizens/form.html", form=form, citizen=None), 400 if form.errors else 200
+    return render_template("citizens/form.html", form=form, citizen=None), _status(form, 200)
 
 
 @bp.get("/<int:citizen_id>")
@@ -119,7 +119,7 @@ def view(citizen_id: int):
 @require(can_edit_citizens)
 def edit(citizen_id: int):
     citizen = _open(citizen_id, "citizen.edit_form" if request.method == "GET" else "citizen.edit_submit")
-    form = _citizen_form(obj=citizen)
+    form, status = _citizen_form(obj=citizen), 200
     if request.method == "GET":
         form.version.data = citizen.version
         form.responsible_organisation_id.data = citizen.responsible_organisation_id or 0
@@ -131,10 +131,15 @@ def edit(citizen_id: int):
                                        now=now(), expected_version=int(form.version.data or 0))
         except DomainError as error:
             show_error(error, form)
+            status = error.status_code
         else:
             flash(gettext("The changes are saved."), "success")
             return redirect(url_for("citizens.view", citizen_id=citizen_id))
-    return render_template("citizens/form.html", form=form, citizen=citizen), 400 if form.errors else 200
+    return render_template("citizens/form.html", form=form, citizen=citizen), _status(form, status)
+
+
+def _status(form, status: int) -> int:
+    return 400 if form.errors and status == 200 else status
 
 
 @bp.post("/<int:citizen_id>/reveal-cpr")
