@@ -6,8 +6,8 @@ import datetime as dt
 import sys
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from servicecenter import migrations
@@ -27,8 +27,6 @@ jobs_cli = AppGroup("jobs", help="The scheduler.")
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and add missing reference data."""
-    from flask import current_app
-
     migrations.upgrade(current_app.config["DATABASE_URL"])
     s = db_session()
     with unit_of_work(s):
@@ -57,13 +55,12 @@ def create_admin(username: str, full_name: str, password: str) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--citizens", default=200, show_default=True, help="How many citizens to add.")
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--print-logins", is_flag=True, help="Only print the demo logins.")
 def demo_data(citizens: int, seed: int, print_logins: bool) -> None:
     """Load deterministic demo data (never in production)."""
-    from flask import current_app
-
     from servicecenter.demo import demo_logins, load_demo_data
 
     if current_app.config["SC_ENV"] == "production":
@@ -81,8 +78,6 @@ def demo_data(citizens: int, seed: int, print_logins: bool) -> None:
 @jobs_cli.command("run")
 def jobs_run() -> None:
     """Start the one scheduler process (run exactly one in production; extra ones only wait and skip)."""
-    from flask import current_app
-
     from servicecenter.jobs import make_scheduler
 
     click.echo("Scheduler started; Ctrl+C stops it.")
@@ -93,8 +88,6 @@ def jobs_run() -> None:
 @click.option("--at", "at", default=None, help="ISO time (UTC) of the slot to run; default now.")
 def jobs_tick(at: str | None) -> None:
     """Run every job's current slot once (for cron, or to catch up by hand)."""
-    from flask import current_app
-
     from servicecenter.jobs import run_due
 
     when = dt.datetime.fromisoformat(at).astimezone(dt.UTC) if at else utcnow()
@@ -103,12 +96,11 @@ def jobs_tick(at: str | None) -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 def serve(host: str, port: int) -> None:
     """The embedded single-process server with the scheduler in-process (make run). Use gunicorn in production."""
-    from flask import current_app
-
     from servicecenter.jobs import make_scheduler
 
     if not migrations.is_up_to_date(get_database().engine):

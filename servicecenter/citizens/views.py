@@ -45,7 +45,10 @@ def _open(citizen_id: int, action: str) -> Citizen:
 def _citizen_form(obj: Citizen | None = None) -> CitizenForm:
     form = CitizenForm(obj=obj)
     organisations = list_organisations(db_session())
-    form.municipality_id.choices = [(o.id, o.name) for o in organisations if o.kind == OrganisationKind.MUNICIPALITY]
+    # No silent default: a citizen filed under the wrong municipality is seen by the wrong nurses.
+    form.municipality_id.choices = [(0, gettext("— choose —"))] + [
+        (o.id, o.name) for o in organisations if o.kind == OrganisationKind.MUNICIPALITY
+    ]
     form.responsible_organisation_id.choices = [(0, "—")] + [
         (o.id, o.name) for o in organisations if o.kind != OrganisationKind.MUNICIPALITY
     ]

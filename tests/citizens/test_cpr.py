@@ -12,7 +12,6 @@ from servicecenter.citizens.cpr import birth_date, format_cpr, mask_cpr, normali
 from servicecenter.errors import DomainError
 
 
-
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(1999, 12, 31)), st.integers(0, 3),
        st.integers(0, 999), st.sampled_from(["", "-", " "]))
 def test_any_real_date_of_the_1900s_with_sequence_0_to_3_is_valid(born, seventh, serial, sep):

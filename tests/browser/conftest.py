@@ -1,0 +1,86 @@
+"""A real server on localhost and real Chromium (Debian's) driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from servicecenter.db import unit_of_work, utcnow
+from servicecenter.demo import load_demo_data
+from tests.conftest import make_test_app, require_or_skip
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        require_or_skip("Chromium", "install Debian's chromium (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_or_skip("Playwright", "pip install playwright (make test installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(sqlite_url):
+    app = make_test_app(sqlite_url)
+    session = app.extensions["database"].factory()
+    with unit_of_work(session):
+        load_demo_data(session, citizens=40, now=utcnow())
+    session.close()
+    return app
+
+
+@pytest.fixture
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    external: list[str] = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(live_server) else None)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _expected(m.text) else None)
+    yield page
+    context.close()
+    assert external == [], f"requests left the machine: {external}"
+    assert errors == [], f"console errors (CSP violations show here): {errors}"
+
+
+def _expected(message: str) -> bool:
+    """Chromium logs a page answered 400/403/409 (a refused form or record) as an error; the tests assert those."""
+    return message.startswith("Failed to load resource: the server responded with a status of 4") and any(
+        code in message for code in ("400", "403", "409"))
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Brugernavn").fill(username)
+    page.get_by_label("Adgangskode").fill(password)
+    page.get_by_label("Adgangskode").press("Enter")
+    page.wait_for_url("**/")

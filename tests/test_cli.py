@@ -1,0 +1,65 @@
+"""Command line: first admin, deterministic demo data, refusal in production, migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from servicecenter.auth.models import Role, User
+from servicecenter.citizens.models import Citizen
+from tests.conftest import make_test_app
+
+
+def test_create_admin_asks_for_the_password_and_refuses_a_weak_one(app, session):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["users", "create-admin", "--username", "chef", "--name", "Chef"],
+                         input="short\nshort\n")
+    assert weak.exit_code != 0 and "at least 12" in weak.output
+    ok = runner.invoke(args=["users", "create-admin", "--username", "chef", "--name", "Chef"],
+                       input="a-long-admin-password\na-long-admin-password\n")
+    assert ok.exit_code == 0, ok.output
+    session.rollback()
+    admin = session.scalar(select(User).where(User.username == "chef"))
+    assert admin.role == Role.ADMIN and "a-long-admin-password" not in admin.password_hash
+    again = runner.invoke(args=["users", "create-admin", "--username", "chef", "--name", "Chef"],
+                          input="a-long-admin-password\na-long-admin-password\n")
+    assert again.exit_code != 0 and "taken" in again.output
+
+
+def test_demo_data_is_deterministic(sqlite_template, tmp_path):
+    import shutil
+
+    cprs = []
+    for name in ("a.db", "b.db"):
+        shutil.copy(sqlite_template, tmp_path / name)
+        app = make_test_app(f"sqlite:///{tmp_path / name}")
+        result = app.test_cli_runner().invoke(args=["demo-data", "--citizens", "120"])
+        assert result.exit_code == 0, result.output
+        assert "helpdesk" in result.output and "Servicecenter-demo-3" in result.output
+        s = app.extensions["database"].factory()
+        cprs.append(list(s.scalars(select(Citizen.cpr).order_by(Citizen.id))))
+        s.close()
+        app.extensions["database"].engine.dispose()
+    assert len(cprs[0]) == 120 and cprs[0] == cprs[1]
+
+
+def test_demo_data_logins_work(app, client):
+    app.test_cli_runner().invoke(args=["demo-data", "--citizens", "5"])
+    for username, password in (("helpdesk", "Servicecenter-demo-3"), ("sygeplejerske", "Servicecenter-demo-6")):
+        fresh = app.test_client()
+        assert fresh.login(username, password).status_code == 302
+
+
+def test_demo_data_is_refused_in_production(database_url):
+    app = make_test_app(database_url, SC_ENV="production")
+    result = app.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code != 0 and "production" in result.output
+
+
+def test_db_upgrade_migrates_an_empty_database_and_adds_reference_data(tmp_path):
+    app = make_test_app(f"sqlite:///{tmp_path / 'fresh.db'}")
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "30 reference rows" in result.output
+    assert app.test_client().get("/login").status_code == 200
+    again = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert "0 reference rows" in again.output
