@@ -38,7 +38,7 @@ def load_config() -> dict:
         # argon2id work factors (argon2-cffi's RFC 9106 low-memory profile by default).
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
-        "EMBEDDED_SCHEDULER": False,
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),  # reverse proxies that set X-Forwarded-For
         "PAGE_SIZE": 25,
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",

@@ -90,7 +90,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, autoflush=True, expire_on_commit=True)
+    # Objects stay readable after a commit (rendering a page must not reload each row); freshness before a
+    # write is unit_of_work's job, which expires everything as it starts.
+    return sessionmaker(bind=engine, autoflush=True, expire_on_commit=False)
 
 
 @contextmanager
@@ -104,6 +106,7 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         raise RuntimeError("changes were made outside a unit of work")
     if session.in_transaction():
         session.commit()
+    session.expire_all()
     if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_immediate": True})
     try:
