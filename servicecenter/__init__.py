@@ -38,8 +38,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from servicecenter.auth.views import bp as auth_bp
     from servicecenter.citizens.views import bp as citizens_bp
     from servicecenter.main import bp as main_bp
+    from servicecenter.organisations.views import bp as organisations_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, citizens_bp, audit_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, organisations_bp, citizens_bp, audit_bp):
         app.register_blueprint(blueprint)
 
     from servicecenter.cli import register_cli

@@ -52,4 +52,5 @@ def navigation():
 NAV = [
     ("citizens.index", _l("Citizens")),
     ("admin.users", _l("Users")),
+    ("organisations.index", _l("Organisations")),
 ]

@@ -16,6 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
 
 os.environ.setdefault("SC_INSTANCE_PATH", tempfile.mkdtemp(prefix="sc-test-instance-"))
 
@@ -165,7 +166,8 @@ def client(app) -> CsrfClient:
 
 @pytest.fixture
 def session(app):
-    s = app.extensions["database"].factory()
+    # The test's own session expires on commit, so what it reads after the app acted is always current.
+    s = sessionmaker(bind=app.extensions["database"].engine, expire_on_commit=True)()
     yield s
     s.close()
 

@@ -43,4 +43,4 @@ can_reveal_cpr = has_role(Role.HELPDESK, Role.NURSE)
 # Key-box and door codes: only the people who go to or guide someone to the door.
 can_see_access_notes = has_role(Role.HELPDESK, Role.TECHNICIAN)
 can_view_citizen_audit = has_role(Role.ADMIN, Role.COORDINATOR, Role.HELPDESK)
-can_view_organisations = has_role(Role.ADMIN, Role.COORDINATOR, Role.HELPDESK)
+can_manage_organisations = is_admin

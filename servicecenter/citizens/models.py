@@ -46,8 +46,8 @@ class Citizen(Base):
     first_name_key: Mapped[str] = mapped_column(String(100))
     last_name_key: Mapped[str] = mapped_column(String(100))
     address_key: Mapped[str] = mapped_column(String(200))
-    phone_key: Mapped[str | None] = mapped_column(String(20), index=True)
-    mobile_key: Mapped[str | None] = mapped_column(String(20), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(20))
+    mobile_key: Mapped[str | None] = mapped_column(String(20))
 
     municipality: Mapped[Organisation] = relationship(foreign_keys=[municipality_id], lazy="joined")
     responsible_organisation: Mapped[Organisation | None] = relationship(
@@ -62,6 +62,8 @@ class Citizen(Base):
         _prefix_index("ix_citizens_first_name_key", "first_name_key"),
         _prefix_index("ix_citizens_last_name_key", "last_name_key"),
         _prefix_index("ix_citizens_address_key", "address_key"),
+        _prefix_index("ix_citizens_phone_key", "phone_key"),
+        _prefix_index("ix_citizens_mobile_key", "mobile_key"),
     )
 
     @property

@@ -41,7 +41,7 @@ class Organisation(Base):
     longitude: Mapped[float | None]
     is_active: Mapped[bool] = mapped_column(default=True)
 
-    cluster: Mapped[Cluster | None] = relationship(lazy="joined")
+    cluster: Mapped[Cluster | None] = relationship()
 
     def __str__(self) -> str:
         return self.name

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import datetime as dt
+from dataclasses import dataclass
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from servicecenter.audit.service import record_event
+from servicecenter.errors import N_, DomainError, NotFound
 from servicecenter.organisations import reference
 from servicecenter.organisations.models import Cluster, Organisation, OrganisationKind
 
@@ -36,8 +41,69 @@ def seed_reference_data(session: Session) -> int:
     return added
 
 
-def list_organisations(session: Session, *, kinds: tuple[OrganisationKind, ...] = ()) -> list[Organisation]:
-    stmt = select(Organisation).where(Organisation.is_active.is_(True)).order_by(Organisation.kind, Organisation.name)
+def list_organisations(
+    session: Session, *, kinds: tuple[OrganisationKind, ...] = (), include_inactive: bool = False
+) -> list[Organisation]:
+    stmt = select(Organisation).options(selectinload(Organisation.cluster)).order_by(Organisation.kind,
+                                                                                     Organisation.name)
+    if not include_inactive:
+        stmt = stmt.where(Organisation.is_active.is_(True))
     if kinds:
         stmt = stmt.where(Organisation.kind.in_(kinds))
     return list(session.scalars(stmt))
+
+
+def list_clusters(session: Session) -> list[Cluster]:
+    return list(session.scalars(select(Cluster).order_by(Cluster.name)))
+
+
+def get_organisation(session: Session, organisation_id: int) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(N_("No such organisation."))
+    return organisation
+
+
+@dataclass
+class OrganisationData:
+    kind: OrganisationKind
+    name: str
+    code: str | None = None
+    cluster_id: int | None = None
+    is_active: bool = True
+
+
+def _check(session: Session, data: OrganisationData, *, except_id: int | None = None) -> None:
+    if data.code:
+        clash = session.scalar(select(Organisation.id).where(Organisation.kind == data.kind,
+                                                             Organisation.code == data.code))
+        if clash is not None and clash != except_id:
+            raise DomainError(N_("Another organisation of this kind has this code."), field="code")
+    if data.cluster_id is not None and session.get(Cluster, data.cluster_id) is None:
+        raise DomainError(N_("Choose a cluster."), field="cluster_id")
+
+
+def _apply(organisation: Organisation, data: OrganisationData) -> None:
+    organisation.kind, organisation.name = data.kind, data.name.strip()
+    organisation.code = (data.code or "").strip() or None
+    organisation.cluster_id, organisation.is_active = data.cluster_id, data.is_active
+
+
+def create_organisation(session: Session, data: OrganisationData, *, actor, now: dt.datetime) -> Organisation:
+    _check(session, data)
+    organisation = Organisation()
+    _apply(organisation, data)
+    session.add(organisation)
+    session.flush()
+    record_event(session, actor=actor, action="organisation.create", entity_type="organisation",
+                 entity_id=organisation.id, now=now, detail={"kind": data.kind.value})
+    return organisation
+
+
+def update_organisation(session: Session, organisation: Organisation, data: OrganisationData, *, actor,
+                        now: dt.datetime) -> Organisation:
+    _check(session, data, except_id=organisation.id)
+    _apply(organisation, data)
+    record_event(session, actor=actor, action="organisation.update", entity_type="organisation",
+                 entity_id=organisation.id, now=now)
+    return organisation
