@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from servicecenter import migrations
 from servicecenter.auth import service as auth_service
@@ -109,7 +110,8 @@ def serve(host: str, port: int) -> None:
     scheduler.start()
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")
     try:
-        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # werkzeug directly: Flask ignores app.run() inside a `flask` command.
+        run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
     finally:
         scheduler.shutdown(wait=False)
         sys.stdout.flush()

@@ -63,3 +63,34 @@ def test_db_upgrade_migrates_an_empty_database_and_adds_reference_data(tmp_path)
     assert app.test_client().get("/login").status_code == 200
     again = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert "0 reference rows" in again.output
+
+
+def test_the_embedded_server_serves_the_login_page_over_real_http(sqlite_url):
+    """`flask serve` is what `make run` starts: a real process answering on a real port."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "SECRET_KEY": "test", "FLASK_APP": "app"}
+    flask = str(Path(sys.executable).parent / "flask")
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen([flask, "serve", "--port", str(port)], cwd=root, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        body, deadline = b"", time.monotonic() + 30
+        while time.monotonic() < deadline and not body:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).read()  # noqa: S310
+            except OSError:
+                time.sleep(0.3)
+        assert b'name="password"' in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
