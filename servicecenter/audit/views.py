@@ -32,9 +32,18 @@ ACTION_LABELS = {
 }
 
 
+PURPOSE_LABELS = {
+    "support": _l("support"),
+    "care": _l("care"),
+    "field work": _l("field work"),
+    "coordination": _l("coordination"),
+}
+
+
 @bp.app_context_processor
 def audit_labels():
-    return {"action_label": lambda action: ACTION_LABELS.get(action, action)}
+    return {"action_label": lambda action: ACTION_LABELS.get(action, action),
+            "purpose_label": lambda purpose: PURPOSE_LABELS.get(purpose, purpose or "")}
 
 
 def _open_citizen(citizen_id: int):
@@ -65,7 +74,8 @@ def citizen_access_csv(citizen_id: int):
               gettext("Purpose"), gettext("Outcome")]
     rows = [
         (format_datetime(e.at, "yyyy-MM-dd HH:mm:ss"), name or gettext("System"), e.actor_role, org,
-         str(ACTION_LABELS.get(e.action, e.action)), e.purpose, e.outcome.value)
+         str(ACTION_LABELS.get(e.action, e.action)), str(PURPOSE_LABELS.get(e.purpose, e.purpose or "")),
+         gettext("allowed") if e.outcome.value == "allowed" else gettext("denied"))
         for e, name, org in service.iter_citizen_access(db_session(), citizen_id)
     ]
     return Response(
