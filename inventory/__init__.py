@@ -1,1 +1,25 @@
-"""Inventory: device models, devices, kits, SIMs, locations, the movement ledger, labels and scanning."""
+"""Inventory: device models, devices, kits, SIMs, holders, the movement ledger, labels and scanning."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app: Flask) -> None:
+    """Plug the feature into the app: pages, command line, scheduled jobs, demo data, the citizen page."""
+    from inventory.cli import inventory_cli
+    from inventory.demo import load_inventory_demo
+    from inventory.jobs import JOBS
+    from inventory.views import bp
+    from inventory.views.citizen_panel import citizen_panel
+    from servicecenter.extensions import register_extension
+    from servicecenter.jobs import register_job
+
+    app.register_blueprint(bp)
+    app.cli.add_command(inventory_cli)
+    for job in JOBS:
+        register_job(job)
+    register_extension(app, "demo_loaders", load_inventory_demo)
+    register_extension(app, "citizen_panels", citizen_panel)
+    register_extension(app, "nav", ("inventory.index", _l("Inventory")))

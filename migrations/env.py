@@ -5,6 +5,7 @@ import os
 from alembic import context
 from sqlalchemy import pool
 
+import inventory.models  # noqa: F401 - the features' tables belong to the schema too
 from servicecenter.db import make_engine
 from servicecenter.models import Base
 

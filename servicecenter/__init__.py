@@ -43,6 +43,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (main_bp, auth_bp, admin_bp, organisations_bp, citizens_bp, audit_bp):
         app.register_blueprint(blueprint)
 
+    import inventory
+
+    inventory.init_app(app)
+
     from servicecenter.cli import register_cli
     from servicecenter.errorpages import register_error_handlers
 

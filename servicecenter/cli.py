@@ -14,6 +14,7 @@ from werkzeug.serving import run_simple
 from servicecenter import migrations
 from servicecenter.auth import service as auth_service
 from servicecenter.auth.models import Role
+from servicecenter.courses.service import seed_programmes
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
@@ -31,7 +32,7 @@ def db_upgrade() -> None:
     migrations.upgrade(current_app.config["DATABASE_URL"])
     s = db_session()
     with unit_of_work(s):
-        added = seed_reference_data(s)
+        added = seed_reference_data(s) + seed_programmes(s)
     click.echo(f"Database is at revision {migrations.head_revision()}; {added} reference rows added.")
 
 
@@ -70,7 +71,9 @@ def demo_data(citizens: int, seed: int, print_logins: bool) -> None:
         s = db_session()
         with unit_of_work(s):
             made = load_demo_data(s, citizens=citizens, seed=seed, now=utcnow())
-        click.echo(f"Demo data: {made['users']} users and {made['citizens']} citizens added.")
+            for loader in current_app.extensions.get("demo_loaders", []):
+                made.update(loader(s, now=utcnow()))
+        click.echo("Demo data added: " + ", ".join(f"{n} {what}" for what, n in made.items()) + ".")
     click.echo("Demo logins (for this demo database only):")
     for username, password, role in demo_logins():
         click.echo(f"  {role.value:<12} {username:<15} {password}")

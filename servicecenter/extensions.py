@@ -46,3 +46,8 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def register_extension(app: Flask, name: str, value: object) -> None:
+    """Let a feature plug something into a core extension point (demo loaders, citizen page panels, nav)."""
+    app.extensions.setdefault(name, []).append(value)

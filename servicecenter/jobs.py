@@ -53,6 +53,11 @@ JOBS: dict[str, Job] = {
 }
 
 
+def register_job(job: Job) -> None:
+    """Features add their jobs when the app is created (core never imports a feature)."""
+    JOBS[job.name] = job
+
+
 def slot_for(job: Job, at: dt.datetime) -> dt.datetime:
     """The start of the interval slot that `at` falls in (slots are counted from the Unix epoch, in UTC)."""
     seconds = int(job.interval.total_seconds())

@@ -39,8 +39,9 @@ def navigation():
     """Role-aware navigation: each entry shows only to users whose permission the target view declares."""
 
     def nav_items():
+        entries = NAV[:1] + current_app.extensions.get("nav", []) + NAV[1:]
         return [(endpoint, label, current_app.view_functions[endpoint].permission(current_user))
-                for endpoint, label in NAV]
+                for endpoint, label in entries]
 
     def nav_permission(endpoint: str) -> bool:
         return current_app.view_functions[endpoint].permission(current_user)

@@ -3,9 +3,10 @@
 from servicecenter.audit.models import AuditEvent
 from servicecenter.auth.models import LoginAttempt, User, UserSession
 from servicecenter.citizens.models import Citizen, ContactPerson
+from servicecenter.courses.models import Course, Programme
 from servicecenter.db import Base
 from servicecenter.jobs import JobRun
 from servicecenter.organisations.models import Cluster, Organisation
 
-__all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "JobRun", "LoginAttempt", "Organisation",
-           "User", "UserSession"]
+__all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "Course", "JobRun", "LoginAttempt",
+           "Organisation", "Programme", "User", "UserSession"]

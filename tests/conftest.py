@@ -20,7 +20,9 @@ from sqlalchemy.orm import sessionmaker
 
 os.environ.setdefault("SC_INSTANCE_PATH", tempfile.mkdtemp(prefix="sc-test-instance-"))
 
+import inventory.models  # noqa: E402, F401 - its tables are truncated between tests too
 from servicecenter import create_app, migrations  # noqa: E402
+from servicecenter.courses.service import seed_programmes  # noqa: E402
 from servicecenter.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
 from servicecenter.models import Base  # noqa: E402
 from servicecenter.organisations.service import seed_reference_data  # noqa: E402
@@ -53,6 +55,7 @@ def _migrate_and_seed(url: str) -> None:
     session = make_session_factory(engine)()
     with unit_of_work(session):
         seed_reference_data(session)
+        seed_programmes(session)
     session.close()
     engine.dispose()
 
@@ -99,6 +102,7 @@ def _reset_pg(url: str) -> None:
     session = make_session_factory(engine)()
     with unit_of_work(session):
         seed_reference_data(session)
+        seed_programmes(session)
     session.close()
     engine.dispose()
 

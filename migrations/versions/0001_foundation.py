@@ -8,6 +8,8 @@ Create Date: 2026-11-26 04:34:11.022102
 import sqlalchemy as sa
 from alembic import op
 
+from servicecenter.ledger_guard import create_append_only_guard, drop_append_only_guard
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -178,13 +180,13 @@ def upgrade() -> None:
 
 
 
-    _create_append_only_guard("audit_events")
-    _create_append_only_guard("login_attempts")
+    create_append_only_guard(op, "audit_events")
+    create_append_only_guard(op, "login_attempts")
 
 
 def downgrade() -> None:
-    _drop_append_only_guard("audit_events")
-    _drop_append_only_guard("login_attempts")
+    drop_append_only_guard(op, "audit_events")
+    drop_append_only_guard(op, "login_attempts")
 
     with op.batch_alter_table('contact_persons', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_persons_citizen_id'))
@@ -229,29 +231,3 @@ def downgrade() -> None:
     op.drop_table('clusters')
 
 
-
-def _create_append_only_guard(table: str) -> None:
-    """Ledger rows may be inserted, never updated or deleted, whatever the client (defence beside the ORM guard)."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE OR REPLACE FUNCTION refuse_ledger_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION refuse_ledger_change()"
-        )
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
-            )
-
-
-def _drop_append_only_guard(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-    else:
-        for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")

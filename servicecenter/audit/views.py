@@ -29,6 +29,10 @@ ACTION_LABELS = {
     "citizen.contact_add": _l("Added a contact person"),
     "citizen.contact_remove": _l("Removed a contact person"),
     "citizen.access_log": _l("Viewed this access log"),
+    "citizen.course_form": _l("Started a course"),
+    "course.create": _l("Course created"),
+    "device.status": _l("Equipment moved"),
+    "inventory.recall": _l("Listed in a device recall"),
 }
 
 

@@ -44,3 +44,10 @@ can_reveal_cpr = has_role(Role.HELPDESK, Role.NURSE)
 can_see_access_notes = has_role(Role.HELPDESK, Role.TECHNICIAN)
 can_view_citizen_audit = has_role(Role.ADMIN, Role.COORDINATOR, Role.HELPDESK)
 can_manage_organisations = is_admin
+
+# Inventory: the warehouse runs it; technicians scan in vans and homes; the helpdesk looks things up.
+can_manage_inventory = has_role(Role.WAREHOUSE, Role.ADMIN)
+can_scan = has_role(Role.WAREHOUSE, Role.TECHNICIAN)
+can_view_inventory = has_role(Role.WAREHOUSE, Role.TECHNICIAN, Role.HELPDESK, Role.COORDINATOR, Role.ADMIN)
+# A recall lists citizens: the roles that may see citizens and have a reason to call them.
+can_recall = has_role(Role.HELPDESK, Role.COORDINATOR)

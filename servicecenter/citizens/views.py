@@ -16,6 +16,8 @@ from servicecenter.citizens import service
 from servicecenter.citizens.cpr import format_cpr
 from servicecenter.citizens.forms import CONTACT_KIND_LABELS, LANGUAGES, CitizenForm, ContactForm, SearchForm
 from servicecenter.citizens.models import Citizen, ContactKind
+from servicecenter.courses import service as course_service
+from servicecenter.courses.service import list_citizen_courses, list_programmes
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
@@ -108,14 +110,37 @@ def new():
     return render_template("citizens/form.html", form=form, citizen=None), _status(form, 200)
 
 
+def _render_view(citizen: Citizen, contact_form: ContactForm):
+    s = db_session()
+    return render_template(
+        "citizens/view.html", citizen=citizen, contact_form=contact_form,
+        show_access_notes=can_see_access_notes(current_user), may_reveal=can_reveal_cpr(current_user),
+        may_edit=can_edit_citizens(current_user), contact_labels=CONTACT_KIND_LABELS,
+        courses=list_citizen_courses(s, citizen.id), programmes=list_programmes(s),
+        panels=[panel(citizen) for panel in current_app.extensions.get("citizen_panels", [])],
+    )
+
+
 @bp.get("/<int:citizen_id>")
 @require(can_view_citizens)
 def view(citizen_id: int):
-    citizen = _open(citizen_id, "citizen.view")
-    return render_template("citizens/view.html", citizen=citizen, contact_form=ContactForm(),
-                           show_access_notes=can_see_access_notes(current_user),
-                           may_reveal=can_reveal_cpr(current_user), may_edit=can_edit_citizens(current_user),
-                           contact_labels=CONTACT_KIND_LABELS)
+    return _render_view(_open(citizen_id, "citizen.view"), ContactForm())
+
+
+@bp.post("/<int:citizen_id>/courses")
+@require(can_edit_citizens)
+def open_course(citizen_id: int):
+    _open(citizen_id, "citizen.course_form")
+    s = db_session()
+    programme_id = request.form.get("programme_id", type=int)
+    if programme_id not in {p.id for p in list_programmes(s)}:
+        flash(gettext("Choose a programme."), "danger")
+    else:
+        with unit_of_work(s):
+            course_service.open_course(s, citizen_id=citizen_id, programme_id=programme_id, actor=current_user,
+                                       now=now())
+        flash(gettext("The course is created."), "success")
+    return redirect(url_for("citizens.view", citizen_id=citizen_id))
 
 
 @bp.route("/<int:citizen_id>/edit", methods=["GET", "POST"])
@@ -175,10 +200,7 @@ def add_contact(citizen_id: int):
         else:
             flash(gettext("The contact person is added."), "success")
             return redirect(url_for("citizens.view", citizen_id=citizen_id))
-    return render_template("citizens/view.html", citizen=citizen, contact_form=form,
-                           show_access_notes=can_see_access_notes(current_user),
-                           may_reveal=can_reveal_cpr(current_user), may_edit=True,
-                           contact_labels=CONTACT_KIND_LABELS), 400
+    return _render_view(citizen, form), 400
 
 
 @bp.post("/<int:citizen_id>/contacts/<int:contact_id>/delete")

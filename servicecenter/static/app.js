@@ -18,3 +18,28 @@ document.addEventListener("keydown", function (event) {
   var search = document.querySelector("[data-search-field]");
   if (search) { event.preventDefault(); search.focus(); search.select(); }
 });
+
+// Scan pages: after each answer, clear the field and keep the focus there, and let the ear know the result
+// (a short high beep for green, a low buzz for red) so the eyes can stay on the device.
+var audio = null;
+function beep(ok) {
+  try {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    var osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = ok ? 1046 : 220;
+    osc.type = ok ? "sine" : "square";
+    gain.gain.value = 0.08;
+    osc.connect(gain); gain.connect(audio.destination);
+    osc.start(); osc.stop(audio.currentTime + (ok ? 0.08 : 0.35));
+  } catch (e) { /* no audio: the colour still tells */ }
+}
+document.addEventListener("htmx:afterSwap", function (event) {
+  var log = event.detail.target;
+  if (!log || log.id !== "scan-log") return;
+  var newest = log.querySelector("[data-scan-result]");
+  if (newest) beep(newest.getAttribute("data-scan-result") === "ok");
+  var field = document.querySelector("[data-scan-field]");
+  if (field) { field.value = ""; field.focus(); }
+  var pasted = document.getElementById("codes");
+  if (pasted && event.detail.requestConfig && event.detail.requestConfig.elt.contains(pasted)) pasted.value = "";
+});

@@ -1,0 +1,94 @@
+"""Inventory forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from inventory.models import DeviceCategory, HolderKind, MovementKind
+
+CATEGORY_LABELS = {
+    DeviceCategory.TABLET: _l("Tablet"),
+    DeviceCategory.PULSE_OXIMETER: _l("Pulse oximeter"),
+    DeviceCategory.BLOOD_PRESSURE: _l("Blood-pressure monitor"),
+    DeviceCategory.SCALE: _l("Scale"),
+    DeviceCategory.SPIROMETER: _l("Spirometer"),
+    DeviceCategory.THERMOMETER: _l("Thermometer"),
+    DeviceCategory.OTHER: _l("Other"),
+}
+
+HOLDER_LABELS = {
+    HolderKind.DEPOT: _l("Depot"),
+    HolderKind.BIN: _l("Shelf/bin"),
+    HolderKind.VAN: _l("Van"),
+    HolderKind.COURSE: _l("Citizen's home"),
+    HolderKind.CLEANING: _l("Cleaning"),
+    HolderKind.REPAIR: _l("Repair vendor"),
+    HolderKind.LOST: _l("Lost"),
+    HolderKind.SCRAPPED: _l("Scrapped"),
+}
+
+MOVEMENT_LABELS = {
+    MovementKind.RECEIVE: _l("Registered"),
+    MovementKind.ACCEPT: _l("Accepted into stock"),
+    MovementKind.RESERVE: _l("Reserved"),
+    MovementKind.LOAD: _l("Loaded into van"),
+    MovementKind.UNLOAD: _l("Unloaded at depot"),
+    MovementKind.HANDOVER: _l("Handed over to citizen"),
+    MovementKind.COLLECT: _l("Collected from citizen"),
+    MovementKind.CLEAN_START: _l("Cleaning started"),
+    MovementKind.CLEAN_FINISH: _l("Cleaning signed off"),
+    MovementKind.TEST_PASS: _l("Test signed off, ready"),
+    MovementKind.FAULT: _l("Reported faulty"),
+    MovementKind.REPAIR_OUT: _l("Sent to repair"),
+    MovementKind.REPAIR_BACK: _l("Back from repair"),
+    MovementKind.LOSE: _l("Reported lost"),
+    MovementKind.FIND: _l("Found"),
+    MovementKind.SCRAP: _l("Scrapped"),
+}
+
+CLEANING_METHODS = [
+    ("Aftørret med 70 % alkohol", _l("Wiped with 70 % alcohol")),
+    ("Klor 1000 ppm", _l("Chlorine 1000 ppm")),
+    ("UV-C-kabinet", _l("UV-C cabinet")),
+]
+TEST_METHODS = [
+    ("Funktionstest og fabriksnulstilling", _l("Function test and factory reset")),
+    ("Funktionstest", _l("Function test only")),
+]
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Delivery file (CSV)"), validators=[FileRequired()])
+    depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
+    owner_organisation_id = SelectField(_l("Owner"), coerce=int, validators=[DataRequired()])
+
+
+class DeviceModelForm(FlaskForm):
+    category = SelectField(_l("Category"), choices=[(c.value, label) for c, label in CATEGORY_LABELS.items()])
+    manufacturer = StringField(_l("Manufacturer"), validators=[DataRequired(), Length(max=80)])
+    model_number = StringField(_l("Model number"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    cleaning_procedure = TextAreaField(_l("Cleaning procedure"), validators=[Optional(), Length(max=2000)])
+    service_interval_days = IntegerField(_l("Calibration/service interval (days)"),
+                                         validators=[Optional(), NumberRange(1, 3650)])
+
+
+class HolderForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(k.value, HOLDER_LABELS[k]) for k in
+                                            (HolderKind.DEPOT, HolderKind.BIN, HolderKind.VAN, HolderKind.REPAIR)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    depot_id = SelectField(_l("Depot (for a shelf/bin)"), coerce=int, validators=[Optional()])
+
+
+class KitForm(FlaskForm):
+    template_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+
+
+class StockMinimumForm(FlaskForm):
+    depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
+    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+    minimum = IntegerField(_l("Minimum ready kits"), validators=[DataRequired(), NumberRange(0, 10000)])

@@ -1,0 +1,40 @@
+"""Inventory services. Other features use inventory only through what this package exports."""
+
+from inventory.service.catalog import (  # noqa: F401
+    DeviceData,
+    course_holder,
+    create_device_model,
+    create_holder,
+    get_holder,
+    list_holders,
+    next_tag,
+    normalise_iccid,
+    pair_sim,
+    register_device,
+    register_sim,
+    set_kit_template,
+)
+from inventory.service.kits import (  # noqa: F401
+    create_kit,
+    get_kit,
+    pack,
+    packing_state,
+    remove_from_kit,
+    split_kits,
+    swap_member,
+)
+from inventory.service.operations import OPERATIONS, Context  # noqa: F401
+from inventory.service.queries import (  # noqa: F401
+    device_timeline,
+    get_device,
+    held_by_citizen_at,
+    holder_at,
+    holding_counts,
+    holdings,
+    list_devices,
+    list_models,
+    recall,
+)
+from inventory.service.scanning import ScanResult, scan  # noqa: F401
+from inventory.service.stock import low_stock, set_minimum, stock_lines  # noqa: F401
+from inventory.service.verify import verify_ledger  # noqa: F401

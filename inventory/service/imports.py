@@ -1,0 +1,198 @@
+"""Supplier delivery files: parse and check every row, show a preview, and import only a file with no errors,
+all rows in one transaction."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inventory.models import Device, DeviceCategory, DeviceModel, Holder, ImportBatch, SimCard
+from inventory.service.catalog import DeviceData, normalise_iccid, register_device, register_sim
+from servicecenter.audit.service import record_event
+from servicecenter.errors import N_, Conflict, DomainError, NotFound
+
+MAX_BYTES = 1_000_000
+MAX_ROWS = 5_000
+REQUIRED = ("model", "serial")
+OPTIONAL = ("iccid", "phone", "operator", "firmware", "purchased", "warranty_until")
+
+
+@dataclass
+class Row:
+    number: int  # line in the file (the header is line 1)
+    values: dict[str, str]
+    errors: list[dict] = field(default_factory=list)  # [{"message": msgid, "params": {...}}]
+
+    def error(self, message: str, **params) -> None:
+        self.errors.append({"message": message, "params": params})
+
+
+@dataclass
+class Parsed:
+    rows: list[Row]
+    file_errors: list[dict]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and all(not r.errors for r in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.file_errors) + sum(len(r.errors) for r in self.rows)
+
+
+def decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise DomainError(N_("The file is larger than %(n)d kB."), field="file", n=MAX_BYTES // 1000)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(N_("The file is not UTF-8 text. In Excel, save it as “CSV UTF-8” and try again."),
+                          field="file") from None
+
+
+def parse(session: Session, text: str) -> Parsed:
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        return Parsed([], [{"message": N_("The file is empty."), "params": {}}])
+    dialect = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=dialect)
+    header = [h.strip().lower() for h in next(reader)]
+    file_errors = _header_errors(header)
+    if file_errors:
+        return Parsed([], file_errors)
+    rows = [Row(i, dict(zip(header, [v.strip() for v in values], strict=False)))
+            for i, values in enumerate(reader, start=2) if any(v.strip() for v in values)]
+    if len(rows) > MAX_ROWS:
+        return Parsed([], [{"message": N_("The file has more than %(n)d rows."), "params": {"n": MAX_ROWS}}])
+    _check_rows(session, rows)
+    return Parsed(rows, [])
+
+
+def _header_errors(header: list[str]) -> list[dict]:
+    errors = [{"message": N_("The column “%(name)s” is missing."), "params": {"name": name}}
+              for name in REQUIRED if name not in header]
+    errors += [{"message": N_("Unknown column “%(name)s”. Known columns: %(known)s."),
+                "params": {"name": name, "known": ", ".join(REQUIRED + OPTIONAL)}}
+               for name in header if name not in REQUIRED + OPTIONAL]
+    return errors
+
+
+def _check_rows(session: Session, rows: list[Row]) -> None:
+    models = {m.model_number.lower(): m for m in session.scalars(select(DeviceModel))}
+    seen_serials: dict[tuple[int, str], int] = {}
+    seen_iccids: dict[str, int] = {}
+    for row in rows:
+        model = models.get(row.values.get("model", "").lower())
+        serial = row.values.get("serial", "")
+        if model is None:
+            row.error(N_("Unknown model “%(model)s”."), model=row.values.get("model", "")[:60])
+        if not serial or len(serial) > 60:
+            row.error(N_("The serial number is missing or longer than 60 characters."))
+        elif model is not None:
+            key = (model.id, serial)
+            if key in seen_serials:
+                row.error(N_("Serial %(serial)s appears twice in the file (line %(line)d)."), serial=serial,
+                          line=seen_serials[key])
+            seen_serials.setdefault(key, row.number)
+        _check_iccid(row, model, seen_iccids)
+        for name in ("purchased", "warranty_until"):
+            _check_date(row, name)
+    _check_existing(session, rows, models, seen_serials, seen_iccids)
+
+
+def _check_iccid(row: Row, model: DeviceModel | None, seen: dict[str, int]) -> None:
+    raw = row.values.get("iccid", "")
+    if not raw:
+        return
+    try:
+        iccid = normalise_iccid(raw)
+    except DomainError as error:
+        row.error(error.message, **error.params)
+        return
+    if model is not None and model.category != DeviceCategory.TABLET:
+        row.error(N_("A SIM card goes in a tablet, not in a %(model)s."), model=model.model_number)
+    if iccid in seen:
+        row.error(N_("ICCID %(iccid)s appears twice in the file (line %(line)d)."), iccid=iccid, line=seen[iccid])
+    seen.setdefault(iccid, row.number)
+
+
+def _check_date(row: Row, name: str) -> None:
+    value = row.values.get(name, "")
+    if value:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            row.error(N_("%(column)s must be a date YYYY-MM-DD, not “%(value)s”."), column=name, value=value[:20])
+
+
+def _check_existing(session: Session, rows: list[Row], models: dict, serials: dict, iccids: dict) -> None:
+    """Duplicates against the database, in two queries for the whole file."""
+    if serials:
+        wanted = {serial for _model, serial in serials}
+        existing = {(m, s) for m, s in session.execute(
+            select(Device.model_id, Device.serial).where(Device.serial.in_(wanted)))}
+        for row in rows:
+            model = models.get(row.values.get("model", "").lower())
+            if model is not None and (model.id, row.values.get("serial", "")) in existing:
+                row.error(N_("Serial %(serial)s is already registered."), serial=row.values["serial"])
+    if iccids:
+        taken = set(session.scalars(select(SimCard.iccid).where(SimCard.iccid.in_(list(iccids)))))
+        for iccid in taken:
+            next(r for r in rows if r.number == iccids[iccid]).error(
+                N_("ICCID %(iccid)s is already registered."), iccid=iccid)
+
+
+def create_batch(session: Session, *, filename: str, data: bytes, depot: Holder, owner_organisation_id: int,
+                 actor, now: dt.datetime) -> tuple[ImportBatch, Parsed]:
+    text = decode(data)
+    parsed = parse(session, text)
+    batch = ImportBatch(filename=filename[:200], content=text, depot_id=depot.id,
+                        owner_organisation_id=owner_organisation_id, created_by_id=actor.id, created_at=now,
+                        row_count=len(parsed.rows), errors=None)
+    session.add(batch)
+    session.flush()
+    return batch, parsed
+
+
+def get_batch(session: Session, batch_id: int) -> ImportBatch:
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound(N_("No such import."))
+    return batch
+
+
+def run_import(session: Session, batch: ImportBatch, *, actor, now: dt.datetime) -> list[Device]:
+    """Import every row or none: the file is checked again in this transaction."""
+    if batch.imported_at is not None:
+        raise Conflict(N_("This file has already been imported."))
+    parsed = parse(session, batch.content)
+    if not parsed.ok:
+        raise DomainError(N_("The file has %(n)d errors; nothing was imported."), n=parsed.error_count)
+    depot = session.get(Holder, batch.depot_id)
+    models = {m.model_number.lower(): m for m in session.scalars(select(DeviceModel))}
+    devices = []
+    for row in parsed.rows:
+        v = row.values
+        device = register_device(session, DeviceData(
+            model_id=models[v["model"].lower()].id, serial=v["serial"],
+            owner_organisation_id=batch.owner_organisation_id, firmware_version=v.get("firmware") or None,
+            purchased_on=_date(v.get("purchased")), warranty_until=_date(v.get("warranty_until")),
+        ), depot=depot, actor=actor, now=now, import_batch_id=batch.id)
+        if v.get("iccid"):
+            register_sim(session, iccid=v["iccid"], phone_number=v.get("phone"), operator=v.get("operator"),
+                         device=device, now=now)
+        devices.append(device)
+    batch.imported_at = now
+    record_event(session, actor=actor, action="inventory.import", entity_type="import_batch", entity_id=batch.id,
+                 now=now, detail={"devices": len(devices)})
+    return devices
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None

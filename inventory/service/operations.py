@@ -1,0 +1,182 @@
+"""What each scan does to a device: which statuses it accepts, the status and holder it leads to, and what to
+tell the person when the device is not in a state for it. Scanning the same tag twice moves nothing twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from inventory.models import Device, DeviceStatus, Holder, HolderKind, Kit, Movement, MovementKind, Signoff, SignoffKind
+from inventory.service.ledger import cleaning_holder, depot_of, move, singleton_holder
+from inventory.transitions import DEVICE_STATUS
+from servicecenter.errors import N_, DomainError, Msgid
+
+S = DeviceStatus
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the person stands and what they chose on the scan page."""
+
+    actor: object
+    now: dt.datetime
+    holder: Holder | None = None  # the van, depot or course holder chosen on the page
+    method: str | None = None  # cleaning or test method
+    factory_reset: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    kind: MovementKind
+    allowed: frozenset[DeviceStatus]
+    refusal: str  # msgid: what to do instead
+    target_status: Callable[[Device], DeviceStatus]
+    target_holder: Callable[[Session, Device, Context], Holder]
+    needs: frozenset[HolderKind] = field(default_factory=frozenset)  # the context holder it needs
+
+
+def _fixed(status: DeviceStatus) -> Callable[[Device], DeviceStatus]:
+    return lambda _device: status
+
+
+def _stay(_session: Session, device: Device, _ctx: Context) -> Holder:
+    return device.holder
+
+
+def _context(_session: Session, _device: Device, ctx: Context) -> Holder:
+    return ctx.holder
+
+
+def _cleaning(session: Session, device: Device, ctx: Context) -> Holder:
+    depot = ctx.holder if ctx.holder is not None else depot_of(session, device.holder)
+    if depot is None:
+        raise DomainError(N_("Choose the depot where the cleaning happens."), field="holder")
+    return cleaning_holder(session, depot)
+
+
+def _back_to_depot(session: Session, device: Device, ctx: Context) -> Holder:
+    depot = ctx.holder if ctx.holder is not None else depot_of(session, device.holder)
+    if depot is None:
+        raise DomainError(N_("Choose the depot."), field="holder")
+    return depot
+
+
+OPERATIONS: dict[str, Operation] = {op.name: op for op in [
+    Operation("accept", MovementKind.ACCEPT, frozenset({S.RECEIVED}),
+              N_("Only a newly received device is accepted into stock."), _fixed(S.READY), _stay),
+    Operation("load", MovementKind.LOAD, frozenset({S.READY, S.RESERVED}),
+              N_("Only ready devices are loaded for delivery; a returned device goes to cleaning first."),
+              _fixed(S.IN_VAN), _context, frozenset({HolderKind.VAN})),
+    Operation("unload", MovementKind.UNLOAD, frozenset({S.IN_VAN, S.RETURNED, S.FAULTY}),
+              N_("Only devices in a van can be unloaded."),
+              lambda d: S.READY if d.status == S.IN_VAN else d.status, _context, frozenset({HolderKind.DEPOT})),
+    Operation("handover", MovementKind.HANDOVER, frozenset({S.READY, S.RESERVED, S.IN_VAN}),
+              N_("Only a ready device (cleaned and tested) can go to a citizen."),
+              _fixed(S.AT_CITIZEN), _context, frozenset({HolderKind.COURSE})),
+    Operation("collect", MovementKind.COLLECT, frozenset({S.AT_CITIZEN}),
+              N_("Only a device at a citizen can be collected."), _fixed(S.RETURNED), _context,
+              frozenset({HolderKind.VAN, HolderKind.DEPOT})),
+    Operation("clean_start", MovementKind.CLEAN_START, frozenset({S.RETURNED, S.TESTING}),
+              N_("Only a returned device goes into cleaning."), _fixed(S.CLEANING), _cleaning),
+    Operation("clean_finish", MovementKind.CLEAN_FINISH, frozenset({S.CLEANING}),
+              N_("Only a device in cleaning can be signed off as cleaned."), _fixed(S.TESTING), _stay),
+    Operation("test_pass", MovementKind.TEST_PASS, frozenset({S.TESTING}),
+              N_("Only a cleaned device awaiting its test can pass it."), _fixed(S.READY), _back_to_depot),
+    Operation("fault", MovementKind.FAULT,
+              frozenset({S.RECEIVED, S.READY, S.RESERVED, S.IN_VAN, S.RETURNED, S.CLEANING, S.TESTING}),
+              N_("This device cannot be reported faulty here."), _fixed(S.FAULTY), _stay),
+    Operation("repair_out", MovementKind.REPAIR_OUT, frozenset({S.FAULTY}),
+              N_("Only a faulty device goes to repair."), _fixed(S.REPAIR), _context,
+              frozenset({HolderKind.REPAIR})),
+    Operation("repair_back", MovementKind.REPAIR_BACK, frozenset({S.REPAIR}),
+              N_("Only a device at repair comes back from repair."), _fixed(S.TESTING), _back_to_depot),
+    Operation("lose", MovementKind.LOSE, frozenset({S.READY, S.RESERVED, S.IN_VAN, S.AT_CITIZEN, S.RETURNED}),
+              N_("This device cannot be reported lost from here."), _fixed(S.LOST),
+              lambda s, _d, _c: singleton_holder(s, HolderKind.LOST, "Bortkommet")),
+    Operation("find", MovementKind.FIND, frozenset({S.LOST}),
+              N_("Only a lost device can be found."), _fixed(S.RETURNED), _back_to_depot),
+    Operation("scrap", MovementKind.SCRAP, frozenset({S.RECEIVED, S.READY, S.FAULTY, S.REPAIR, S.LOST, S.RETURNED}),
+              N_("This device cannot be scrapped from here."), _fixed(S.SCRAPPED),
+              lambda s, _d, _c: singleton_holder(s, HolderKind.SCRAPPED, "Kasseret")),
+]}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    device: Device
+    movement: Movement | None  # None: it was already done (a repeated scan)
+
+
+def apply(session: Session, op: Operation, device: Device, ctx: Context, *, kit_id: int | None = None) -> Outcome:
+    """Run one operation on one (locked) device, or refuse with what the person should do instead."""
+    if op.needs and (ctx.holder is None or ctx.holder.kind not in op.needs):
+        raise DomainError(N_("Choose where the devices go before scanning."), field="holder")
+    target_status = op.target_status(device)
+    if device.status == target_status and _already_there(session, op, device, ctx):
+        return Outcome(device, None)
+    if device.status not in op.allowed:
+        raise DomainError(N_("%(tag)s is %(status)s (%(holder)s). %(hint)s"), field="code", tag=device.tag,
+                          status=DEVICE_STATUS.label(device.status), holder=device.holder.name,
+                          hint=Msgid(op.refusal))
+    _require_signoffs(session, op, device, ctx)
+    target_holder = op.target_holder(session, device, ctx)
+    movement = move(session, device, kind=op.kind, to_holder=target_holder, to_status=target_status,
+                    actor=ctx.actor, now=ctx.now, kit_id=kit_id, note=ctx.note)
+    return Outcome(device, movement)
+
+
+def _already_there(session: Session, op: Operation, device: Device, ctx: Context) -> bool:
+    if op.needs:
+        return ctx.holder is not None and device.holder_id == ctx.holder.id
+    last = session.scalar(select(Movement.kind).where(Movement.device_id == device.id)
+                          .order_by(Movement.occurred_at.desc(), Movement.id.desc()).limit(1))
+    return last == op.kind
+
+
+def _require_signoffs(session: Session, op: Operation, device: Device, ctx: Context) -> None:
+    if op.name == "clean_finish":
+        _signoff(session, device, SignoffKind.CLEANING, ctx)
+    elif op.name == "test_pass":
+        cleaned_since = _last_return(session, device)
+        cleaned = session.scalar(select(Signoff.id).where(
+            Signoff.device_id == device.id, Signoff.kind == SignoffKind.CLEANING, Signoff.at >= cleaned_since))
+        if cleaned_since is not None and cleaned is None:
+            raise DomainError(N_("%(tag)s has no cleaning sign-off since it came back. Clean it first."),
+                              field="code", tag=device.tag)
+        _signoff(session, device, SignoffKind.FUNCTION_TEST, ctx)
+
+
+def _signoff(session: Session, device: Device, kind: SignoffKind, ctx: Context) -> None:
+    if not ctx.method:
+        raise DomainError(N_("Choose the method used."), field="method")
+    session.add(Signoff(device_id=device.id, kind=kind, method=ctx.method[:120], at=ctx.now,
+                        actor_id=getattr(ctx.actor, "id", None),
+                        factory_reset=ctx.factory_reset and kind == SignoffKind.FUNCTION_TEST))
+
+
+def _last_return(session: Session, device: Device) -> dt.datetime | None:
+    return session.scalar(select(Movement.occurred_at).where(
+        Movement.device_id == device.id, Movement.kind.in_([MovementKind.COLLECT, MovementKind.FIND]))
+        .order_by(Movement.occurred_at.desc()).limit(1))
+
+
+# Lock the device row alone and load its holder and model after: PostgreSQL re-checks a row updated while we
+# waited for its lock, but not the rows joined to it, so a joined holder could come back empty.
+_LOCK = (lazyload(Device.holder), lazyload(Device.model))
+
+
+def lock_device(session: Session, tag: str) -> Device | None:
+    """The device row, locked for this transaction (PostgreSQL FOR UPDATE; SQLite's write lock is already held)."""
+    return session.scalar(select(Device).options(*_LOCK).where(Device.tag == tag).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
+def lock_kit_members(session: Session, kit: Kit) -> list[Device]:
+    return list(session.scalars(select(Device).options(*_LOCK).where(Device.kit_id == kit.id).order_by(Device.id)
+                                .with_for_update().execution_options(populate_existing=True)))

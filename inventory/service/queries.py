@@ -1,0 +1,99 @@
+"""Reading the ledger: a device's timeline, where a device was at a time, what a citizen held at a time, what a
+holder holds now, and the recall question (every citizen who holds or held model M with firmware F)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from inventory.models import Custody, Device, DeviceModel, DeviceStatus, Holder, HolderKind, Movement
+from inventory.tags import parse_tag
+from servicecenter.citizens.models import Citizen
+from servicecenter.errors import N_, NotFound
+
+
+def get_device(session: Session, tag: str) -> Device:
+    device = session.scalar(select(Device).where(Device.tag == parse_tag(tag)))
+    if device is None:
+        raise NotFound(N_("No such device."))
+    return device
+
+
+def device_timeline(session: Session, device_id: int, *, page: int = 1, per_page: int = 50) -> list[tuple]:
+    """Movements newest first, with the names of both holders (two joins, no query per row)."""
+    source, target = Holder.__table__.alias("src"), Holder.__table__.alias("dst")
+    stmt = (
+        select(Movement, source.c.name, target.c.name)
+        .outerjoin(source, source.c.id == Movement.from_holder_id)
+        .join(target, target.c.id == Movement.to_holder_id)
+        .where(Movement.device_id == device_id)
+        .order_by(Movement.occurred_at.desc(), Movement.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    return list(session.execute(stmt))
+
+
+def _open_at(at: dt.datetime):
+    return and_(Custody.started_at <= at, or_(Custody.ended_at.is_(None), Custody.ended_at > at))
+
+
+def holder_at(session: Session, device_id: int, at: dt.datetime) -> Holder | None:
+    """Where device X was at time T: the custody interval that contains T."""
+    holder_id = session.scalar(
+        select(Custody.holder_id).where(Custody.device_id == device_id, _open_at(at))
+        .order_by(Custody.started_at.desc(), Custody.id.desc()).limit(1)
+    )
+    return session.get(Holder, holder_id) if holder_id else None
+
+
+def held_by_citizen_at(session: Session, citizen_id: int, at: dt.datetime) -> list[Device]:
+    """What citizen Y held at time T."""
+    ids = select(Custody.device_id).where(Custody.citizen_id == citizen_id, _open_at(at))
+    return list(session.scalars(select(Device).where(Device.id.in_(ids)).order_by(Device.tag)))
+
+
+def holdings(session: Session, holder_id: int, *, page: int = 1, per_page: int = 100) -> list[Device]:
+    return list(session.scalars(select(Device).where(Device.holder_id == holder_id).order_by(Device.tag)
+                                .limit(per_page).offset((page - 1) * per_page)))
+
+
+def holding_counts(session: Session) -> list[tuple[Holder, int]]:
+    """What each holder holds now (not citizens' homes: they are many and shown per citizen)."""
+    counts = (select(Device.holder_id, func.count().label("n")).group_by(Device.holder_id).subquery())
+    stmt = (select(Holder, counts.c.n).join(counts, counts.c.holder_id == Holder.id)
+            .where(Holder.kind != HolderKind.COURSE).order_by(Holder.kind, Holder.name))
+    return list(session.execute(stmt))
+
+
+def recall(session: Session, *, model_id: int, firmware: str | None) -> list[tuple]:
+    """Every citizen who holds or held a device of this model (and firmware, if given): citizen, device,
+    from, until (None: still there)."""
+    stmt = (
+        select(Citizen, Device, Custody.started_at, Custody.ended_at)
+        .join(Custody, Custody.citizen_id == Citizen.id)
+        .join(Device, Device.id == Custody.device_id)
+        .where(Device.model_id == model_id)
+        .order_by(Custody.ended_at.is_not(None), Citizen.last_name_key, Citizen.first_name_key, Custody.started_at)
+    )
+    if firmware:
+        stmt = stmt.where(Device.firmware_version == firmware)
+    return list(session.execute(stmt))
+
+
+def list_devices(session: Session, *, status: DeviceStatus | None = None, model_id: int | None = None,
+                 holder_id: int | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Device], bool]:
+    stmt = select(Device)
+    if status:
+        stmt = stmt.where(Device.status == status)
+    if model_id:
+        stmt = stmt.where(Device.model_id == model_id)
+    if holder_id:
+        stmt = stmt.where(Device.holder_id == holder_id)
+    rows = list(session.scalars(stmt.order_by(Device.tag).limit(per_page + 1).offset((page - 1) * per_page)))
+    return rows[:per_page], len(rows) > per_page
+
+
+def list_models(session: Session) -> list[DeviceModel]:
+    return list(session.scalars(select(DeviceModel).order_by(DeviceModel.category, DeviceModel.name)))

@@ -1,0 +1,65 @@
+"""Stock: ready kits per depot and programme against the minimum, and the low-stock list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from inventory.models import Device, DeviceStatus, Holder, HolderKind, Kit, KitTemplate, StockMinimum
+from servicecenter.courses.models import Programme
+
+
+@dataclass(frozen=True)
+class StockLine:
+    depot: Holder
+    programme: Programme
+    ready_kits: int
+    minimum: int
+
+    @property
+    def is_low(self) -> bool:
+        return self.ready_kits < self.minimum
+
+
+def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
+    """(depot id, programme id) -> kits whose members are all ready and all on the same depot's shelf."""
+    per_kit = (
+        select(Device.kit_id, func.min(Device.holder_id).label("holder_id"))
+        .where(Device.kit_id.is_not(None))
+        .group_by(Device.kit_id)
+        .having(func.count(func.distinct(Device.holder_id)) == 1,
+                func.sum(case((Device.status == DeviceStatus.READY, 1), else_=0)) == func.count())
+        .subquery()
+    )
+    stmt = (
+        select(per_kit.c.holder_id, KitTemplate.programme_id, func.count())
+        .join(Kit, Kit.id == per_kit.c.kit_id).join(KitTemplate, KitTemplate.id == Kit.template_id)
+        .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT)
+        .group_by(per_kit.c.holder_id, KitTemplate.programme_id)
+    )
+    return {(depot, programme): n for depot, programme, n in session.execute(stmt)}
+
+
+def stock_lines(session: Session) -> list[StockLine]:
+    counts = ready_kits_by_depot(session)
+    stmt = (select(StockMinimum, Holder, Programme).join(Holder, Holder.id == StockMinimum.depot_id)
+            .join(Programme, Programme.id == StockMinimum.programme_id).order_by(Holder.name, Programme.name))
+    return [StockLine(depot, programme, counts.get((depot.id, programme.id), 0), minimum.minimum)
+            for minimum, depot, programme in session.execute(stmt)]
+
+
+def low_stock(session: Session) -> list[StockLine]:
+    return [line for line in stock_lines(session) if line.is_low]
+
+
+def set_minimum(session: Session, *, depot_id: int, programme_id: int, minimum: int) -> StockMinimum:
+    row = session.scalar(select(StockMinimum).where(StockMinimum.depot_id == depot_id,
+                                                    StockMinimum.programme_id == programme_id))
+    if row is None:
+        row = StockMinimum(depot_id=depot_id, programme_id=programme_id, minimum=minimum)
+        session.add(row)
+    row.minimum = minimum
+    session.flush()
+    return row

@@ -1,0 +1,168 @@
+"""Overview, device lists and pages, "where was it", recall, places and device models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from inventory import service
+from inventory.forms import (
+    CATEGORY_LABELS,
+    HOLDER_LABELS,
+    MOVEMENT_LABELS,
+    DeviceModelForm,
+    HolderForm,
+    StockMinimumForm,
+)
+from inventory.models import DeviceCategory, DeviceStatus, HolderKind
+from inventory.transitions import DEVICE_STATUS
+from inventory.views import bp
+from servicecenter.audit.service import record_event
+from servicecenter.auth.permissions import can_manage_inventory, can_recall, can_view_inventory
+from servicecenter.courses.service import list_programmes
+from servicecenter.db import unit_of_work
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+from servicecenter.web import now, page_arg, require, show_error
+
+
+@bp.app_context_processor
+def inventory_labels():
+    return {
+        "status_label": lambda status: gettext(DEVICE_STATUS.labels[DeviceStatus(status)]),
+        "holder_kind_label": lambda kind: HOLDER_LABELS.get(kind, kind),
+        "category_label": lambda category: CATEGORY_LABELS.get(category, category),
+        "movement_label": lambda kind: MOVEMENT_LABELS.get(kind, kind),
+    }
+
+
+@bp.get("/")
+@require(can_view_inventory)
+def index():
+    s = db_session()
+    return render_template("inventory/index.html", counts=service.holding_counts(s), low=service.low_stock(s),
+                           split=service.split_kits(s, limit=20))
+
+
+@bp.get("/devices")
+@require(can_view_inventory)
+def devices():
+    s = db_session()
+    status = request.args.get("status") or None
+    if status and status not in DeviceStatus.__members__.values():
+        abort(400)
+    rows, has_more = service.list_devices(
+        s, status=DeviceStatus(status) if status else None, model_id=request.args.get("model", type=int),
+        holder_id=request.args.get("holder", type=int), page=page_arg(), per_page=current_app.config["PAGE_SIZE"])
+    return render_template("inventory/devices.html", devices=rows, has_more=has_more, page=page_arg(),
+                           models=service.list_models(s), statuses=list(DeviceStatus))
+
+
+@bp.get("/devices/<tag>")
+@require(can_view_inventory)
+def device(tag: str):
+    s = db_session()
+    try:
+        found = service.get_device(s, tag)
+    except DomainError:
+        abort(404)
+    timeline = service.device_timeline(s, found.id, page=page_arg())
+    return render_template("inventory/device.html", device=found, timeline=timeline, page=page_arg(),
+                           has_more=len(timeline) == 50)
+
+
+def _at_arg() -> dt.datetime | None:
+    """A local date-time from the form (Europe/Copenhagen) as UTC."""
+    from zoneinfo import ZoneInfo
+
+    value = request.args.get("at", "")
+    try:
+        local = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return local.replace(tzinfo=ZoneInfo("Europe/Copenhagen")).astimezone(dt.UTC) if local.tzinfo is None else local
+
+
+@bp.get("/where")
+@require(can_view_inventory)
+def where():
+    """Where was device X at time T."""
+    s, answer, error = db_session(), None, None
+    at, tag = _at_arg(), request.args.get("tag", "")
+    if tag and at:
+        try:
+            found = service.get_device(s, tag)
+            answer = (found, service.holder_at(s, found.id, at))
+        except DomainError as exc:
+            error = exc.translate(gettext)
+    return render_template("inventory/where.html", answer=answer, error=error, tag=tag,
+                           at=request.args.get("at", ""))
+
+
+@bp.get("/recall")
+@require(can_recall)
+def recall():
+    """Every citizen who holds or held model M (with firmware F): each citizen shown is an audited read."""
+    s = db_session()
+    model_id, firmware = request.args.get("model", type=int), request.args.get("firmware", "").strip() or None
+    rows = []
+    if model_id:
+        with unit_of_work(s):
+            rows = service.recall(s, model_id=model_id, firmware=firmware)[:500]
+            for citizen_id in {citizen.id for citizen, *_ in rows}:
+                record_event(s, actor=current_user, action="inventory.recall", entity_type="citizen",
+                             entity_id=citizen_id, citizen_id=citizen_id, now=now(), purpose="recall")
+    return render_template("inventory/recall.html", rows=rows, models=service.list_models(s), model_id=model_id,
+                           firmware=firmware or "")
+
+
+@bp.route("/places", methods=["GET", "POST"])
+@require(can_manage_inventory)
+def places():
+    s = db_session()
+    depots = service.list_holders(s, HolderKind.DEPOT)
+    form, minimum_form = HolderForm(prefix="place"), StockMinimumForm(prefix="min")
+    form.depot_id.choices = [(0, "—")] + [(d.id, d.name) for d in depots]
+    minimum_form.depot_id.choices = [(d.id, d.name) for d in depots]
+    minimum_form.programme_id.choices = [(p.id, p.name) for p in list_programmes(s)]
+    if form.validate_on_submit():
+        depot = service.get_holder(s, form.depot_id.data) if form.depot_id.data else None
+        if form.kind.data == HolderKind.BIN and depot is None:
+            form.depot_id.errors = [gettext("A shelf/bin belongs to a depot.")]
+        else:
+            with unit_of_work(s):
+                service.create_holder(s, kind=HolderKind(form.kind.data), name=form.name.data, depot=depot)
+            flash(gettext("The place is created."), "success")
+            return redirect(url_for("inventory.places"))
+    if minimum_form.validate_on_submit():
+        with unit_of_work(s):
+            service.set_minimum(s, depot_id=minimum_form.depot_id.data, programme_id=minimum_form.programme_id.data,
+                                minimum=minimum_form.minimum.data)
+        flash(gettext("The minimum is saved."), "success")
+        return redirect(url_for("inventory.places"))
+    holders = service.list_holders(s, HolderKind.DEPOT, HolderKind.BIN, HolderKind.VAN, HolderKind.REPAIR)
+    return render_template("inventory/places.html", holders=holders, form=form, minimum_form=minimum_form,
+                           stock=service.stock_lines(s))
+
+
+@bp.route("/models", methods=["GET", "POST"])
+@require(can_manage_inventory)
+def models():
+    s, form = db_session(), DeviceModelForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(s):
+                service.create_device_model(
+                    s, category=DeviceCategory(form.category.data), manufacturer=form.manufacturer.data,
+                    model_number=form.model_number.data, name=form.name.data,
+                    cleaning_procedure=form.cleaning_procedure.data or None,
+                    service_interval_days=form.service_interval_days.data)
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The device model is created."), "success")
+            return redirect(url_for("inventory.models"))
+    return render_template("inventory/models.html", models=service.list_models(s), form=form)

@@ -1,0 +1,95 @@
+"""Kits: create, pack by scanning against the template, swap or remove a member, print the kit's label."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from inventory import service
+from inventory.forms import KitForm
+from inventory.labels import LAYOUTS, LabelData, render_labels
+from inventory.models import KitTemplate
+from inventory.views import bp
+from servicecenter.auth.permissions import can_manage_inventory, can_view_inventory
+from servicecenter.db import unit_of_work
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+from servicecenter.web import now, require, show_error
+
+
+def _kit_form(s) -> KitForm:
+    form = KitForm()
+    form.template_id.choices = [(t.id, t.name) for t in s.scalars(select(KitTemplate).order_by(KitTemplate.name))]
+    return form
+
+
+@bp.get("/kits")
+@require(can_view_inventory)
+def kits():
+    s = db_session()
+    if request.args.get("tag"):
+        return redirect(url_for("inventory.kit", tag=request.args["tag"].strip().upper()))
+    return render_template("inventory/kits.html", form=_kit_form(s), split=service.split_kits(s))
+
+
+@bp.post("/kits")
+@require(can_manage_inventory)
+def create_kit():
+    s = db_session()
+    form = _kit_form(s)
+    if not form.validate_on_submit():
+        return render_template("inventory/kits.html", form=form, split=service.split_kits(s)), 400
+    with unit_of_work(s):
+        kit = service.create_kit(s, template=s.get(KitTemplate, form.template_id.data), actor=current_user, now=now())
+    return redirect(url_for("inventory.kit", tag=kit.tag))
+
+
+@bp.get("/kits/<tag>")
+@require(can_view_inventory)
+def kit(tag: str):
+    s = db_session()
+    found = service.get_kit(s, tag)
+    return render_template("inventory/kit.html", kit=found, state=service.packing_state(s, found))
+
+
+@bp.post("/kits/<tag>")
+@require(can_manage_inventory)
+def kit_action(tag: str):
+    s = db_session()
+    found = service.get_kit(s, tag)
+    _kit_action(s, found)
+    return redirect(url_for("inventory.kit", tag=found.tag))
+
+
+def _kit_action(s, found) -> None:
+    action, code = request.form.get("action"), request.form.get("code", "")
+    try:
+        with unit_of_work(s):
+            kit = service.get_kit(s, found.id)
+            if action == "pack":
+                device = service.pack(s, kit, code, actor=current_user, now=now())
+                message = gettext("%(tag)s is packed.", tag=device.tag)
+            elif action == "swap":
+                device = service.swap_member(s, kit, code, request.form.get("replacement", ""),
+                                             actor=current_user, now=now())
+                message = gettext("%(tag)s is swapped in.", tag=device.tag)
+            else:
+                service.remove_from_kit(s, kit, service.get_device(s, code), actor=current_user, now=now())
+                message = gettext("The device is taken out of the kit.")
+    except DomainError as error:
+        show_error(error)
+    else:
+        flash(message, "success")
+
+
+@bp.get("/kits/<tag>/label.pdf")
+@require(can_manage_inventory)
+def kit_label(tag: str):
+    found = service.get_kit(db_session(), tag)
+    layout = LAYOUTS.get(request.args.get("layout", "tape"), LAYOUTS["tape"])
+    pdf = render_labels([LabelData(found.tag, gettext("Kit: %(name)s", name=found.template.name), "")], layout,
+                        offset=min(max(request.args.get("offset", 0, type=int), 0), layout.per_page - 1))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=kit-{found.tag}.pdf"})

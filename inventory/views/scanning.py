@@ -1,0 +1,127 @@
+"""Scan pages: one autofocused field for keyboard-wedge scanners (Enter ends a code) and a paste-a-list mode.
+Each code is its own transaction and gets its own green or red answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from inventory import service
+from inventory.forms import CLEANING_METHODS, TEST_METHODS
+from inventory.models import HolderKind
+from inventory.tags import parse_tag
+from inventory.views import bp
+from servicecenter.auth.permissions import can_scan
+from servicecenter.courses.service import get_course
+from servicecenter.db import unit_of_work
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+from servicecenter.web import now, require
+
+MAX_PASTED = 500
+
+
+@dataclass(frozen=True)
+class Mode:
+    label: str
+    places: tuple[HolderKind, ...] = ()  # the place to choose before scanning
+    methods: tuple = ()
+
+
+MODES = {
+    "accept": Mode(_l("Receive delivery (goods-in)")),
+    "load": Mode(_l("Load van"), (HolderKind.VAN,)),
+    "unload": Mode(_l("Unload van at depot"), (HolderKind.DEPOT,)),
+    "handover": Mode(_l("Hand over to citizen"), (HolderKind.COURSE,)),
+    "collect": Mode(_l("Collect from citizen"), (HolderKind.VAN, HolderKind.DEPOT)),
+    "clean_start": Mode(_l("Start cleaning")),
+    "clean_finish": Mode(_l("Finish cleaning"), methods=tuple(CLEANING_METHODS)),
+    "test_pass": Mode(_l("Function test passed"), (HolderKind.DEPOT,), tuple(TEST_METHODS)),
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    code: str
+    text: str
+    warning: str | None = None
+
+
+def _place(s, mode: Mode):
+    """The chosen van, depot or citizen course, from the form or the query string."""
+    if HolderKind.COURSE in mode.places:
+        course_id = request.values.get("course", type=int)
+        return service.course_holder(s, get_course(s, course_id)) if course_id else None
+    holder_id = request.values.get("holder", type=int)
+    holder = service.get_holder(s, holder_id) if holder_id else None
+    return holder if holder is None or holder.kind in mode.places else None
+
+
+def _scan_one(mode_name: str, mode: Mode, code: str) -> Answer:
+    s = db_session()
+    try:
+        with unit_of_work(s):
+            ctx = service.Context(actor=current_user, now=now(), holder=_place(s, mode),
+                                  method=request.form.get("method") or None,
+                                  factory_reset=request.form.get("factory_reset") == "y")
+            result = service.scan(s, mode_name, code, ctx)
+    except DomainError as error:
+        return Answer(False, code, error.translate(gettext))
+    warning = gettext(result.warning, **result.warning_params) if result.warning else None
+    return Answer(True, result.tag, gettext(result.message, **result.params), warning)
+
+
+@bp.get("/scan/")
+@require(can_scan)
+def scan_modes():
+    return render_template("inventory/scan_modes.html", modes=MODES)
+
+
+@bp.route("/scan/<mode_name>", methods=["GET", "POST"])
+@require(can_scan)
+def scan(mode_name: str):
+    mode = MODES.get(mode_name) or abort(404)
+    answers = []
+    if request.method == "POST":
+        codes = _codes()
+        answers = [_scan_one(mode_name, mode, code) for code in codes]
+        if request.headers.get("HX-Request"):
+            return render_template("inventory/_scan_answers.html", answers=list(reversed(answers)))
+    s = db_session()
+    places = service.list_holders(s, *[k for k in mode.places if k != HolderKind.COURSE])
+    return render_template("inventory/scan.html", mode_name=mode_name, mode=mode, places=places,
+                           place=_place(s, mode), answers=list(reversed(answers)))
+
+
+def _codes() -> list[str]:
+    if request.form.get("codes"):
+        lines = [line.strip() for line in request.form["codes"].splitlines() if line.strip()]
+        return lines[:MAX_PASTED]
+    code = request.form.get("code", "").strip()
+    return [code] if code else []
+
+
+@bp.route("/count", methods=["GET", "POST"])
+@require(can_scan)
+def stock_count():
+    """Stock count: the codes scanned at a place against what the ledger says is there."""
+    s = db_session()
+    places = service.list_holders(s, HolderKind.DEPOT, HolderKind.BIN, HolderKind.VAN)
+    holder_id = request.values.get("holder", type=int)
+    result = None
+    if request.method == "POST" and holder_id:
+        scanned, refused = set(), []
+        for line in filter(str.strip, request.form.get("codes", "").splitlines()[:5000]):
+            try:
+                scanned.add(parse_tag(line))
+            except DomainError as error:
+                refused.append(error.translate(gettext))
+        expected = {d.tag for d in service.holdings(s, holder_id, per_page=100_000)}
+        result = {"missing": sorted(expected - scanned), "unexpected": sorted(scanned - expected),
+                  "matched": len(expected & scanned), "refused": refused}
+    return render_template("inventory/count.html", places=places, holder_id=holder_id, result=result)

@@ -1,0 +1,1 @@
+"""Programmes and citizens' courses (a minimal record for now; the courses issue builds it out)."""
