@@ -39,6 +39,8 @@ def live_app(sqlite_url):
     session = app.extensions["database"].factory()
     with unit_of_work(session):
         load_demo_data(session, citizens=40, now=utcnow())
+        for loader in app.extensions.get("demo_loaders", []):
+            loader(session, now=utcnow())
     session.close()
     return app
 

@@ -27,7 +27,7 @@ def test_helpdesk_searches_with_the_keyboard_and_opens_a_record_with_the_cpr_mas
     page.get_by_role("link", name="Borgere").first.click()
     search = page.locator("#q")
     # The search field has focus on arrival: the helpdesk types straight away.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'", timeout=5000)
+    page.locator("#q:focus").wait_for(timeout=5000)
     page.keyboard.type(f"{target.first_name} {target.last_name}")
     page.keyboard.press("Enter")
     row_link = page.locator("#results").get_by_role("link", name=f"{target.last_name}, {target.first_name}").first
@@ -40,7 +40,7 @@ def test_helpdesk_searches_with_the_keyboard_and_opens_a_record_with_the_cpr_mas
     assert target.cpr[6:] not in page.content()
     screenshot(page, "citizen-view")
     page.get_by_role("button", name="Vis CPR").click()
-    page.wait_for_function(f"document.querySelector('#cpr-{target.id}').innerText.indexOf('X') < 0")
+    page.locator(f"#cpr-{target.id}.fw-semibold").wait_for()  # the revealed number replaced the masked one
     assert page.locator(f"#cpr-{target.id}").inner_text() == f"{target.cpr[:6]}-{target.cpr[6:]}"
     assert search is not None
 
