@@ -7,6 +7,7 @@ import time
 from sqlalchemy import create_engine, text
 
 from servicecenter import migrations
+from servicecenter.courses.service import seed_programmes
 from servicecenter.db import make_engine, make_session_factory, unit_of_work, utcnow
 from servicecenter.demo import load_demo_data
 from servicecenter.organisations.service import seed_reference_data
@@ -29,6 +30,7 @@ def build(url: str, citizens: int, *, seed: int = 2026) -> float:
     session = make_session_factory(engine)()
     with unit_of_work(session):
         seed_reference_data(session)
+        seed_programmes(session)
     with unit_of_work(session):
         load_demo_data(session, citizens=citizens, seed=seed, now=utcnow())
     if engine.dialect.name == "postgresql":

@@ -46,7 +46,8 @@ def transition(
             target=table.label(target),
         )
     obj.status = target
-    session.flush()
+    if obj.id is None:  # a new object needs its id for the audit row; an existing one is flushed with the rest
+        session.flush()
     record_event(
         session,
         actor=actor,

@@ -33,6 +33,8 @@ def move(
     if occurred < device.last_moved_at:
         raise DomainError(N_("A movement cannot be dated before the device's last movement."))
     from_holder_id, from_status = device.holder_id, device.status
+    device.last_moved_at = occurred
+    device.holder_id = to_holder.id  # set before the status change flushes, so the device is updated once
     if to_status != from_status:
         transition(session, device, to_status, table=DEVICE_STATUS, actor=actor, now=now,
                    citizen_id=to_holder.citizen_id or (
@@ -44,7 +46,6 @@ def move(
     )
     session.add(movement)
     session.flush()
-    device.last_moved_at = occurred
     if to_holder.id != from_holder_id:
         _hand_custody(session, device, to_holder, movement, occurred)
     return movement
@@ -68,7 +69,6 @@ def _hand_custody(session: Session, device: Device, to_holder: Holder, movement:
     session.execute(
         update(Custody).where(Custody.device_id == device.id, Custody.ended_at.is_(None)).values(ended_at=occurred)
     )
-    device.holder_id = to_holder.id
     session.add(Custody(device_id=device.id, holder_id=to_holder.id, citizen_id=to_holder.citizen_id,
                         started_at=occurred, movement_id=movement.id))
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from inventory.models import Device, DeviceStatus, Holder, HolderKind, Kit, Movement, MovementKind, Signoff, SignoffKind
 from inventory.service.ledger import cleaning_holder, depot_of, move, singleton_holder
@@ -166,17 +166,18 @@ def _last_return(session: Session, device: Device) -> dt.datetime | None:
         .order_by(Movement.occurred_at.desc()).limit(1))
 
 
-# Lock the device row alone and load its holder and model after: PostgreSQL re-checks a row updated while we
-# waited for its lock, but not the rows joined to it, so a joined holder could come back empty.
-_LOCK = (lazyload(Device.holder), lazyload(Device.model))
+# Lock the device row and load its holder after: PostgreSQL re-checks a row updated while we waited for its
+# lock against the rows joined to it, so a holder joined by the old holder_id could come back empty. The model
+# never changes, so it may be joined.
+_LOCK = (lazyload(Device.holder), joinedload(Device.model))
 
 
 def lock_device(session: Session, tag: str) -> Device | None:
     """The device row, locked for this transaction (PostgreSQL FOR UPDATE; SQLite's write lock is already held)."""
-    return session.scalar(select(Device).options(*_LOCK).where(Device.tag == tag).with_for_update()
+    return session.scalar(select(Device).options(*_LOCK).where(Device.tag == tag).with_for_update(of=Device)
                           .execution_options(populate_existing=True))
 
 
 def lock_kit_members(session: Session, kit: Kit) -> list[Device]:
     return list(session.scalars(select(Device).options(*_LOCK).where(Device.kit_id == kit.id).order_by(Device.id)
-                                .with_for_update().execution_options(populate_existing=True)))
+                                .with_for_update(of=Device).execution_options(populate_existing=True)))
