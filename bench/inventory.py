@@ -1,7 +1,7 @@
 """Inventory at national scale: 300,000 devices and 3,000,000 movements (and 3,000 / 30,000 for comparison).
 
 The ledger is generated as bulk rows that follow the real life of a device (received, accepted, loaded, handed
-over, collected, unloaded, cleaned, tested, ready; every tenth starts a second round), so current state, custody
+over, collected, unloaded, cleaned, tested, ready; every seventh goes round twice), so current state, custody
 intervals and movements agree (`verify_ledger` is run on the result). Then measured through the app:
 scan-to-answer (POST of one scan to the load page, htmx), the as-of queries, and 1,000 labels to PDF.
 """
@@ -73,7 +73,7 @@ def _setup(url: str, devices: int) -> dict:
 
 
 def _rows(ids: dict, devices: int, start: dt.datetime):
-    """Devices, movements and custody rows, generated in step; every tenth device does a second round."""
+    """Devices, movements and custody rows, generated in step; every seventh device goes round twice."""
     rng = random.Random(devices)
     device_rows, movement_rows, custody_rows = [], [], []
     movement_id = custody_id = 0
@@ -82,7 +82,7 @@ def _rows(ids: dict, devices: int, start: dt.datetime):
         home, citizen = ids["homes"][n % len(ids["homes"])]
         where = {"depot": (ids["depot"], None), "van": (van, None), "home": (home, citizen),
                  "cleaning": (ids["cleaning"], None)}
-        steps = STEPS + (STEPS[2:] if n % 10 == 0 else [])
+        steps = STEPS + (STEPS[2:] if n % 7 == 0 else [])  # 300,000 devices: 3,000,000 movements
         at = start + dt.timedelta(minutes=rng.randrange(60 * 24 * 365))
         holder, status, open_custody = None, None, None
         for kind, to_status, place in steps:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -17,12 +17,14 @@ from inventory.forms import (
     HolderForm,
     StockMinimumForm,
 )
+from inventory.labels import LAYOUTS, LabelData, render_labels
 from inventory.models import DeviceCategory, DeviceStatus, HolderKind
 from inventory.transitions import DEVICE_STATUS
 from inventory.views import bp
 from servicecenter.audit.service import record_event
 from servicecenter.auth.permissions import can_manage_inventory, can_recall, can_view_inventory
 from servicecenter.courses.service import list_programmes
+from servicecenter.csvexport import csv_lines
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
@@ -59,6 +61,37 @@ def devices():
         holder_id=request.args.get("holder", type=int), page=page_arg(), per_page=current_app.config["PAGE_SIZE"])
     return render_template("inventory/devices.html", devices=rows, has_more=has_more, page=page_arg(),
                            models=service.list_models(s), statuses=list(DeviceStatus))
+
+
+@bp.get("/devices.csv")
+@require(can_view_inventory)
+def devices_csv():
+    """The filtered device list as CSV (formula-safe cells), up to 50,000 rows."""
+    s = db_session()
+    status = request.args.get("status") or None
+    if status and status not in DeviceStatus.__members__.values():
+        abort(400)
+    rows, _more = service.list_devices(s, status=DeviceStatus(status) if status else None,
+                                       model_id=request.args.get("model", type=int),
+                                       holder_id=request.args.get("holder", type=int), per_page=50_000)
+    header = [gettext("Tag"), gettext("Model"), gettext("Serial number"), gettext("Firmware/app version"),
+              gettext("Status"), gettext("Place")]
+    lines = csv_lines(header, ([d.tag, str(d.model), d.serial, d.firmware_version,
+                                gettext(DEVICE_STATUS.labels[d.status]), d.holder.name] for d in rows))
+    return Response("".join(lines), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=devices.csv"})
+
+
+@bp.get("/places/<int:holder_id>/label.pdf")
+@require(can_manage_inventory)
+def place_label(holder_id: int):
+    holder = service.get_holder(db_session(), holder_id)
+    if not holder.tag:
+        abort(404)
+    layout = LAYOUTS.get(request.args.get("layout", "tape"), LAYOUTS["tape"])
+    pdf = render_labels([LabelData(holder.tag, holder.name, gettext(str(HOLDER_LABELS[holder.kind])))], layout)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=label-{holder.tag}.pdf"})
 
 
 @bp.get("/devices/<tag>")

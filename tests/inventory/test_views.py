@@ -139,3 +139,36 @@ def test_kit_pages(client, session, world):
     assert tablet.tag in page
     label = client.get(kit_url + "/label.pdf")
     assert label.mimetype == "application/pdf"
+
+
+def test_the_device_list_exports_formula_safe_csv(client, session, world):
+    world.device(firmware_version="=HYPERLINK(\"http://x\")")
+    log_in(client, world.warehouse)
+    response = client.get("/inventory/devices.csv")
+    text = response.get_data(as_text=True)
+    assert response.mimetype == "text/csv" and "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
+
+
+def test_van_and_bin_labels_decode_to_their_tag(client, world):
+    log_in(client, world.warehouse)
+    pdf = client.get(f"/inventory/places/{world.van.id}/label.pdf")
+    found = [r.text for page in pdfium.PdfDocument(pdf.data)
+             for r in zxingcpp.read_barcodes(page.render(scale=300 / 72).to_pil())]
+    assert found == [world.van.tag]
+    assert client.get(f"/inventory/places/{world.depot.id}/label.pdf").status_code == 404  # depots carry no tag
+
+
+def test_what_a_citizen_held_on_a_past_day(client, session, world):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    device = world.device()
+    home = world.home()
+    world.scan("handover", device.tag, home)
+    world.scan("collect", device.tag, world.van, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+    log_in(client, world.technician)
+    local_today = dt.datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    today = local_today.isoformat()
+    assert device.tag in client.get(f"/citizens/{home.citizen_id}?held_on={today}").get_data(as_text=True)
+    yesterday = (local_today - dt.timedelta(days=1)).isoformat()
+    assert device.tag not in client.get(f"/citizens/{home.citizen_id}?held_on={yesterday}").get_data(as_text=True)
