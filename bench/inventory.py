@@ -50,14 +50,15 @@ def _setup(url: str, devices: int) -> dict:
     build(url, citizens=min(HOMES, max(devices // 15, 200)))
     engine = make_engine(url)
     s = make_session_factory(engine)()
+    who = {"actor": None, "now": utcnow()}
     with unit_of_work(s):
         region = s.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
-        models = [service.create_device_model(s, category=c, manufacturer="Bench", model_number=f"B-{c.value}",
+        models = [service.create_device_model(s, **who, category=c, manufacturer="Bench", model_number=f"B-{c.value}",
                                               name=c.value) for c in (DeviceCategory.TABLET,
                                                                       DeviceCategory.PULSE_OXIMETER,
                                                                       DeviceCategory.SCALE)]
-        depot = service.create_holder(s, kind=HolderKind.DEPOT, name="Bench depot")
-        vans = [service.create_holder(s, kind=HolderKind.VAN, name=f"Bench van {i}") for i in range(20)]
+        depot = service.create_holder(s, **who, kind=HolderKind.DEPOT, name="Bench depot")
+        vans = [service.create_holder(s, **who, kind=HolderKind.VAN, name=f"Bench van {i}") for i in range(20)]
         cleaning = cleaning_holder(s, depot)
         programme = s.scalar(select(Programme).limit(1))
         citizens = list(s.scalars(select(Citizen.id).order_by(Citizen.id)))

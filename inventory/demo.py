@@ -37,21 +37,23 @@ def load_inventory_demo(session: Session, *, now: dt.datetime) -> dict[str, int]
     warehouse = session.scalar(select(User).where(User.role == Role.WAREHOUSE))
     technician = session.scalar(select(User).where(User.role == Role.TECHNICIAN))
     region = session.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
-    models = {c: service.create_device_model(session, category=c, manufacturer=m, model_number=n, name=name,
+    who = {"actor": warehouse, "now": now}
+    models = {c: service.create_device_model(session, **who, category=c, manufacturer=m, model_number=n, name=name,
                                              cleaning_procedure=CLEANING) for c, m, n, name in MODELS}
     programmes = {p.code: p for p in session.scalars(select(Programme))}
-    templates = {code: service.set_kit_template(session, programme_id=programmes[code].id, name=name, items=items)
+    templates = {code: service.set_kit_template(session, **who, programme_id=programmes[code].id, name=name,
+                                                items=items)
                  for code, (name, items) in TEMPLATES.items()}
-    aarhus = service.create_holder(session, kind=HolderKind.DEPOT, name="Lager Aarhus")
-    herning = service.create_holder(session, kind=HolderKind.DEPOT, name="Lager Herning")
-    service.create_holder(session, kind=HolderKind.BIN, name="Aarhus hylde A1", depot=aarhus)
-    van = service.create_holder(session, kind=HolderKind.VAN, name="Bil 1 (Torben)",
+    aarhus = service.create_holder(session, **who, kind=HolderKind.DEPOT, name="Lager Aarhus")
+    herning = service.create_holder(session, **who, kind=HolderKind.DEPOT, name="Lager Herning")
+    service.create_holder(session, **who, kind=HolderKind.BIN, name="Aarhus hylde A1", depot=aarhus)
+    van = service.create_holder(session, **who, kind=HolderKind.VAN, name="Bil 1 (Torben)",
                                 user_id=technician.id if technician else None)
-    service.create_holder(session, kind=HolderKind.VAN, name="Bil 2")
-    service.create_holder(session, kind=HolderKind.REPAIR, name="MedTek Reparation A/S")
+    service.create_holder(session, **who, kind=HolderKind.VAN, name="Bil 2")
+    service.create_holder(session, **who, kind=HolderKind.REPAIR, name="MedTek Reparation A/S")
     for depot in (aarhus, herning):
         for code in ("COPD", "HF"):
-            service.set_minimum(session, depot_id=depot.id, programme_id=programmes[code].id, minimum=3)
+            service.set_minimum(session, **who, depot_id=depot.id, programme_id=programmes[code].id, minimum=3)
     devices = _stock(session, models, aarhus, herning, region, warehouse, now)
     kits = _kits(session, templates, devices, warehouse, now)
     _homes(session, kits, van, technician, now)

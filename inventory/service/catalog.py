@@ -42,8 +42,8 @@ def next_tag(session: Session, prefix: str) -> str:
     return make_tag(prefix, number)
 
 
-def create_device_model(session: Session, *, category: DeviceCategory, manufacturer: str, model_number: str,
-                        name: str, cleaning_procedure: str | None = None,
+def create_device_model(session: Session, *, actor, now: dt.datetime, category: DeviceCategory, manufacturer: str,
+                        model_number: str, name: str, cleaning_procedure: str | None = None,
                         service_interval_days: int | None = None) -> DeviceModel:
     if session.scalar(select(DeviceModel.id).where(DeviceModel.model_number == model_number)) is not None:
         raise DomainError(N_("A device model with this model number exists."), field="model_number")
@@ -51,10 +51,12 @@ def create_device_model(session: Session, *, category: DeviceCategory, manufactu
                         cleaning_procedure=cleaning_procedure, service_interval_days=service_interval_days)
     session.add(model)
     session.flush()
+    record_event(session, actor=actor, action="device_model.create", entity_type="device_model", entity_id=model.id,
+                 now=now)
     return model
 
 
-def set_kit_template(session: Session, *, programme_id: int, name: str,
+def set_kit_template(session: Session, *, actor, now: dt.datetime, programme_id: int, name: str,
                      items: list[tuple[DeviceCategory, int]]) -> KitTemplate:
     template = session.scalar(select(KitTemplate).where(KitTemplate.programme_id == programme_id))
     if template is None:
@@ -63,15 +65,19 @@ def set_kit_template(session: Session, *, programme_id: int, name: str,
     template.name = name
     template.items = [KitTemplateItem(category=c, quantity=q) for c, q in items]
     session.flush()
+    record_event(session, actor=actor, action="kit_template.set", entity_type="kit_template", entity_id=template.id,
+                 now=now, detail={"items": [[c.value, q] for c, q in items]})
     return template
 
 
-def create_holder(session: Session, *, kind: HolderKind, name: str, depot: Holder | None = None,
-                  user_id: int | None = None) -> Holder:
+def create_holder(session: Session, *, actor, now: dt.datetime, kind: HolderKind, name: str,
+                  depot: Holder | None = None, user_id: int | None = None) -> Holder:
     tag = next_tag(session, {"van": "V", "bin": "B"}[kind.value]) if kind in (HolderKind.VAN, HolderKind.BIN) else None
     holder = Holder(kind=kind, name=name.strip(), tag=tag, depot_id=depot.id if depot else None, user_id=user_id)
     session.add(holder)
     session.flush()
+    record_event(session, actor=actor, action="holder.create", entity_type="holder", entity_id=holder.id, now=now,
+                 detail={"kind": kind.value})
     return holder
 
 

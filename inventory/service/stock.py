@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from inventory.models import Device, DeviceStatus, Holder, HolderKind, Kit, KitTemplate, StockMinimum
+from servicecenter.audit.service import record_event
 from servicecenter.courses.models import Programme
 
 
@@ -54,7 +56,8 @@ def low_stock(session: Session) -> list[StockLine]:
     return [line for line in stock_lines(session) if line.is_low]
 
 
-def set_minimum(session: Session, *, depot_id: int, programme_id: int, minimum: int) -> StockMinimum:
+def set_minimum(session: Session, *, actor, now: dt.datetime, depot_id: int, programme_id: int,
+                minimum: int) -> StockMinimum:
     row = session.scalar(select(StockMinimum).where(StockMinimum.depot_id == depot_id,
                                                     StockMinimum.programme_id == programme_id))
     if row is None:
@@ -62,4 +65,6 @@ def set_minimum(session: Session, *, depot_id: int, programme_id: int, minimum: 
         session.add(row)
     row.minimum = minimum
     session.flush()
+    record_event(session, actor=actor, action="stock_minimum.set", entity_type="stock_minimum", entity_id=row.id,
+                 now=now, detail={"minimum": minimum})
     return row

@@ -167,12 +167,14 @@ def places():
             form.depot_id.errors = [gettext("A shelf/bin belongs to a depot.")]
         else:
             with unit_of_work(s):
-                service.create_holder(s, kind=HolderKind(form.kind.data), name=form.name.data, depot=depot)
+                service.create_holder(s, actor=current_user, now=now(), kind=HolderKind(form.kind.data),
+                                      name=form.name.data, depot=depot)
             flash(gettext("The place is created."), "success")
             return redirect(url_for("inventory.places"))
     if minimum_form.validate_on_submit():
         with unit_of_work(s):
-            service.set_minimum(s, depot_id=minimum_form.depot_id.data, programme_id=minimum_form.programme_id.data,
+            service.set_minimum(s, actor=current_user, now=now(), depot_id=minimum_form.depot_id.data,
+                                programme_id=minimum_form.programme_id.data,
                                 minimum=minimum_form.minimum.data)
         flash(gettext("The minimum is saved."), "success")
         return redirect(url_for("inventory.places"))
@@ -189,7 +191,8 @@ def models():
         try:
             with unit_of_work(s):
                 service.create_device_model(
-                    s, category=DeviceCategory(form.category.data), manufacturer=form.manufacturer.data,
+                    s, actor=current_user, now=now(), category=DeviceCategory(form.category.data),
+                    manufacturer=form.manufacturer.data,
                     model_number=form.model_number.data, name=form.name.data,
                     cleaning_procedure=form.cleaning_procedure.data or None,
                     service_interval_days=form.service_interval_days.data)

@@ -21,21 +21,23 @@ class World:
         self.factory = factory
         self.warehouse = factory.user(Role.WAREHOUSE)
         self.technician = factory.user(Role.TECHNICIAN)
+        who = {"actor": self.warehouse, "now": utcnow()}
         with unit_of_work(session):
             self.region = session.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
             self.models = {
-                c: service.create_device_model(session, category=c, manufacturer="M", model_number=f"M-{c.value}",
+                c: service.create_device_model(session, **who, category=c, manufacturer="M",
+                                               model_number=f"M-{c.value}",
                                                name=c.value.title())
                 for c in (DeviceCategory.TABLET, DeviceCategory.PULSE_OXIMETER, DeviceCategory.SCALE,
                           DeviceCategory.BLOOD_PRESSURE)
             }
             self.copd = session.scalar(select(Programme).where(Programme.code == "COPD"))
-            self.template = service.set_kit_template(session, programme_id=self.copd.id, name="KOL", items=[
+            self.template = service.set_kit_template(session, **who, programme_id=self.copd.id, name="KOL", items=[
                 (DeviceCategory.TABLET, 1), (DeviceCategory.PULSE_OXIMETER, 1), (DeviceCategory.SCALE, 1)])
-            self.depot = service.create_holder(session, kind=HolderKind.DEPOT, name="Depot A")
-            self.depot2 = service.create_holder(session, kind=HolderKind.DEPOT, name="Depot B")
-            self.van = service.create_holder(session, kind=HolderKind.VAN, name="Van 1")
-            self.van2 = service.create_holder(session, kind=HolderKind.VAN, name="Van 2")
+            self.depot = service.create_holder(session, **who, kind=HolderKind.DEPOT, name="Depot A")
+            self.depot2 = service.create_holder(session, **who, kind=HolderKind.DEPOT, name="Depot B")
+            self.van = service.create_holder(session, **who, kind=HolderKind.VAN, name="Van 1")
+            self.van2 = service.create_holder(session, **who, kind=HolderKind.VAN, name="Van 2")
         self.serial = 0
 
     def device(self, category=DeviceCategory.TABLET, *, ready=True, now=None, **extra):

@@ -260,7 +260,8 @@ def test_sim_cards_are_luhn_checked_and_keep_their_pairing_history(session, worl
 
 def test_low_stock_counts_complete_ready_kits_per_depot(session, world):
     with unit_of_work(session):
-        service.set_minimum(session, depot_id=world.depot.id, programme_id=world.copd.id, minimum=2)
+        service.set_minimum(session, actor=world.warehouse, now=later(0), depot_id=world.depot.id,
+                            programme_id=world.copd.id, minimum=2)
     world.kit()
     assert [(line.ready_kits, line.is_low) for line in service.low_stock(session)] == [(1, True)]
     world.kit()
