@@ -30,7 +30,10 @@ def _kit_form(s) -> KitForm:
 def kits():
     s = db_session()
     if request.args.get("tag"):
-        return redirect(url_for("inventory.kit", tag=request.args["tag"].strip().upper()))
+        try:
+            return redirect(url_for("inventory.kit", tag=service.get_kit(s, request.args["tag"]).tag))
+        except DomainError as error:
+            show_error(error)
     return render_template("inventory/kits.html", form=_kit_form(s), split=service.split_kits(s))
 
 

@@ -30,6 +30,7 @@ class Mode:
     label: str
     places: tuple[HolderKind, ...] = ()  # the place to choose before scanning
     methods: tuple = ()
+    asks_reason: bool = False
 
 
 MODES = {
@@ -41,6 +42,12 @@ MODES = {
     "clean_start": Mode(_l("Start cleaning")),
     "clean_finish": Mode(_l("Finish cleaning"), methods=tuple(CLEANING_METHODS)),
     "test_pass": Mode(_l("Function test passed"), (HolderKind.DEPOT,), tuple(TEST_METHODS)),
+    "fault": Mode(_l("Report faulty"), asks_reason=True),
+    "repair_out": Mode(_l("Send to repair"), (HolderKind.REPAIR,)),
+    "repair_back": Mode(_l("Back from repair"), (HolderKind.DEPOT,)),
+    "lose": Mode(_l("Report lost"), asks_reason=True),
+    "find": Mode(_l("Found again"), (HolderKind.DEPOT,)),
+    "scrap": Mode(_l("Scrap"), asks_reason=True),
 }
 
 
@@ -68,7 +75,8 @@ def _scan_one(mode_name: str, mode: Mode, code: str) -> Answer:
         with unit_of_work(s):
             ctx = service.Context(actor=current_user, now=now(), holder=_place(s, mode),
                                   method=request.form.get("method") or None,
-                                  factory_reset=request.form.get("factory_reset") == "y")
+                                  factory_reset=request.form.get("factory_reset") == "y",
+                                  note=request.form.get("note", "").strip()[:500] or None)
             result = service.scan(s, mode_name, code, ctx)
     except DomainError as error:
         return Answer(False, code, error.translate(gettext))

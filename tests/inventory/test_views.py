@@ -172,3 +172,31 @@ def test_what_a_citizen_held_on_a_past_day(client, session, world):
     assert device.tag in client.get(f"/citizens/{home.citizen_id}?held_on={today}").get_data(as_text=True)
     yesterday = (local_today - dt.timedelta(days=1)).isoformat()
     assert device.tag not in client.get(f"/citizens/{home.citizen_id}?held_on={yesterday}").get_data(as_text=True)
+
+
+def test_opening_a_kit_by_scanning_its_tag(client, world):
+    kit, _members = world.kit()
+    log_in(client, world.warehouse)
+    assert client.get(f"/inventory/kits?tag={kit.tag.lower()}").headers["Location"] == f"/inventory/kits/{kit.tag}"
+    typo = kit.tag[:-1] + ("A" if kit.tag[-1] != "A" else "B")
+    page = client.get(f"/inventory/kits?tag={typo}")
+    assert page.status_code == 200 and "alert-danger" in page.get_data(as_text=True)
+
+
+def test_faulty_to_repair_and_back_with_the_reason_kept(client, session, world):
+    from inventory import service as inventory_service
+    from inventory.models import HolderKind
+    from servicecenter.db import unit_of_work, utcnow
+
+    with unit_of_work(session):
+        vendor = inventory_service.create_holder(session, actor=world.warehouse, now=utcnow(),
+                                                 kind=HolderKind.REPAIR, name="Reparatør")
+    device = world.device()
+    log_in(client, world.warehouse)
+    client.post("/inventory/scan/fault", data={"code": device.tag, "note": "Skærmen er revnet"})
+    client.post(f"/inventory/scan/repair_out?holder={vendor.id}", data={"code": device.tag})
+    client.post(f"/inventory/scan/repair_back?holder={world.depot.id}", data={"code": device.tag})
+    session.rollback()
+    assert session.get(Device, device.id).status == DeviceStatus.TESTING
+    fault = session.scalar(select(Movement).where(Movement.device_id == device.id, Movement.kind == "fault"))
+    assert fault.note == "Skærmen er revnet"
