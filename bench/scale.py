@@ -6,11 +6,9 @@ import time
 
 from sqlalchemy import create_engine, text
 
-from servicecenter import migrations
-from servicecenter.courses.service import seed_programmes
 from servicecenter.db import make_engine, make_session_factory, unit_of_work, utcnow
 from servicecenter.demo import load_demo_data
-from servicecenter.organisations.service import seed_reference_data
+from servicecenter.seed import prepare_database
 
 
 def fresh_postgres(url: str) -> None:
@@ -25,12 +23,9 @@ def fresh_postgres(url: str) -> None:
 def build(url: str, citizens: int, *, seed: int = 2026) -> float:
     """Create the database at this scale; returns the seconds it took."""
     started = time.perf_counter()
-    migrations.upgrade(url)
+    prepare_database(url)
     engine = make_engine(url)
     session = make_session_factory(engine)()
-    with unit_of_work(session):
-        seed_reference_data(session)
-        seed_programmes(session)
     with unit_of_work(session):
         load_demo_data(session, citizens=citizens, seed=seed, now=utcnow())
     if engine.dialect.name == "postgresql":

@@ -14,12 +14,11 @@ from werkzeug.serving import run_simple
 from servicecenter import migrations
 from servicecenter.auth import service as auth_service
 from servicecenter.auth.models import Role
-from servicecenter.courses.service import seed_programmes
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
 from servicecenter.organisations.models import Organisation, OrganisationKind
-from servicecenter.organisations.service import seed_reference_data
+from servicecenter.seed import prepare_database
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
@@ -29,10 +28,7 @@ jobs_cli = AppGroup("jobs", help="The scheduler.")
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and add missing reference data."""
-    migrations.upgrade(current_app.config["DATABASE_URL"])
-    s = db_session()
-    with unit_of_work(s):
-        added = seed_reference_data(s) + seed_programmes(s)
+    added = prepare_database(current_app.config["DATABASE_URL"])
     click.echo(f"Database is at revision {migrations.head_revision()}; {added} reference rows added.")
 
 

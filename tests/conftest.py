@@ -21,11 +21,10 @@ from sqlalchemy.orm import sessionmaker
 os.environ.setdefault("SC_INSTANCE_PATH", tempfile.mkdtemp(prefix="sc-test-instance-"))
 
 import inventory.models  # noqa: E402, F401 - its tables are truncated between tests too
-from servicecenter import create_app, migrations  # noqa: E402
-from servicecenter.courses.service import seed_programmes  # noqa: E402
+from servicecenter import create_app  # noqa: E402
 from servicecenter.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
 from servicecenter.models import Base  # noqa: E402
-from servicecenter.organisations.service import seed_reference_data  # noqa: E402
+from servicecenter.seed import prepare_database, seed_all  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -50,14 +49,7 @@ def require_or_skip(what: str, how: str) -> None:
 
 
 def _migrate_and_seed(url: str) -> None:
-    migrations.upgrade(url)
-    engine = make_engine(url)
-    session = make_session_factory(engine)()
-    with unit_of_work(session):
-        seed_reference_data(session)
-        seed_programmes(session)
-    session.close()
-    engine.dispose()
+    prepare_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +93,7 @@ def _reset_pg(url: str) -> None:
     engine = make_engine(url)
     session = make_session_factory(engine)()
     with unit_of_work(session):
-        seed_reference_data(session)
-        seed_programmes(session)
+        seed_all(session)
     session.close()
     engine.dispose()
 

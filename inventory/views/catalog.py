@@ -49,16 +49,20 @@ def index():
                            split=service.split_kits(s, limit=20))
 
 
+def _device_filters() -> dict:
+    status = request.args.get("status") or None
+    if status and status not in DeviceStatus.__members__.values():
+        abort(400)
+    return {"status": DeviceStatus(status) if status else None, "model_id": request.args.get("model", type=int),
+            "holder_id": request.args.get("holder", type=int)}
+
+
 @bp.get("/devices")
 @require(can_view_inventory)
 def devices():
     s = db_session()
-    status = request.args.get("status") or None
-    if status and status not in DeviceStatus.__members__.values():
-        abort(400)
-    rows, has_more = service.list_devices(
-        s, status=DeviceStatus(status) if status else None, model_id=request.args.get("model", type=int),
-        holder_id=request.args.get("holder", type=int), page=page_arg(), per_page=current_app.config["PAGE_SIZE"])
+    rows, has_more = service.list_devices(s, **_device_filters(), page=page_arg(),
+                                          per_page=current_app.config["PAGE_SIZE"])
     return render_template("inventory/devices.html", devices=rows, has_more=has_more, page=page_arg(),
                            models=service.list_models(s), statuses=list(DeviceStatus))
 
@@ -67,13 +71,7 @@ def devices():
 @require(can_view_inventory)
 def devices_csv():
     """The filtered device list as CSV (formula-safe cells), up to 50,000 rows."""
-    s = db_session()
-    status = request.args.get("status") or None
-    if status and status not in DeviceStatus.__members__.values():
-        abort(400)
-    rows, _more = service.list_devices(s, status=DeviceStatus(status) if status else None,
-                                       model_id=request.args.get("model", type=int),
-                                       holder_id=request.args.get("holder", type=int), per_page=50_000)
+    rows, _more = service.list_devices(db_session(), **_device_filters(), per_page=50_000)
     header = [gettext("Tag"), gettext("Model"), gettext("Serial number"), gettext("Firmware/app version"),
               gettext("Status"), gettext("Place")]
     lines = csv_lines(header, ([d.tag, str(d.model), d.serial, d.firmware_version,
