@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from inventory.models import DeviceCategory, HolderKind, MovementKind
 
@@ -91,4 +91,4 @@ class KitForm(FlaskForm):
 class StockMinimumForm(FlaskForm):
     depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
-    minimum = IntegerField(_l("Minimum ready kits"), validators=[DataRequired(), NumberRange(0, 10000)])
+    minimum = IntegerField(_l("Minimum ready kits"), validators=[InputRequired(), NumberRange(0, 10000)])

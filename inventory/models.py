@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicecenter.db import AppendOnly, Base, UTCDateTime, str_enum
@@ -253,6 +253,8 @@ class Custody(Base):
         Index("ix_custody_device_started", "device_id", "started_at"),
         Index("ix_custody_citizen_started", "citizen_id", "started_at"),
         Index("ix_custody_holder_open", "holder_id", "ended_at"),
+        Index("uq_custody_open_device", "device_id", unique=True, sqlite_where=text("ended_at IS NULL"),
+              postgresql_where=text("ended_at IS NULL")),
     )
 
 

@@ -22,6 +22,7 @@ from inventory.service.kits import (  # noqa: F401
     remove_from_kit,
     split_kits,
     swap_member,
+    tags_behind,
 )
 from inventory.service.operations import OPERATIONS, Context  # noqa: F401
 from inventory.service.queries import (  # noqa: F401

@@ -20,6 +20,8 @@ MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
 REQUIRED = ("model", "serial")
 OPTIONAL = ("iccid", "phone", "operator", "firmware", "purchased", "warranty_until")
+MAX_LENGTH = {"model": 60, "serial": 60, "iccid": 22, "phone": 20, "operator": 40, "firmware": 40, "purchased": 10,
+              "warranty_until": 10}
 
 
 @dataclass
@@ -66,8 +68,14 @@ def parse(session: Session, text: str) -> Parsed:
     file_errors = _header_errors(header)
     if file_errors:
         return Parsed([], file_errors)
-    rows = [Row(i, dict(zip(header, [v.strip() for v in values], strict=False)))
-            for i, values in enumerate(reader, start=2) if any(v.strip() for v in values)]
+    rows = []
+    for i, values in enumerate(reader, start=2):
+        if any(v.strip() for v in values):
+            row = Row(i, dict(zip(header, [v.strip() for v in values], strict=False)))
+            if len(values) != len(header):
+                row.error(N_("This line has %(n)d values; the header has %(columns)d columns."), n=len(values),
+                          columns=len(header))
+            rows.append(row)
     if len(rows) > MAX_ROWS:
         return Parsed([], [{"message": N_("The file has more than %(n)d rows."), "params": {"n": MAX_ROWS}}])
     _check_rows(session, rows)
@@ -88,6 +96,9 @@ def _check_rows(session: Session, rows: list[Row]) -> None:
     seen_serials: dict[tuple[int, str], int] = {}
     seen_iccids: dict[str, int] = {}
     for row in rows:
+        for column, value in row.values.items():
+            if len(value) > MAX_LENGTH[column]:
+                row.error(N_("%(column)s is longer than %(n)d characters."), column=column, n=MAX_LENGTH[column])
         model = models.get(row.values.get("model", "").lower())
         serial = row.values.get("serial", "")
         if model is None:
@@ -169,6 +180,7 @@ def get_batch(session: Session, batch_id: int) -> ImportBatch:
 
 def run_import(session: Session, batch: ImportBatch, *, actor, now: dt.datetime) -> list[Device]:
     """Import every row or none: the file is checked again in this transaction."""
+    batch = session.scalar(select(ImportBatch).where(ImportBatch.id == batch.id).with_for_update())
     if batch.imported_at is not None:
         raise Conflict(N_("This file has already been imported."))
     parsed = parse(session, batch.content)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.models import Device, DeviceStatus, Holder, Kit, KitMembership, KitTemplate
+from inventory.models import Device, DeviceStatus, HolderKind, Kit, KitMembership, KitTemplate
 from inventory.service.catalog import next_tag
-from inventory.service.operations import lock_device
+from inventory.service.operations import OPERATIONS, Context, apply, lock_device
 from inventory.tags import parse_tag
 from servicecenter.audit.service import record_event
 from servicecenter.errors import N_, DomainError, NotFound
@@ -53,8 +53,14 @@ def packing_state(session: Session, kit: Kit) -> PackingState:
     return PackingState(missing, members)
 
 
+def lock_kit(session: Session, kit: Kit) -> Kit:
+    """Take the kit row for this transaction, so two people packing or moving the same kit take turns."""
+    return session.scalar(select(Kit).where(Kit.id == kit.id).with_for_update(of=Kit))
+
+
 def pack(session: Session, kit: Kit, code: str, *, actor, now: dt.datetime) -> Device:
     """Add a scanned device to a kit: ready, not in another kit, and a category the template still wants."""
+    kit = lock_kit(session, kit)
     device = lock_device(session, parse_tag(code))
     if device is None:
         raise DomainError(N_("%(tag)s is not registered."), field="code", tag=code.strip().upper())
@@ -68,9 +74,17 @@ def pack(session: Session, kit: Kit, code: str, *, actor, now: dt.datetime) -> D
     state = packing_state(session, kit)
     if state.members and device.holder_id != state.members[0].holder_id:
         raise DomainError(N_("%(tag)s is somewhere else than the rest of the kit."), field="code", tag=device.tag)
+    _check_wanted(state, device)
+    return _add_member(session, kit, device, actor=actor, now=now)
+
+
+def _check_wanted(state: PackingState, device: Device) -> None:
     if state.missing.get(device.model.category.value, 0) <= 0:
         raise DomainError(N_("Extra item: the kit needs no more of this kind (%(tag)s)."), field="code",
                           tag=device.tag)
+
+
+def _add_member(session: Session, kit: Kit, device: Device, *, actor, now: dt.datetime) -> Device:
     device.kit_id = kit.id
     session.add(KitMembership(kit_id=kit.id, device_id=device.id, added_at=now))
     record_event(session, actor=actor, action="kit.pack", entity_type="kit", entity_id=kit.id, now=now,
@@ -79,6 +93,7 @@ def pack(session: Session, kit: Kit, code: str, *, actor, now: dt.datetime) -> D
 
 
 def remove_from_kit(session: Session, kit: Kit, device: Device, *, actor, now: dt.datetime) -> None:
+    lock_kit(session, kit)
     if device.kit_id != kit.id:
         raise DomainError(N_("%(tag)s is not in this kit."), field="code", tag=device.tag)
     device.kit_id = None
@@ -90,13 +105,38 @@ def remove_from_kit(session: Session, kit: Kit, device: Device, *, actor, now: d
 
 
 def swap_member(session: Session, kit: Kit, out_code: str, in_code: str, *, actor, now: dt.datetime) -> Device:
-    """Replace one member (a faulty scale, say) by another of the same kind; both keep their histories."""
+    """Replace one member (a faulty scale, say) by another of the same kind; both keep their histories.
+
+    At the depot the new device is packed as usual. In a citizen's home the technician brings the new device in
+    the van: it is handed over to the home and the old one collected into the van, in the same transaction."""
+    kit = lock_kit(session, kit)
     out = lock_device(session, parse_tag(out_code))
-    if out is None:
-        raise DomainError(N_("%(tag)s is not registered."), field="code", tag=out_code)
+    if out is None or out.kit_id != kit.id:
+        raise DomainError(N_("%(tag)s is not in this kit."), field="code", tag=out_code.strip().upper())
+    if out.status != DeviceStatus.AT_CITIZEN:
+        remove_from_kit(session, kit, out, actor=actor, now=now)
+        session.flush()
+        return pack(session, kit, in_code, actor=actor, now=now)
+    return _swap_in_home(session, kit, out, in_code, actor=actor, now=now)
+
+
+def _swap_in_home(session: Session, kit: Kit, out: Device, in_code: str, *, actor, now: dt.datetime) -> Device:
+    new = lock_device(session, parse_tag(in_code))
+    if new is None:
+        raise DomainError(N_("%(tag)s is not registered."), field="code", tag=in_code.strip().upper())
+    if new.kit_id is not None:
+        raise DomainError(N_("%(tag)s is already in another kit."), field="code", tag=new.tag)
+    if new.model.category != out.model.category:
+        raise DomainError(N_("%(tag)s is not the same kind of device."), field="code", tag=new.tag)
+    van, home = new.holder, out.holder
+    if van.kind != HolderKind.VAN:
+        raise DomainError(N_("Load %(tag)s into your van first: the swap happens in the home."), field="code",
+                          tag=new.tag)
+    apply(session, OPERATIONS["handover"], new, Context(actor=actor, now=now, holder=home), kit_id=kit.id)
     remove_from_kit(session, kit, out, actor=actor, now=now)
+    apply(session, OPERATIONS["collect"], out, Context(actor=actor, now=now, holder=van), kit_id=kit.id)
     session.flush()
-    return pack(session, kit, in_code, actor=actor, now=now)
+    return _add_member(session, kit, new, actor=actor, now=now)
 
 
 def kit_holders(session: Session, kit: Kit) -> dict[int, list[Device]]:
@@ -120,5 +160,8 @@ def split_kits(session: Session, *, limit: int = 100) -> list[tuple[Kit, list[De
                                                                       .order_by(Kit.id))]
 
 
-def missing_from_return(members: list[Device], returned_to: Holder) -> list[Device]:
-    return [d for d in members if d.holder_id != returned_to.id]
+def tags_behind(session: Session, tag: str) -> set[str]:
+    """The device tags a scanned label stands for: a kit's label stands for its members."""
+    if tag[0] != "K":
+        return {tag}
+    return set(session.scalars(select(Device.tag).join(Kit, Kit.id == Device.kit_id).where(Kit.tag == tag)))

@@ -56,7 +56,8 @@ def _context(_session: Session, _device: Device, ctx: Context) -> Holder:
 def _cleaning(session: Session, device: Device, ctx: Context) -> Holder:
     depot = ctx.holder if ctx.holder is not None else depot_of(session, device.holder)
     if depot is None:
-        raise DomainError(N_("Choose the depot where the cleaning happens."), field="holder")
+        raise DomainError(N_("%(tag)s is in %(place)s: unload it at a depot first."), field="code", tag=device.tag,
+                          place=device.holder.name)
     return cleaning_holder(session, depot)
 
 

@@ -61,15 +61,17 @@ def holdings(session: Session, holder_id: int, *, page: int = 1, per_page: int =
 
 def holding_counts(session: Session) -> list[tuple[Holder, int]]:
     """What each holder holds now (not citizens' homes: they are many and shown per citizen)."""
-    counts = (select(Device.holder_id, func.count().label("n")).group_by(Device.holder_id).subquery())
+    places = select(Holder.id).where(Holder.kind != HolderKind.COURSE)
+    counts = (select(Device.holder_id, func.count().label("n")).where(Device.holder_id.in_(places))
+              .group_by(Device.holder_id).subquery())
     stmt = (select(Holder, counts.c.n).join(counts, counts.c.holder_id == Holder.id)
-            .where(Holder.kind != HolderKind.COURSE).order_by(Holder.kind, Holder.name))
+            .order_by(Holder.kind, Holder.name))
     return list(session.execute(stmt))
 
 
-def recall(session: Session, *, model_id: int, firmware: str | None) -> list[tuple]:
-    """Every citizen who holds or held a device of this model (and firmware, if given): citizen, device,
-    from, until (None: still there)."""
+def recall(session: Session, *, model_id: int, firmware: str | None, limit: int = 500) -> list[tuple]:
+    """Every citizen who holds or held a device of this model (and current firmware, if given): citizen, device,
+    from, until (None: still there). Firmware history is not kept, so the filter uses today's firmware."""
     stmt = (
         select(Citizen, Device, Custody.started_at, Custody.ended_at)
         .join(Custody, Custody.citizen_id == Citizen.id)
@@ -79,7 +81,7 @@ def recall(session: Session, *, model_id: int, firmware: str | None) -> list[tup
     )
     if firmware:
         stmt = stmt.where(Device.firmware_version == firmware)
-    return list(session.execute(stmt))
+    return list(session.execute(stmt.limit(limit)))
 
 
 def list_devices(session: Session, *, status: DeviceStatus | None = None, model_id: int | None = None,

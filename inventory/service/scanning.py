@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.models import Kit
+from inventory.models import Device, Kit
 from inventory.service.operations import OPERATIONS, Context, apply, lock_device, lock_kit_members
 from inventory.tags import parse_tag
 from servicecenter.errors import N_, DomainError
@@ -48,7 +48,9 @@ def scan(session: Session, mode: str, code: str, ctx: Context) -> ScanResult:
 def _with_kit_warning(session: Session, result: ScanResult, device) -> ScanResult:
     """A kit member moved alone: say which members are elsewhere (a partial return, a discrepancy)."""
     kit = session.get(Kit, device.kit_id)
-    elsewhere = [d.tag for d in lock_kit_members(session, kit) if d.holder_id != device.holder_id]
+    # A plain read: locking the other members here could deadlock with a scan of one of them.
+    members = session.execute(select(Device.tag, Device.holder_id).where(Device.kit_id == kit.id)).all()
+    elsewhere = [tag for tag, holder_id in members if holder_id != device.holder_id]
     if not elsewhere:
         return result
     return ScanResult(result.tag, result.moved, result.message, result.params,
@@ -57,7 +59,10 @@ def _with_kit_warning(session: Session, result: ScanResult, device) -> ScanResul
 
 
 def _scan_kit(session: Session, op, tag: str, ctx: Context) -> ScanResult:
-    kit = session.scalar(select(Kit).where(Kit.tag == tag))
+    if op.name == "collect":
+        raise DomainError(N_("Scan each device of kit %(tag)s, so anything left in the home is noticed."),
+                          field="code", tag=tag)
+    kit = session.scalar(select(Kit).where(Kit.tag == tag).with_for_update(of=Kit))
     if kit is None:
         raise DomainError(N_("%(tag)s is not registered."), field="code", tag=tag)
     members = lock_kit_members(session, kit)

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from inventory.models import Device, DeviceStatus, Holder, HolderKind, Kit, KitTemplate, StockMinimum
+from inventory.models import (
+    Device,
+    DeviceModel,
+    DeviceStatus,
+    Holder,
+    HolderKind,
+    Kit,
+    KitTemplate,
+    KitTemplateItem,
+    StockMinimum,
+)
 from servicecenter.audit.service import record_event
 from servicecenter.courses.models import Programme
 
@@ -35,13 +45,37 @@ def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
                 func.sum(case((Device.status == DeviceStatus.READY, 1), else_=0)) == func.count())
         .subquery()
     )
-    stmt = (
-        select(per_kit.c.holder_id, KitTemplate.programme_id, func.count())
+    ready = session.execute(
+        select(per_kit.c.kit_id, per_kit.c.holder_id, Kit.template_id, KitTemplate.programme_id)
         .join(Kit, Kit.id == per_kit.c.kit_id).join(KitTemplate, KitTemplate.id == Kit.template_id)
         .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT)
-        .group_by(per_kit.c.holder_id, KitTemplate.programme_id)
-    )
-    return {(depot, programme): n for depot, programme, n in session.execute(stmt)}
+    ).all()
+    complete = _complete_kits(session, [kit_id for kit_id, *_ in ready])
+    counts: dict[tuple[int, int], int] = {}
+    for kit_id, depot_id, _template_id, programme_id in ready:
+        if kit_id in complete:
+            counts[(depot_id, programme_id)] = counts.get((depot_id, programme_id), 0) + 1
+    return counts
+
+
+def _complete_kits(session: Session, kit_ids: list[int]) -> set[int]:
+    """Kits that have every item their template asks for: an incomplete kit is not stock to send out."""
+    if not kit_ids:
+        return set()
+    have: dict[int, dict[str, int]] = {}
+    for kit_id, category, n in session.execute(
+        select(Device.kit_id, DeviceModel.category, func.count()).join(DeviceModel, DeviceModel.id == Device.model_id)
+        .where(Device.kit_id.in_(kit_ids)).group_by(Device.kit_id, DeviceModel.category)
+    ):
+        have.setdefault(kit_id, {})[category.value] = n
+    wanted: dict[int, list[tuple[str, int]]] = {}
+    for kit_id, category, quantity in session.execute(
+        select(Kit.id, KitTemplateItem.category, KitTemplateItem.quantity)
+        .join(KitTemplateItem, KitTemplateItem.template_id == Kit.template_id).where(Kit.id.in_(kit_ids))
+    ):
+        wanted.setdefault(kit_id, []).append((category.value, quantity))
+    return {kit_id for kit_id in kit_ids
+            if all(have.get(kit_id, {}).get(category, 0) >= quantity for category, quantity in wanted.get(kit_id, []))}
 
 
 def stock_lines(session: Session) -> list[StockLine]:

@@ -133,16 +133,17 @@ def where():
                            at=request.args.get("at", ""))
 
 
-@bp.get("/recall")
+@bp.route("/recall", methods=["GET", "POST"])
 @require(can_recall)
 def recall():
-    """Every citizen who holds or held model M (with firmware F): each citizen shown is an audited read."""
+    """Every citizen who holds or held model M (with firmware F): a POST, since each citizen listed is an audited
+    read (a link or an image elsewhere must not be able to write those rows in someone's name)."""
     s = db_session()
-    model_id, firmware = request.args.get("model", type=int), request.args.get("firmware", "").strip() or None
+    model_id, firmware = request.form.get("model", type=int), request.form.get("firmware", "").strip() or None
     rows = []
-    if model_id:
+    if request.method == "POST" and model_id:
         with unit_of_work(s):
-            rows = service.recall(s, model_id=model_id, firmware=firmware)[:500]
+            rows = service.recall(s, model_id=model_id, firmware=firmware)
             for citizen_id in {citizen.id for citizen, *_ in rows}:
                 record_event(s, actor=current_user, action="inventory.recall", entity_type="citizen",
                              entity_id=citizen_id, citizen_id=citizen_id, now=now(), purpose="recall")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -78,9 +78,11 @@ def _kit_action(s, found) -> None:
                 device = service.swap_member(s, kit, code, request.form.get("replacement", ""),
                                              actor=current_user, now=now())
                 message = gettext("%(tag)s is swapped in.", tag=device.tag)
-            else:
+            elif action == "remove":
                 service.remove_from_kit(s, kit, service.get_device(s, code), actor=current_user, now=now())
                 message = gettext("The device is taken out of the kit.")
+            else:
+                abort(400)
     except DomainError as error:
         show_error(error)
     else:

@@ -3,26 +3,31 @@ Each code is its own transaction and gets its own green or red answer."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from flask import abort, render_template, request
+from flask import abort, g, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from inventory import service
 from inventory.forms import CLEANING_METHODS, TEST_METHODS
 from inventory.models import HolderKind
 from inventory.tags import parse_tag
 from inventory.views import bp
-from servicecenter.auth.permissions import can_scan
+from servicecenter.auth.permissions import can_scan, can_view_citizens
+from servicecenter.citizens.service import can_see
+from servicecenter.courses.models import CourseStatus
 from servicecenter.courses.service import get_course
 from servicecenter.db import unit_of_work
-from servicecenter.errors import DomainError
+from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
 from servicecenter.web import now, require
 
 MAX_PASTED = 500
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,11 +64,24 @@ class Answer:
     warning: str | None = None
 
 
+def _course(s):
+    """The citizen's course a handover goes to: only for those who may see the citizen, and only while it runs."""
+    course_id = request.values.get("course", type=int)
+    if not course_id:
+        return None
+    if not can_view_citizens(current_user) or not can_see(s, current_user, get_course(s, course_id).citizen_id):
+        abort(403)
+    course = get_course(s, course_id)
+    if course.status == CourseStatus.ENDED:
+        raise DomainError(N_("The course has ended: nothing more goes to this home."))
+    return course
+
+
 def _place(s, mode: Mode):
-    """The chosen van, depot or citizen course, from the form or the query string."""
+    """The chosen van, depot or citizen's home (made on the first handover, inside the write transaction)."""
     if HolderKind.COURSE in mode.places:
-        course_id = request.values.get("course", type=int)
-        return service.course_holder(s, get_course(s, course_id)) if course_id else None
+        course = _course(s)
+        return service.course_holder(s, course) if course else None
     holder_id = request.values.get("holder", type=int)
     holder = service.get_holder(s, holder_id) if holder_id else None
     return holder if holder is None or holder.kind in mode.places else None
@@ -80,6 +98,10 @@ def _scan_one(mode_name: str, mode: Mode, code: str) -> Answer:
             result = service.scan(s, mode_name, code, ctx)
     except DomainError as error:
         return Answer(False, code, error.translate(gettext))
+    except SQLAlchemyError:
+        log.exception("scan not saved (request %s)", g.get("request_id"))
+        return Answer(False, code, gettext("%(code)s was not saved (the database was busy). Scan it again.",
+                                           code=code[:20]))
     warning = gettext(result.warning, **result.warning_params) if result.warning else None
     return Answer(True, result.tag, gettext(result.message, **result.params), warning)
 
@@ -102,8 +124,10 @@ def scan(mode_name: str):
             return render_template("inventory/_scan_answers.html", answers=list(reversed(answers)))
     s = db_session()
     places = service.list_holders(s, *[k for k in mode.places if k != HolderKind.COURSE])
-    return render_template("inventory/scan.html", mode_name=mode_name, mode=mode, places=places,
-                           place=_place(s, mode), answers=list(reversed(answers)))
+    course = _course(s) if HolderKind.COURSE in mode.places else None
+    place = None if HolderKind.COURSE in mode.places else _place(s, mode)
+    return render_template("inventory/scan.html", mode_name=mode_name, mode=mode, places=places, place=place,
+                           course=course, answers=list(reversed(answers)))
 
 
 def _codes() -> list[str]:
@@ -119,14 +143,16 @@ def _codes() -> list[str]:
 def stock_count():
     """Stock count: the codes scanned at a place against what the ledger says is there."""
     s = db_session()
-    places = service.list_holders(s, HolderKind.DEPOT, HolderKind.BIN, HolderKind.VAN)
+    places = service.list_holders(s, HolderKind.DEPOT, HolderKind.VAN)
     holder_id = request.values.get("holder", type=int)
+    if holder_id is not None and holder_id not in {p.id for p in places}:
+        abort(400)
     result = None
     if request.method == "POST" and holder_id:
         scanned, refused = set(), []
         for line in filter(str.strip, request.form.get("codes", "").splitlines()[:5000]):
             try:
-                scanned.add(parse_tag(line))
+                scanned |= service.tags_behind(s, parse_tag(line))  # a kit label counts as its members
             except DomainError as error:
                 refused.append(error.translate(gettext))
         expected = {d.tag for d in service.holdings(s, holder_id, per_page=100_000)}

@@ -33,13 +33,48 @@ function beep(ok) {
     osc.start(); osc.stop(audio.currentTime + (ok ? 0.08 : 0.35));
   } catch (e) { /* no audio: the colour still tells */ }
 }
-document.addEventListener("htmx:afterSwap", function (event) {
-  var log = event.detail.target;
-  if (!log || log.id !== "scan-log") return;
-  var newest = log.querySelector("[data-scan-result]");
-  if (newest) beep(newest.getAttribute("data-scan-result") === "ok");
-  var field = document.querySelector("[data-scan-field]");
-  if (field) { field.value = ""; field.focus(); }
-  var pasted = document.getElementById("codes");
-  if (pasted && event.detail.requestConfig && event.detail.requestConfig.elt.contains(pasted)) pasted.value = "";
+// Each Enter sends what is in the field at that moment and empties it at once, so a fast second scan starts
+// in an empty field and is its own request, never glued to the first and never dropped. Every request gets its
+// answer row; a request that fails gets a red row saying so. (Without JavaScript the form simply posts.)
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form || form.id !== "scan-form" || !window.fetch) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  var body = new URLSearchParams(new FormData(form));
+  var code = (body.get("code") || "").trim();
+  if (!code && !(body.get("codes") || "").trim()) return;
+  form.querySelector("[data-scan-field]").value = "";
+  var pasted = form.querySelector("#codes");
+  if (pasted) pasted.value = "";
+  var log = document.getElementById("scan-log");
+  function failed() {
+    var row = document.createElement("li");
+    row.className = "scan-answer alert alert-danger py-2 mb-2";
+    row.setAttribute("data-scan-result", "error");
+    row.textContent = "✗ " + (code || "") + " " + form.getAttribute("data-unsaved");
+    log.insertBefore(row, log.firstChild);
+    beep(false);
+  }
+  fetch(form.getAttribute("action"), {method: "POST", body: body, credentials: "same-origin",
+                                      headers: {"HX-Request": "true"}})
+    .then(function (response) {
+      if (!response.ok) { failed(); return; }
+      return response.text().then(function (html) {
+        log.insertAdjacentHTML("afterbegin", html);  // rendered and escaped by the server
+        beep(html.indexOf('data-scan-result="error"') < 0);
+      });
+    })
+    .catch(failed)
+    .then(function () { form.querySelector("[data-scan-field]").focus(); });
+}, true);
+// A field with data-next hands the focus to the next field on Enter, so a scanner's Enter does not submit a
+// two-code form (kit swap) after the first code.
+document.addEventListener("keydown", function (event) {
+  var next = event.target && event.target.dataset && event.target.dataset.next;
+  if (event.key === "Enter" && next) {
+    event.preventDefault();
+    var target = document.getElementById(next);
+    if (target) target.focus();
+  }
 });

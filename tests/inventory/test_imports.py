@@ -31,7 +31,7 @@ def batch(session, world, text: str | bytes):
 
 
 def errors_of(parsed) -> dict[int, list[str]]:
-    return {row.number: [e["message"] for e in row.errors] for row in parsed.rows if row.errors}
+    return {row.number: [e["message"] % e["params"] for e in row.errors] for row in parsed.rows if row.errors}
 
 
 def test_a_clean_file_imports_every_row_with_sims_paired(session, world):
@@ -92,3 +92,11 @@ def test_a_file_that_is_not_utf8_is_refused_with_what_to_do(session, world):
 def test_a_file_over_the_size_limit_is_refused(session, world):
     with pytest.raises(DomainError, match="larger than"):
         batch(session, world, b"model,serial\n" + b"M-tablet,X\n" * 200_000)
+
+
+def test_over_long_values_and_short_lines_are_row_errors(session, world):
+    text = "model,serial,firmware,phone\nM-tablet,L1," + "9" * 41 + ",\nM-tablet,L2\nM-tablet,L3,1.0,20304050\n"
+    _created, parsed = batch(session, world, text)
+    found = errors_of(parsed)
+    assert sorted(found) == [2, 3]
+    assert "longer than 40" in found[2][0] and "2 values" in found[3][0]

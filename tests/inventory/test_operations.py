@@ -266,3 +266,65 @@ def test_low_stock_counts_complete_ready_kits_per_depot(session, world):
     assert [(line.ready_kits, line.is_low) for line in service.low_stock(session)] == [(1, True)]
     world.kit()
     assert service.low_stock(session) == []
+
+
+def test_an_incomplete_kit_is_not_ready_stock(session, world):
+    with unit_of_work(session):
+        service.set_minimum(session, actor=world.warehouse, now=later(0), depot_id=world.depot.id,
+                            programme_id=world.copd.id, minimum=1)
+    kit, members = world.kit()
+    assert service.low_stock(session) == []
+    with unit_of_work(session):
+        service.remove_from_kit(session, service.get_kit(session, kit.id), session.get(Device, members[0].id),
+                                actor=world.warehouse, now=later(1))
+    assert [line.ready_kits for line in service.low_stock(session)] == [0]
+
+
+def test_a_member_is_swapped_in_the_home_from_the_van(session, world):
+    kit, members = world.kit()
+    home = world.home()
+    world.scan("handover", kit.tag, home)
+    spare = world.device(DeviceCategory.SCALE)
+    with pytest.raises(DomainError, match="van first"), unit_of_work(session):
+        service.swap_member(session, service.get_kit(session, kit.id), members[2].tag, spare.tag,
+                            actor=world.technician, now=later(1))
+    world.scan("load", spare.tag, world.van)
+    with unit_of_work(session):
+        service.swap_member(session, service.get_kit(session, kit.id), members[2].tag, spare.tag,
+                            actor=world.technician, now=later(2))
+    session.expire_all()
+    old, new = session.get(Device, members[2].id), session.get(Device, spare.id)
+    assert (old.status, old.holder_id, old.kit_id) == (S.RETURNED, world.van.id, None)
+    assert (new.status, new.holder_id, new.kit_id) == (S.AT_CITIZEN, home.id, kit.id)
+    assert {d.id for d in service.held_by_citizen_at(session, home.citizen_id, later(3))} == {
+        members[0].id, members[1].id, spare.id}
+    assert service.split_kits(session) == []
+
+
+def test_a_kit_label_cannot_collect_a_kit_blindly(world):
+    kit, _members = world.kit()
+    world.scan("handover", kit.tag, world.home())
+    with pytest.raises(DomainError, match="Scan each device"):
+        world.scan("collect", kit.tag, world.van)
+
+
+def test_cleaning_a_device_still_in_a_van_says_to_unload_first(world):
+    device = world.device()
+    home = world.home()
+    world.scan("handover", device.tag, home)
+    world.scan("collect", device.tag, world.van)
+    with pytest.raises(DomainError, match="unload it at a depot first"):
+        world.scan("clean_start", device.tag)
+
+
+def test_one_open_custody_interval_per_device_is_enforced_by_the_database(session, world):
+    device = world.device()
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError), unit_of_work(session):
+        session.add(Custody(device_id=device.id, holder_id=world.van.id, started_at=later(1), movement_id=1))
+
+
+def test_course_homes_carry_no_names(world):
+    home = world.home()
+    assert "Karen" not in home.name and "Jensen" not in home.name and str(home.course_id) in home.name

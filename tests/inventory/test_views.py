@@ -109,13 +109,14 @@ def test_a_recall_lists_citizens_and_audits_each(client, session, factory, world
     home = world.home()
     world.scan("handover", device.tag, home)
     log_in(client, factory.user(Role.HELPDESK))
-    page = client.get(f"/inventory/recall?model={device.model_id}&firmware=1.0").get_data(as_text=True)
+    assert device.tag not in client.get(f"/inventory/recall?model={device.model_id}").get_data(as_text=True)
+    page = client.post("/inventory/recall", data={"model": device.model_id, "firmware": "1.0"}).get_data(as_text=True)
     assert device.tag in page
     session.rollback()
     assert session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "inventory.recall", AuditEvent.citizen_id == home.citizen_id)) == 1
-    assert device.tag not in client.get(f"/inventory/recall?model={device.model_id}&firmware=2.0").get_data(
-        as_text=True)
+    assert device.tag not in client.post("/inventory/recall", data={"model": device.model_id, "firmware": "2.0"}
+                                         ).get_data(as_text=True)
 
 
 def test_device_page_and_where_was_it(client, world):
@@ -200,3 +201,23 @@ def test_faulty_to_repair_and_back_with_the_reason_kept(client, session, world):
     assert session.get(Device, device.id).status == DeviceStatus.TESTING
     fault = session.scalar(select(Movement).where(Movement.device_id == device.id, Movement.kind == "fault"))
     assert fault.note == "Skærmen er revnet"
+
+
+def test_the_warehouse_cannot_reach_a_citizen_through_a_handover_page(client, factory, world):
+    home = world.home()
+    log_in(client, world.warehouse)
+    assert client.get(f"/inventory/scan/handover?course={home.course_id}").status_code == 403
+    technician = client.application.test_client()
+    log_in(technician, world.technician)
+    page = technician.get(f"/inventory/scan/handover?course={home.course_id}").get_data(as_text=True)
+    assert "Karen" in page  # the technician may see whom he is handing over to
+
+
+def test_a_stock_count_counts_a_kit_label_as_its_members(client, world):
+    kit, members = world.kit()
+    loose = world.device()
+    log_in(client, world.warehouse)
+    page = client.post(f"/inventory/count?holder={world.depot.id}", data={"codes": kit.tag}).get_data(as_text=True)
+    assert "3 fundet" in page or "3 found" in page
+    assert loose.tag in page  # the loose device is missing from the count
+    assert client.get(f"/inventory/count?holder={world.van.id + 999}").status_code == 400
