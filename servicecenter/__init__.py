@@ -18,7 +18,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from servicecenter import logredact
+
+    logredact.install()
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from servicecenter.auth import passwords

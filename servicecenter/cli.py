@@ -90,7 +90,8 @@ def jobs_tick(at: str | None) -> None:
     """Run every job's current slot once (for cron, or to catch up by hand)."""
     from servicecenter.jobs import run_due
 
-    when = dt.datetime.fromisoformat(at).astimezone(dt.UTC) if at else utcnow()
+    when = dt.datetime.fromisoformat(at) if at else utcnow()
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
     for name, result in run_due(get_database().factory, dict(current_app.config), when).items():
         click.echo(f"{name}: {result if result is not None else 'skipped (already run)'}")
 

@@ -7,7 +7,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import DateTime, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -57,12 +57,13 @@ class UTCDateTime(TypeDecorator):
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGIN handling."""
+    """Create the engine; SQLite gets WAL, foreign keys, a busy timeout and explicit BEGIN handling. Parameters
+    are hidden from error messages, which end up in logs: they can be CPR numbers."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -93,6 +94,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # Objects stay readable after a commit (rendering a page must not reload each row); freshness before a
     # write is unit_of_work's job, which expires everything as it starts.
     return sessionmaker(bind=engine, autoflush=True, expire_on_commit=False)
+
+
+def serialize_on(session: Session, key: str) -> None:
+    """Make concurrent transactions that name the same key take turns (a PostgreSQL advisory lock held to the
+    end of the transaction; SQLite's write transactions already run one at a time)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import secrets
 
-from flask import Flask, current_app, flash, g, render_template, request, session
+from flask import Flask, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 
@@ -62,11 +62,23 @@ def _deny_by_default():
     if getattr(view, "is_public", False):
         return None
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        return _to_login()
     if not getattr(view, "permission", None):
         log.error("endpoint %s declares no permission; refused", request.endpoint)
         return render_template("errors/403.html"), 403
     return None
+
+
+def _to_login():
+    """Send an anonymous request to the login page: htmx gets a full-page redirect instead of the login page
+    pasted into a results box, and a POST does not come back as a GET to a POST-only page."""
+    if request.headers.get("HX-Request"):
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    if request.method != "GET":
+        return redirect(url_for("auth.login"))
+    return login_manager.unauthorized()
 
 
 def _load_user(user_id: str):

@@ -128,3 +128,22 @@ def test_an_unmigrated_database_is_refused_with_the_command_to_run(tmp_path):
     assert response.status_code == 503
     assert b"flask --app app db upgrade" in response.data
     assert b"Traceback" not in response.data
+
+
+def test_cpr_numbers_never_reach_the_log_from_database_errors(session):
+    """SQLAlchemy's parameter echo is off, and the log formatter blanks CPR-shaped numbers that a database
+    server puts in its own message (PostgreSQL's "Failing row contains ...")."""
+    import logging
+
+    from sqlalchemy.exc import IntegrityError
+
+    from servicecenter.logredact import RedactingFormatter
+
+    with pytest.raises(IntegrityError) as error, unit_of_work(session):
+        session.execute(text("INSERT INTO organisations (kind, code, name, is_active) VALUES (:k, :c, :n, :a)"),
+                        {"k": "region", "c": "0101501234", "n": None, "a": True})
+    assert "parameters hidden" in str(error.value)
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "unhandled error", None,
+                               (type(error.value), error.value, error.value.__traceback__))
+    formatted = RedactingFormatter().format(record)
+    assert "0101501234" not in formatted and "010150-1234" not in formatted

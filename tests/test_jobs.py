@@ -86,3 +86,14 @@ def test_three_scheduler_processes_started_by_mistake_run_each_slot_once(databas
     assert sum(int(r.result.split()[1]) for r in runs) == 1  # the stale session was ended exactly once
     ran = sum(o.count("job end_expired_sessions slot") for o in outputs)
     assert ran == 3, outputs  # every process fired, and all but one per slot skipped
+
+
+def test_a_tick_time_without_a_zone_is_utc(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "tick", "--at", "2026-01-01T10:02:00"])
+    assert result.exit_code == 0, result.output
+    from servicecenter.jobs import JobRun as Run
+
+    s = app.extensions["database"].factory()
+    slot = s.scalar(select(Run.slot_at).where(Run.job == "end_expired_sessions"))
+    s.close()
+    assert slot == dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC)

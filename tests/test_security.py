@@ -153,3 +153,13 @@ def test_csv_cells_cannot_start_a_formula(value, expected):
 def test_csv_lines_have_a_header_and_every_row():
     text = "".join(csv_lines(["a", "b"], [["=1", "x"], ["y", "@z"]]))
     assert text == "\ufeffa;b\r\n'=1;x\r\ny;'@z\r\n"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("cpr 0101501234 here", "cpr 010150-XXXX here"), ("010150-1234", "010150-XXXX"),
+    ("phone 20304050", "phone 20304050"), ("id 12345678901", "id 12345678901"),
+])
+def test_the_log_formatter_blanks_cpr_shaped_numbers(text, expected):
+    from servicecenter.logredact import redact
+
+    assert redact(text) == expected

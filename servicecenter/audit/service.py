@@ -63,6 +63,17 @@ def list_citizen_access(session: Session, citizen_id: int, *, page: int, per_pag
     return list(session.execute(stmt))
 
 
+def recent_citizen_ids(session: Session, actor_id: int, *, since: dt.datetime, limit: int = 15) -> list[int]:
+    """The citizens this person opened lately, most recent first (their own trail, from the audit log)."""
+    stmt = (
+        select(AuditEvent.citizen_id, func.max(AuditEvent.at).label("last"))
+        .where(AuditEvent.actor_id == actor_id, AuditEvent.at >= since, AuditEvent.action == "citizen.view",
+               AuditEvent.outcome == Outcome.ALLOWED)
+        .group_by(AuditEvent.citizen_id).order_by(func.max(AuditEvent.at).desc()).limit(limit)
+    )
+    return [citizen_id for citizen_id, _last in session.execute(stmt)]
+
+
 def count_citizen_access(session: Session, citizen_id: int) -> int:
     return session.scalar(select(func.count()).where(AuditEvent.citizen_id == citizen_id)) or 0
 

@@ -20,6 +20,8 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 ACTION_LABELS = {
     "citizen.view": _l("Opened the record"),
     "citizen.search": _l("Searched"),
+    "citizen.search_result": _l("Shown in a search result"),
+    "citizen.duplicate_check": _l("CPR number checked when creating a citizen"),
     "citizen.create": _l("Created the record"),
     "citizen.update": _l("Changed the record"),
     "citizen.edit_form": _l("Opened the record for editing"),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from servicecenter.audit.service import record_event
 from servicecenter.auth import passwords
 from servicecenter.auth.models import LoginAttempt, Role, User, UserSession, UserStatus
+from servicecenter.db import serialize_on
 from servicecenter.errors import N_, DomainError, NotFound
 from servicecenter.organisations.models import Organisation
 from servicecenter.statuses import TransitionTable, transition
@@ -69,6 +70,8 @@ def attempt_login(
     """Check a login; record the attempt either way. The count of failures lives in the database, so the
     throttle holds across every worker process and app instance."""
     key = normalise_username(username)[:60]
+    # Parallel attempts on one username count one after the other, so a burst cannot slip past the limit.
+    serialize_on(session, f"login:{key}")
     if _throttled(session, username=key, ip=ip, now=now, limits=limits):
         minutes = int(limits.window.total_seconds() // 60)
         return LoginResult(None, error=N_("Too many failed attempts. Try again in %(minutes)d minutes."),

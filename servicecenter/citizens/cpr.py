@@ -18,7 +18,7 @@ def normalise_cpr(value: str) -> str:
     number = stdnum_cpr.compact(value or "")
     if not number:
         raise DomainError(N_("Enter a CPR number."), field="cpr")
-    if not number.isdigit() or len(number) != 10:
+    if not (number.isascii() and number.isdigit()) or len(number) != 10:
         raise DomainError(N_("A CPR number is 10 digits: DDMMYY-SSSS."), field="cpr")
     try:
         birth = stdnum_cpr.get_birth_date(number)
@@ -30,8 +30,15 @@ def normalise_cpr(value: str) -> str:
 
 
 def looks_like_cpr(text: str) -> bool:
+    """Ten ASCII digits whose first six are a real date (so "45 12 34 56 78", a phone number, is not one)."""
     digits = stdnum_cpr.compact(text)
-    return len(digits) == 10 and digits.isdigit()
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
+        return False
+    try:
+        stdnum_cpr.get_birth_date(digits)
+    except ValidationError:
+        return False
+    return True
 
 
 def format_cpr(number: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, inspect, or_, select,
 from sqlalchemy.orm import Session
 
 from servicecenter.audit.models import Outcome
-from servicecenter.audit.service import record_event
+from servicecenter.audit.service import recent_citizen_ids, record_event
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.cpr import looks_like_cpr, normalise_cpr
 from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson
@@ -34,6 +34,9 @@ class DuplicateCitizen(DomainError):
         self.citizen_id = citizen_id
 
 
+UNCHANGED = object()  # a field the person was not shown (access notes for a nurse): keep what is stored
+
+
 @dataclass
 class CitizenData:
     cpr: str
@@ -49,7 +52,7 @@ class CitizenData:
     mobile: str | None = None
     language: str = "da"
     special_needs: str | None = None
-    access_notes: str | None = None
+    access_notes: str | None | object = None
     responsible_organisation_id: int | None = None
 
 
@@ -113,7 +116,8 @@ def _apply(citizen: Citizen, data: CitizenData, cpr: str) -> None:
     citizen.phone, citizen.mobile = data.phone or None, data.mobile or None
     citizen.language = data.language or "da"
     citizen.special_needs = data.special_needs or None
-    citizen.access_notes = data.access_notes or None
+    if data.access_notes is not UNCHANGED:
+        citizen.access_notes = data.access_notes or None
     citizen.responsible_organisation_id = data.responsible_organisation_id
     citizen.first_name_key = citizen.first_name.lower()
     citizen.last_name_key = citizen.last_name.lower()
@@ -202,6 +206,15 @@ def open_citizen(
     return Access(citizen if allowed else None, allowed)
 
 
+def note_duplicate_check(session: Session, citizen_id: int, *, actor: User, now: dt.datetime) -> bool:
+    """Audit that a create attempt found this citizen's CPR; returns whether the person may open the citizen."""
+    allowed = can_see(session, actor, citizen_id)
+    record_event(session, actor=actor, action="citizen.duplicate_check", entity_type="citizen", entity_id=citizen_id,
+                 citizen_id=citizen_id, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role),
+                 outcome=Outcome.ALLOWED if allowed else Outcome.DENIED)
+    return allowed
+
+
 # --- search ---------------------------------------------------------------------------------------------
 
 
@@ -252,26 +265,36 @@ def search_citizens(
         raise DomainError(N_("Type at least two characters."), field="q")
     kind, condition = _search_condition(query[:100])
     rows = _page_of(session, select(Citizen.id).where(condition, visible_to(actor)), page, per_page)
+    purpose = PURPOSE_BY_ROLE.get(actor.role)
     record_event(session, actor=actor, action="citizen.search", entity_type="citizen", entity_id=None, now=now,
-                 purpose=PURPOSE_BY_ROLE.get(actor.role), detail={"kind": kind, "results": len(rows[:per_page])})
+                 purpose=purpose, detail={"kind": kind, "results": len(rows[:per_page])})
+    for citizen in rows[:per_page]:  # each citizen shown in a result list has seen a read of their data
+        record_event(session, actor=actor, action="citizen.search_result", entity_type="citizen",
+                     entity_id=citizen.id, citizen_id=citizen.id, now=now, purpose=purpose)
     return rows[:per_page], len(rows) > per_page
 
 
-def list_recent_citizens(session: Session, *, actor: User, page: int, per_page: int) -> tuple[list[Citizen], bool]:
-    rows = _page_of(session, select(Citizen.id).where(visible_to(actor)), page, per_page, newest_first=True)
-    return rows[:per_page], len(rows) > per_page
+def list_recently_opened(session: Session, *, actor: User, now: dt.datetime) -> list[Citizen]:
+    """The citizens this person opened in the last 30 days, newest first. There is no browsable list of all
+    citizens: reading the register page by page would be a read of everyone, logged nowhere."""
+    ids = recent_citizen_ids(session, actor.id, since=now - dt.timedelta(days=30))
+    return _load_in_order(session, ids, visible_to(actor))
 
 
-def _page_of(session: Session, ids: Select, page: int, per_page: int, *, newest_first: bool = False) -> list[Citizen]:
+def _page_of(session: Session, ids: Select, page: int, per_page: int) -> list[Citizen]:
     """One page (plus one row, to tell whether there is more) in two steps: the ids in order from the bare
     table, then the rows with what the lists show. Joining organisations before the LIMIT would join every
     match (thousands for a common surname) only to throw most away."""
-    order = (Citizen.id.desc(),) if newest_first else (Citizen.last_name_key, Citizen.first_name_key, Citizen.id)
+    order = (Citizen.last_name_key, Citizen.first_name_key, Citizen.id)
     wanted = list(session.scalars(ids.order_by(*order).limit(per_page + 1).offset((page - 1) * per_page)))
-    if not wanted:
+    return _load_in_order(session, wanted, true())
+
+
+def _load_in_order(session: Session, ids: list[int], condition: ColumnElement[bool]) -> list[Citizen]:
+    if not ids:
         return []
-    found = {c.id: c for c in session.scalars(select(Citizen).where(Citizen.id.in_(wanted)))}
-    return [found[i] for i in wanted if i in found]
+    found = {c.id: c for c in session.scalars(select(Citizen).where(Citizen.id.in_(ids), condition))}
+    return [found[i] for i in ids if i in found]
 
 
 # --- contact persons ------------------------------------------------------------------------------------

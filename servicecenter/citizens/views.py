@@ -46,6 +46,8 @@ def _open(citizen_id: int, action: str) -> Citizen:
 
 def _citizen_form(obj: Citizen | None = None) -> CitizenForm:
     form = CitizenForm(obj=obj)
+    if not can_see_access_notes(current_user):
+        del form.access_notes  # neither shown nor accepted: what is stored stays
     organisations = list_organisations(db_session())
     # No silent default: a citizen filed under the wrong municipality is seen by the wrong nurses.
     form.municipality_id.choices = [(0, gettext("— choose —"))] + [
@@ -58,7 +60,8 @@ def _citizen_form(obj: Citizen | None = None) -> CitizenForm:
 
 
 def _form_data(form: CitizenForm) -> service.CitizenData:
-    fields = {name: form[name].data for name in service.CitizenData.__dataclass_fields__}
+    fields = {name: form[name].data if name in form else service.UNCHANGED
+              for name in service.CitizenData.__dataclass_fields__}
     fields["responsible_organisation_id"] = fields["responsible_organisation_id"] or None
     return service.CitizenData(**fields)
 
@@ -66,11 +69,9 @@ def _form_data(form: CitizenForm) -> service.CitizenData:
 @bp.get("/")
 @require(can_view_citizens)
 def index():
-    per_page = current_app.config["PAGE_SIZE"]
-    rows, has_more = service.list_recent_citizens(db_session(), actor=current_user, page=page_arg(),
-                                                  per_page=per_page)
-    return render_template("citizens/index.html", form=SearchForm(), citizens=rows, has_more=has_more,
-                           page=page_arg(), searched=False)
+    rows = service.list_recently_opened(db_session(), actor=current_user, now=now())
+    return render_template("citizens/index.html", form=SearchForm(), citizens=rows, has_more=False, page=1,
+                           searched=False)
 
 
 @bp.post("/search")
@@ -101,7 +102,10 @@ def new():
                 citizen = service.create_citizen(s, _form_data(form), actor=current_user, now=now())
         except service.DuplicateCitizen as error:
             show_error(error, form)
-            return render_template("citizens/form.html", form=form, citizen=None, duplicate_id=error.citizen_id), 409
+            with unit_of_work(s):  # learning that a CPR is registered is itself a read of that citizen
+                visible = service.note_duplicate_check(s, error.citizen_id, actor=current_user, now=now())
+            return render_template("citizens/form.html", form=form, citizen=None,
+                                   duplicate_id=error.citizen_id if visible else None), 409
         except DomainError as error:
             show_error(error, form)
         else:

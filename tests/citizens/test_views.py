@@ -188,3 +188,63 @@ def test_contact_persons_are_added_and_removed(client, factory, session, helpdes
     client.post(f"/citizens/{citizen.id}/contacts/{contact.id}/delete")
     session.rollback()
     assert session.get(Citizen, citizen.id).contacts == []
+
+
+def test_a_nurse_neither_sees_nor_overwrites_access_notes_when_editing(client, factory, session):
+    aarhus = factory.organisation(OrganisationKind.MUNICIPALITY, "751")
+    nurse = factory.user(Role.NURSE, organisation=aarhus)
+    citizen = factory.citizen(municipality_code="751", access_notes="Dørkode 1948")
+    client.login(nurse.username)
+    form_page = client.get(f"/citizens/{citizen.id}/edit").get_data(as_text=True)
+    assert "Dørkode 1948" not in form_page and 'name="access_notes"' not in form_page
+    form = form_for(factory, cpr=citizen.cpr, first_name="Ny", municipality_code="751")
+    form.pop("access_notes")
+    assert client.post(f"/citizens/{citizen.id}/edit", data={**form, "version": 1}).status_code == 302
+    session.rollback()
+    assert session.get(Citizen, citizen.id).access_notes == "Dørkode 1948"
+
+
+def test_there_is_no_list_of_all_citizens_only_those_you_opened(client, factory, helpdesk):
+    opened, other = factory.citizen(last_name="Åbnetsen"), factory.citizen(last_name="Uåbnetsen")
+    client.get(f"/citizens/{opened.id}")
+    page = client.get("/citizens/?page=2").get_data(as_text=True)
+    assert f"/citizens/{opened.id}" in page and f"/citizens/{other.id}" not in page
+
+
+def test_every_citizen_in_a_search_result_gets_an_audit_row(client, factory, session, helpdesk):
+    shown = [factory.citizen(last_name="Resultatsen") for _ in range(3)]
+    client.post("/citizens/search", data={"q": "resultatsen"})
+    for citizen in shown:
+        assert audit_rows(session, citizen.id, "citizen.search_result") == 1
+
+
+def test_a_nurse_cannot_probe_the_register_with_a_cpr(client, factory, session):
+    nurse = factory.user(Role.NURSE, organisation=factory.organisation(OrganisationKind.MUNICIPALITY, "751"))
+    hidden = factory.citizen(cpr="120345-1234", municipality_code="730")
+    client.login(nurse.username)
+    response = client.post("/citizens/new", data=form_for(factory, cpr="120345-1234", municipality_code="751"))
+    assert response.status_code == 409 and f"/citizens/{hidden.id}".encode() not in response.data
+    session.rollback()
+    denied = session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.citizen_id == hidden.id, AuditEvent.action == "citizen.duplicate_check",
+        AuditEvent.outcome == Outcome.DENIED))
+    assert denied == 1
+
+
+def test_a_phone_number_with_country_code_is_not_taken_for_a_cpr(client, factory, helpdesk):
+    citizen = factory.citizen(phone="12 34 56 78")
+    page = client.post("/citizens/search", data={"q": "45 12 34 56 78"}).get_data(as_text=True)
+    assert f"/citizens/{citizen.id}" in page
+
+
+def test_an_expired_session_sends_htmx_and_posts_to_the_login_page_properly(client, factory):
+    response = client.post("/citizens/search", data={"q": "jensen"}, headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+    response = client.post("/citizens/search", data={"q": "jensen"})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_admins_do_not_get_the_citizen_access_log(client, factory):
+    citizen = factory.citizen()
+    client.login(factory.user(Role.ADMIN).username)
+    assert client.get(f"/citizens/{citizen.id}/access-log").status_code == 403
