@@ -32,9 +32,10 @@ def load_config() -> dict:
         # Inactivity timeout of a login session; the helpdesk keeps the app open all day, so it is generous.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
         "SESSION_MAX_HOURS": 12,
-        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_MAX_FAILURES": 5,  # one username from one address
+        "LOGIN_MAX_FAILURES_PER_USER": 20,
         "LOGIN_WINDOW_MINUTES": 15,
-        "LOGIN_MAX_FAILURES_PER_IP": 30,
+        "LOGIN_MAX_FAILURES_PER_IP": 100,
         # argon2id work factors (argon2-cffi's RFC 9106 low-memory profile by default).
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,

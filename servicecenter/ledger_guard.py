@@ -27,3 +27,19 @@ def drop_append_only_guard(op, table: str) -> None:
     else:
         for verb in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+
+
+def create_truncate_guard(op, table: str) -> None:
+    """PostgreSQL: row triggers do not see TRUNCATE; a statement trigger refuses it too. (SQLite has none.)"""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE OR REPLACE FUNCTION refuse_ledger_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION '% rows are append-only: no TRUNCATE', TG_TABLE_NAME; END $$"
+        )
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION refuse_ledger_truncate()")
+
+
+def drop_truncate_guard(op, table: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")

@@ -147,3 +147,16 @@ def test_cpr_numbers_never_reach_the_log_from_database_errors(session):
                                (type(error.value), error.value, error.value.__traceback__))
     formatted = RedactingFormatter().format(record)
     assert "0101501234" not in formatted and "010150-1234" not in formatted
+
+
+def test_postgresql_ledgers_refuse_truncate(pg_database):
+    """Row triggers do not see TRUNCATE; a statement trigger refuses it. (SQLite has no TRUNCATE.)"""
+    engine = make_engine(pg_database)
+    session = make_session_factory(engine)()
+    try:
+        for table in ("audit_events", "movements", "login_attempts", "signoffs"):
+            with pytest.raises(DBAPIError, match="no TRUNCATE"), unit_of_work(session):
+                session.execute(text(f"TRUNCATE {table} CASCADE"))
+    finally:
+        session.close()
+        engine.dispose()

@@ -30,7 +30,11 @@ TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class LoginLimits:
-    max_failures: int
+    """Failures allowed in the window: few for one username from one address (someone guessing), more for one
+    username from anywhere (a spread-out attack), many for one address (a whole hospital behind one NAT)."""
+
+    max_failures: int  # per username and address
+    max_failures_per_user: int
     max_failures_per_ip: int
     window: dt.timedelta
 
@@ -51,16 +55,18 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def _recent_failures(session: Session, column, value: str, since: dt.datetime) -> int:
-    stmt = select(func.count()).where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
+def _recent_failures(session: Session, since: dt.datetime, *conditions) -> int:
+    stmt = select(func.count()).where(*conditions, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
     return session.scalar(stmt) or 0
 
 
 def _throttled(session: Session, *, username: str, ip: str, now: dt.datetime, limits: LoginLimits) -> bool:
     since = now - limits.window
     return (
-        _recent_failures(session, LoginAttempt.username, username, since) >= limits.max_failures
-        or _recent_failures(session, LoginAttempt.ip_address, ip, since) >= limits.max_failures_per_ip
+        _recent_failures(session, since, LoginAttempt.username == username, LoginAttempt.ip_address == ip)
+        >= limits.max_failures
+        or _recent_failures(session, since, LoginAttempt.username == username) >= limits.max_failures_per_user
+        or _recent_failures(session, since, LoginAttempt.ip_address == ip) >= limits.max_failures_per_ip
     )
 
 

@@ -25,8 +25,8 @@ admin_bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="te
 
 def _limits() -> service.LoginLimits:
     c = current_app.config
-    return service.LoginLimits(c["LOGIN_MAX_FAILURES"], c["LOGIN_MAX_FAILURES_PER_IP"],
-                               dt.timedelta(minutes=c["LOGIN_WINDOW_MINUTES"]))
+    return service.LoginLimits(c["LOGIN_MAX_FAILURES"], c["LOGIN_MAX_FAILURES_PER_USER"],
+                               c["LOGIN_MAX_FAILURES_PER_IP"], dt.timedelta(minutes=c["LOGIN_WINDOW_MINUTES"]))
 
 
 @bp.route("/login", methods=["GET", "POST"])

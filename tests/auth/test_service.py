@@ -17,7 +17,8 @@ from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import DomainError, InvalidTransition
 from tests.factories import PASSWORD
 
-LIMITS = service.LoginLimits(max_failures=5, max_failures_per_ip=30, window=dt.timedelta(minutes=15))
+LIMITS = service.LoginLimits(max_failures=5, max_failures_per_user=20, max_failures_per_ip=100,
+                             window=dt.timedelta(minutes=15))
 
 
 def login(session, username, password=PASSWORD, *, ip="10.0.0.1", now=None):
@@ -47,21 +48,31 @@ def test_a_disabled_user_cannot_log_in(session, factory):
     assert login(session, user.username).user is None
 
 
-def test_failures_throttle_the_username_even_with_the_right_password_after(session, factory):
+def test_failures_throttle_the_username_from_that_address_even_with_the_right_password(session, factory):
     user = factory.user()
     now = utcnow()
-    for i in range(5):
-        assert login(session, user.username, "wrong-password", ip=f"10.0.0.{i}", now=now).user is None
-    result = login(session, user.username, now=now + dt.timedelta(minutes=1))
+    for _ in range(5):
+        assert login(session, user.username, "wrong-password", ip="10.0.0.1", now=now).user is None
+    result = login(session, user.username, ip="10.0.0.1", now=now + dt.timedelta(minutes=1))
     assert result.user is None and result.retry_minutes == 15
+    # The real user at another address is not locked out by someone guessing elsewhere.
+    assert login(session, user.username, ip="10.0.0.2", now=now + dt.timedelta(minutes=1)).user is not None
     # After the window the right password works again.
-    assert login(session, user.username, now=now + dt.timedelta(minutes=16)).user is not None
+    assert login(session, user.username, ip="10.0.0.1", now=now + dt.timedelta(minutes=16)).user is not None
+
+
+def test_failures_spread_over_many_addresses_throttle_the_username(session, factory):
+    user = factory.user()
+    now = utcnow()
+    for i in range(20):
+        login(session, user.username, "wrong-password", ip=f"10.0.1.{i}", now=now)
+    assert login(session, user.username, ip="10.0.2.1", now=now).user is None
 
 
 def test_failures_from_one_address_throttle_that_address(session, factory):
     user = factory.user()
     now = utcnow()
-    for i in range(30):
+    for i in range(100):
         login(session, f"guess{i}", "wrong-password", ip="192.0.2.9", now=now)
     assert login(session, user.username, ip="192.0.2.9", now=now).user is None
     assert login(session, user.username, ip="192.0.2.10", now=now).user is not None
