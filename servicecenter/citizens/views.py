@@ -31,7 +31,8 @@ bp = Blueprint("citizens", __name__, url_prefix="/citizens", template_folder="te
 @bp.app_context_processor
 def citizen_labels():
     languages = dict(LANGUAGES)
-    return {"language_label": lambda code: languages.get(code, code)}
+    return {"language_label": lambda code: languages.get(code, code),
+            "course_status_label": lambda status: gettext(course_service.COURSE_STATUS.labels[status])}
 
 
 def _open(citizen_id: int, action: str) -> Citizen:

@@ -1,15 +1,16 @@
-"""Programme (COPD, heart failure, ...) and Course (a citizen on a programme)."""
+"""Programme (COPD, heart failure, ...), Course (a citizen on a programme) and the relay Handover of its lead."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicecenter.citizens.models import Citizen
 from servicecenter.db import Base, UTCDateTime, str_enum
+from servicecenter.organisations.models import Organisation
 
 
 class Programme(Base):
@@ -18,15 +19,32 @@ class Programme(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    follow_up_days: Mapped[int] = mapped_column(default=14)  # training -> follow-up conversation
+    checklist: Mapped[list | None] = mapped_column(JSON)  # the competence items a training checks
 
 
 class CourseStatus(enum.StrEnum):
-    REFERRED = "referred"
-    ALLOCATED = "allocated"
-    SETUP_SCHEDULED = "setup_scheduled"
-    ACTIVE = "active"
-    PAUSED = "paused"
-    ENDED = "ended"
+    REFERRED = "referred"  # a doctor referred the citizen; nothing allocated yet
+    ALLOCATED = "allocated"  # equipment allocated (visitation)
+    SETUP_SCHEDULED = "setup_scheduled"  # a setup visit is booked
+    ACTIVE = "active"  # equipment works in the home; measurements flow
+    PAUSED = "paused"  # e.g. hospitalised
+    ENDED = "ended"  # with an end reason
+
+
+class EndReason(enum.StrEnum):
+    COMPLETED = "completed"
+    DECEASED = "deceased"
+    MOVED = "moved"
+    DECLINED = "declined"
+    EXCLUDED = "excluded"  # with an exclusion reason: counts against the inclusion rate
+
+
+class ExclusionReason(enum.StrEnum):
+    NO_COVERAGE = "no_coverage"  # no mobile broadband coverage at home
+    UNABLE_TO_USE = "unable_to_use"  # unable to use the equipment
+    NOT_CLINICALLY_RELEVANT = "not_clinically_relevant"
+    OTHER = "other"
 
 
 class Course(Base):
@@ -37,6 +55,44 @@ class Course(Base):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     status: Mapped[CourseStatus] = mapped_column(str_enum(CourseStatus), default=CourseStatus.REFERRED)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    referred_by_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    referred_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    referred_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The lead actor (tovholder). The service never leaves it empty; it changes only when a handover is accepted.
+    lead_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    end_reason: Mapped[EndReason | None] = mapped_column(str_enum(EndReason))
+    exclusion_reason: Mapped[ExclusionReason | None] = mapped_column(str_enum(ExclusionReason, 30))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    is_sensitive: Mapped[bool] = mapped_column(default=False)  # deceased: no reminders to the citizen
 
     citizen: Mapped[Citizen] = relationship()
     programme: Mapped[Programme] = relationship(lazy="joined")
+    lead_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[lead_organisation_id])
+
+
+class HandoverStatus(enum.StrEnum):
+    OFFERED = "offered"  # the current lead offered; responsibility has not moved
+    ACCEPTED = "accepted"  # the receiver actively accepted: now the lead
+    DECLINED = "declined"  # the receiver said no, with a reason; the lead stays
+    WITHDRAWN = "withdrawn"  # the offering lead took it back
+
+
+class Handover(Base):
+    """The relay principle: lead responsibility moves only when the receiver actively accepts."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    from_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[HandoverStatus] = mapped_column(str_enum(HandoverStatus), default=HandoverStatus.OFFERED)
+    offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    offered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+
+    course: Mapped[Course] = relationship()
+
+    __table_args__ = (Index("ix_handovers_to_status", "to_organisation_id", "status"),)

@@ -1,22 +1,62 @@
-"""Programmes and courses: the minimal operations inventory needs (the courses issue adds the rest)."""
+"""Programmes and courses: referral, the course status machine, ending with a reason, the relay handover of the
+lead actor, and the inclusion rate."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+import holidays
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from servicecenter.audit.service import record_event
-from servicecenter.courses.models import Course, CourseStatus, Programme
-from servicecenter.errors import N_, NotFound
+from servicecenter.citizens.models import Citizen
+from servicecenter.courses.models import (
+    Course,
+    CourseStatus,
+    EndReason,
+    ExclusionReason,
+    Handover,
+    HandoverStatus,
+    Programme,
+)
+from servicecenter.errors import N_, Conflict, DomainError, NotFound, PermissionDenied
+from servicecenter.organisations.models import Organisation, OrganisationKind
+from servicecenter.statuses import TransitionTable, transition
 
-PROGRAMMES = [("COPD", "KOL (kronisk obstruktiv lungesygdom)"), ("HF", "Hjertesvigt"), ("WOUND", "Sårvurdering")]
+C, H = CourseStatus, HandoverStatus
+COURSE_STATUS = TransitionTable(
+    "course",
+    {
+        C.REFERRED: {C.ALLOCATED, C.ENDED},
+        C.ALLOCATED: {C.SETUP_SCHEDULED, C.REFERRED, C.ENDED},
+        C.SETUP_SCHEDULED: {C.ACTIVE, C.ALLOCATED, C.ENDED},
+        C.ACTIVE: {C.PAUSED, C.ENDED},
+        C.PAUSED: {C.ACTIVE, C.ENDED},
+        C.ENDED: set(),
+    },
+    {C.REFERRED: N_("referred"), C.ALLOCATED: N_("allocated"), C.SETUP_SCHEDULED: N_("setup scheduled"),
+     C.ACTIVE: N_("active"), C.PAUSED: N_("paused"), C.ENDED: N_("ended")},
+)
+HANDOVER_STATUS = TransitionTable(
+    "handover",
+    {H.OFFERED: {H.ACCEPTED, H.DECLINED, H.WITHDRAWN}, H.ACCEPTED: set(), H.DECLINED: set(), H.WITHDRAWN: set()},
+    {H.OFFERED: N_("offered"), H.ACCEPTED: N_("accepted"), H.DECLINED: N_("declined"), H.WITHDRAWN: N_("withdrawn")},
+)
+
+PROGRAMMES = [
+    ("COPD", "KOL (kronisk obstruktiv lungesygdom)", 14,
+     ["Tager en måling", "Oplader udstyret", "Ved hvordan man får hjælp", "Kan aflæse egne resultater"]),
+    ("HF", "Hjertesvigt", 14,
+     ["Tager en måling", "Vejer sig dagligt", "Oplader udstyret", "Ved hvordan man får hjælp"]),
+    ("WOUND", "Sårvurdering", 7, ["Tager et billede af såret", "Ved hvordan man får hjælp"]),
+]
 
 
 def seed_programmes(session: Session) -> int:
     existing = set(session.scalars(select(Programme.code)))
-    missing = [Programme(code=code, name=name) for code, name in PROGRAMMES if code not in existing]
+    missing = [Programme(code=code, name=name, follow_up_days=days, checklist=checklist)
+               for code, name, days, checklist in PROGRAMMES if code not in existing]
     session.add_all(missing)
     session.flush()
     return len(missing)
@@ -37,10 +77,135 @@ def list_citizen_courses(session: Session, citizen_id: int) -> list[Course]:
     return list(session.scalars(select(Course).where(Course.citizen_id == citizen_id).order_by(Course.id.desc())))
 
 
-def open_course(session: Session, *, citizen_id: int, programme_id: int, actor, now: dt.datetime) -> Course:
-    course = Course(citizen_id=citizen_id, programme_id=programme_id, status=CourseStatus.REFERRED, created_at=now)
+def open_course(session: Session, *, citizen_id: int, programme_id: int, actor, now: dt.datetime,
+                lead_organisation_id: int | None = None) -> Course:
+    """A referral: the course starts as referred, led by the referring organisation unless another is named."""
+    lead = lead_organisation_id or getattr(actor, "organisation_id", None) or _region_id(session)
+    course = Course(citizen_id=citizen_id, programme_id=programme_id, status=CourseStatus.REFERRED, created_at=now,
+                    referred_by_organisation_id=getattr(actor, "organisation_id", None),
+                    referred_by_user_id=getattr(actor, "id", None), referred_at=now, lead_organisation_id=lead)
     session.add(course)
     session.flush()
     record_event(session, actor=actor, action="course.create", entity_type="course", entity_id=course.id,
-                 citizen_id=citizen_id, now=now)
+                 citizen_id=citizen_id, now=now, detail={"programme": programme_id, "lead": lead})
     return course
+
+
+def _region_id(session: Session) -> int | None:
+    return session.scalar(select(Organisation.id).where(Organisation.kind == OrganisationKind.REGION)
+                          .order_by(Organisation.id))
+
+
+def change_status(session: Session, course: Course, target: CourseStatus, *, actor, now: dt.datetime) -> None:
+    if target == CourseStatus.ENDED:
+        raise DomainError(N_("End a course with a reason."))
+    transition(session, course, target, table=COURSE_STATUS, actor=actor, now=now, citizen_id=course.citizen_id)
+
+
+def end_course(session: Session, course: Course, *, reason: EndReason, exclusion_reason: ExclusionReason | None,
+               actor, now: dt.datetime) -> None:
+    """End with a reason; an exclusion needs its reason from the fixed list (the inclusion rate is reported).
+    A deceased citizen's course is marked sensitive: no reminders to the citizen, contact the relative."""
+    if reason == EndReason.EXCLUDED and exclusion_reason is None:
+        raise DomainError(N_("Choose why the citizen cannot be included."), field="exclusion_reason")
+    if reason != EndReason.EXCLUDED and exclusion_reason is not None:
+        raise DomainError(N_("An exclusion reason goes only with the end reason “excluded”."),
+                          field="exclusion_reason")
+    transition(session, course, CourseStatus.ENDED, table=COURSE_STATUS, actor=actor, now=now,
+               citizen_id=course.citizen_id, reason=reason.value)
+    course.end_reason, course.exclusion_reason, course.ended_at = reason, exclusion_reason, now
+    course.is_sensitive = reason == EndReason.DECEASED
+
+
+# --- the relay handover of the lead -------------------------------------------------------------------
+
+
+def open_handover(session: Session, course: Course) -> Handover | None:
+    return session.scalar(select(Handover).where(Handover.course_id == course.id,
+                                                 Handover.status == HandoverStatus.OFFERED))
+
+
+def offer_lead(session: Session, course: Course, *, to_organisation_id: int, actor, now: dt.datetime) -> Handover:
+    """The current lead offers the lead to another organisation. Nothing moves until that one accepts."""
+    if actor.organisation_id != course.lead_organisation_id:
+        raise PermissionDenied(N_("Only the current lead can hand the course over."))
+    if to_organisation_id == course.lead_organisation_id:
+        raise DomainError(N_("The course is already led by that organisation."), field="to_organisation_id")
+    if session.get(Organisation, to_organisation_id) is None:
+        raise DomainError(N_("Choose an organisation."), field="to_organisation_id")
+    if course.status == CourseStatus.ENDED:
+        raise DomainError(N_("The course has ended."))
+    if open_handover(session, course) is not None:
+        raise Conflict(N_("A handover is already waiting for an answer."))
+    handover = Handover(course_id=course.id, from_organisation_id=course.lead_organisation_id,
+                        to_organisation_id=to_organisation_id, offered_by_id=actor.id, offered_at=now)
+    session.add(handover)
+    session.flush()
+    record_event(session, actor=actor, action="course.handover_offer", entity_type="handover", entity_id=handover.id,
+                 citizen_id=course.citizen_id, now=now, detail={"to": to_organisation_id})
+    return handover
+
+
+def answer_handover(session: Session, handover: Handover, *, accept: bool, actor, now: dt.datetime,
+                    reason: str | None = None) -> None:
+    """Only the receiving organisation answers. Accepting moves the lead; declining needs a reason."""
+    if actor.organisation_id != handover.to_organisation_id:
+        raise PermissionDenied(N_("Only the organisation the course is offered to can answer."))
+    if not accept and not (reason or "").strip():
+        raise DomainError(N_("Say why the handover is declined."), field="reason")
+    course = handover.course
+    transition(session, handover, HandoverStatus.ACCEPTED if accept else HandoverStatus.DECLINED,
+               table=HANDOVER_STATUS, actor=actor, now=now, citizen_id=course.citizen_id, reason=reason)
+    handover.answered_by_id, handover.answered_at = actor.id, now
+    handover.decline_reason = None if accept else reason.strip()[:500]
+    if accept:
+        course.lead_organisation_id = handover.to_organisation_id
+
+
+def withdraw_handover(session: Session, handover: Handover, *, actor, now: dt.datetime) -> None:
+    if actor.organisation_id != handover.from_organisation_id:
+        raise PermissionDenied(N_("Only the organisation that offered the handover can withdraw it."))
+    transition(session, handover, HandoverStatus.WITHDRAWN, table=HANDOVER_STATUS, actor=actor, now=now,
+               citizen_id=handover.course.citizen_id)
+
+
+def pending_handovers(session: Session, organisation_id: int) -> list[Handover]:
+    return list(session.scalars(select(Handover).where(Handover.to_organisation_id == organisation_id,
+                                                       Handover.status == HandoverStatus.OFFERED)
+                                .order_by(Handover.offered_at)))
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Danish working days after `start` up to and including `end`: weekends, public holidays and the customary
+    days off (Constitution Day, Christmas Eve, New Year's Eve: `holidays`' "optional" category) excluded."""
+    danish = holidays.country_holidays("DK", years=range(start.year, end.year + 1), categories=("public", "optional"))
+    days, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in danish:
+            days += 1
+    return days
+
+
+def overdue_handovers(session: Session, *, now: dt.datetime, working_days: int) -> list[Handover]:
+    """Offers unanswered for more than `working_days` Danish working days (a scheduler job flags them)."""
+    return [h for h in session.scalars(select(Handover).where(Handover.status == HandoverStatus.OFFERED))
+            if working_days_between(h.offered_at.date(), now.date()) > working_days]
+
+
+# --- indicators -----------------------------------------------------------------------------------------
+
+
+def inclusion_rate(session: Session, *, programme_id: int | None = None,
+                   municipality_id: int | None = None) -> tuple[int, int, float | None]:
+    """(included, excluded, rate): every course not ended as excluded counts as included."""
+    excluded = case((Course.end_reason == EndReason.EXCLUDED, 1), else_=0)
+    stmt = select(func.count(), func.coalesce(func.sum(excluded), 0)).select_from(Course).join(
+        Citizen, Citizen.id == Course.citizen_id)
+    if programme_id:
+        stmt = stmt.where(Course.programme_id == programme_id)
+    if municipality_id:
+        stmt = stmt.where(Citizen.municipality_id == municipality_id)
+    total, excluded_count = session.execute(stmt).one()
+    included = total - excluded_count
+    return included, excluded_count, (included / total if total else None)
