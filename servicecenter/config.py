@@ -41,6 +41,8 @@ def load_config() -> dict:
         "ARGON2_MEMORY_COST": 65536,
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),  # reverse proxies that set X-Forwarded-For
         "PAGE_SIZE": 25,
+        # A handover of the lead not answered within this many Danish working days is flagged.
+        "HANDOVER_ANSWER_WORKING_DAYS": 2,
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
         "LANGUAGES": ("da", "en"),

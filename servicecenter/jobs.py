@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from servicecenter.auth.service import end_expired_sessions
+from servicecenter.courses.service import overdue_handovers
 from servicecenter.db import Base, UTCDateTime, unit_of_work, utcnow
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,18 @@ def _end_expired_sessions(session: Session, now: dt.datetime, config: dict) -> s
     return f"ended {ended} sessions"
 
 
+def _flag_overdue_handovers(session: Session, now: dt.datetime, config: dict) -> str:
+    overdue = overdue_handovers(session, now=now, working_days=config["HANDOVER_ANSWER_WORKING_DAYS"])
+    for handover in overdue:
+        log.warning("handover %d of course %d unanswered since %s", handover.id, handover.course_id,
+                    handover.offered_at.date().isoformat())
+    return f"{len(overdue)} overdue"
+
+
 JOBS: dict[str, Job] = {
     job.name: job for job in [
         Job("end_expired_sessions", dt.timedelta(minutes=5), _end_expired_sessions),
+        Job("overdue_handovers", dt.timedelta(hours=24), _flag_overdue_handovers),
     ]
 }
 

@@ -195,3 +195,16 @@ def test_the_inclusion_rate_per_programme_and_municipality(session, factory, org
 ])
 def test_working_days_know_danish_holidays(start, end, expected):
     assert service.working_days_between(start, end) == expected
+
+
+def test_unanswered_handovers_are_flagged_after_the_working_days(session, factory, orgs):
+    nurse = factory.user(Role.NURSE, organisation=orgs["gp"])
+    course = refer(session, factory, nurse)
+    offered = dt.datetime(2026, 12, 23, 9, 0, tzinfo=dt.UTC)  # Wednesday before Christmas
+    with unit_of_work(session):
+        service.offer_lead(session, session.get(Course, course.id), to_organisation_id=orgs["aarhus"].id,
+                           actor=nurse, now=offered)
+    assert service.overdue_handovers(session, now=dt.datetime(2026, 12, 29, 9, 0, tzinfo=dt.UTC),
+                                     working_days=2) == []  # only Mon 28 and Tue 29 have passed
+    late = service.overdue_handovers(session, now=dt.datetime(2026, 12, 30, 9, 0, tzinfo=dt.UTC), working_days=2)
+    assert [h.course_id for h in late] == [course.id]
