@@ -96,6 +96,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, autoflush=True, expire_on_commit=False)
 
 
+def get_or_raise(session: Session, model: type, ident: int, missing: str):
+    """The row with this primary key, or NotFound carrying the (untranslated) message `missing`."""
+    from servicecenter.errors import NotFound
+
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
 def serialize_on(session: Session, key: str) -> None:
     """Make concurrent transactions that name the same key take turns (a PostgreSQL advisory lock held to the
     end of the transaction; SQLite's write transactions already run one at a time)."""

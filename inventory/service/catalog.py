@@ -27,7 +27,8 @@ from inventory.service.ledger import register
 from inventory.tags import make_tag
 from servicecenter.audit.service import record_event
 from servicecenter.courses.models import Course
-from servicecenter.errors import N_, DomainError, NotFound
+from servicecenter.db import get_or_raise
+from servicecenter.errors import N_, DomainError
 
 
 def next_tag(session: Session, prefix: str) -> str:
@@ -99,10 +100,7 @@ def list_holders(session: Session, *kinds: HolderKind) -> list[Holder]:
 
 
 def get_holder(session: Session, holder_id: int) -> Holder:
-    holder = session.get(Holder, holder_id)
-    if holder is None:
-        raise NotFound(N_("No such place."))
-    return holder
+    return get_or_raise(session, Holder, holder_id, N_("No such place."))
 
 
 @dataclass

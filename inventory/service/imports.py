@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from inventory.models import Device, DeviceCategory, DeviceModel, Holder, ImportBatch, SimCard
 from inventory.service.catalog import DeviceData, normalise_iccid, register_device, register_sim
 from servicecenter.audit.service import record_event
-from servicecenter.errors import N_, Conflict, DomainError, NotFound
+from servicecenter.db import get_or_raise
+from servicecenter.errors import N_, Conflict, DomainError
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
@@ -172,10 +173,7 @@ def create_batch(session: Session, *, filename: str, data: bytes, depot: Holder,
 
 
 def get_batch(session: Session, batch_id: int) -> ImportBatch:
-    batch = session.get(ImportBatch, batch_id)
-    if batch is None:
-        raise NotFound(N_("No such import."))
-    return batch
+    return get_or_raise(session, ImportBatch, batch_id, N_("No such import."))
 
 
 def run_import(session: Session, batch: ImportBatch, *, actor, now: dt.datetime) -> list[Device]:

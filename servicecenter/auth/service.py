@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from servicecenter.audit.service import record_event
 from servicecenter.auth import passwords
 from servicecenter.auth.models import LoginAttempt, Role, User, UserSession, UserStatus
-from servicecenter.db import serialize_on
-from servicecenter.errors import N_, DomainError, NotFound
+from servicecenter.db import get_or_raise, serialize_on
+from servicecenter.errors import N_, DomainError
 from servicecenter.organisations.models import Organisation
 from servicecenter.statuses import TransitionTable, transition
 
@@ -164,10 +164,7 @@ def end_expired_sessions(session: Session, *, now: dt.datetime, idle: dt.timedel
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(N_("No such user."))
-    return user
+    return get_or_raise(session, User, user_id, N_("No such user."))
 
 
 def list_users(session: Session, *, query: str = "", page: int, per_page: int) -> tuple[list[User], int]:

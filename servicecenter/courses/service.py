@@ -20,7 +20,8 @@ from servicecenter.courses.models import (
     HandoverStatus,
     Programme,
 )
-from servicecenter.errors import N_, Conflict, DomainError, NotFound, PermissionDenied
+from servicecenter.db import get_or_raise
+from servicecenter.errors import N_, Conflict, DomainError, PermissionDenied
 from servicecenter.organisations.models import Organisation, OrganisationKind
 from servicecenter.statuses import TransitionTable, transition
 
@@ -67,10 +68,7 @@ def list_programmes(session: Session) -> list[Programme]:
 
 
 def get_course(session: Session, course_id: int) -> Course:
-    course = session.get(Course, course_id)
-    if course is None:
-        raise NotFound(N_("No such course."))
-    return course
+    return get_or_raise(session, Course, course_id, N_("No such course."))
 
 
 def list_citizen_courses(session: Session, citizen_id: int) -> list[Course]:
@@ -175,10 +173,15 @@ def pending_handovers(session: Session, organisation_id: int) -> list[Handover]:
                                 .order_by(Handover.offered_at)))
 
 
-def working_days_between(start: dt.date, end: dt.date) -> int:
-    """Danish working days after `start` up to and including `end`: weekends, public holidays and the customary
-    days off (Constitution Day, Christmas Eve, New Year's Eve: `holidays`' "optional" category) excluded."""
-    danish = holidays.country_holidays("DK", years=range(start.year, end.year + 1), categories=("public", "optional"))
+def danish_days_off(first_year: int, last_year: int):
+    """Public holidays and the customary days off (Constitution Day, Christmas Eve, New Year's Eve: the
+    `holidays` package's "optional" category)."""
+    return holidays.country_holidays("DK", years=range(first_year, last_year + 1), categories=("public", "optional"))
+
+
+def working_days_between(start: dt.date, end: dt.date, days_off=None) -> int:
+    """Danish working days after `start` up to and including `end` (weekends and days off excluded)."""
+    danish = days_off if days_off is not None else danish_days_off(start.year, end.year)
     days, day = 0, start
     while day < end:
         day += dt.timedelta(days=1)
@@ -189,8 +192,11 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
 
 def overdue_handovers(session: Session, *, now: dt.datetime, working_days: int) -> list[Handover]:
     """Offers unanswered for more than `working_days` Danish working days (a scheduler job flags them)."""
-    return [h for h in session.scalars(select(Handover).where(Handover.status == HandoverStatus.OFFERED))
-            if working_days_between(h.offered_at.date(), now.date()) > working_days]
+    offers = list(session.scalars(select(Handover).where(Handover.status == HandoverStatus.OFFERED)))
+    if not offers:
+        return []
+    days_off = danish_days_off(min(h.offered_at.year for h in offers), now.year)  # one calendar for all
+    return [h for h in offers if working_days_between(h.offered_at.date(), now.date(), days_off) > working_days]
 
 
 # --- indicators -----------------------------------------------------------------------------------------

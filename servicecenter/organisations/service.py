@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from servicecenter.audit.service import record_event
-from servicecenter.errors import N_, DomainError, NotFound
+from servicecenter.db import get_or_raise
+from servicecenter.errors import N_, DomainError
 from servicecenter.organisations import reference
 from servicecenter.organisations.models import Cluster, Organisation, OrganisationKind
 
@@ -58,10 +59,7 @@ def list_clusters(session: Session) -> list[Cluster]:
 
 
 def get_organisation(session: Session, organisation_id: int) -> Organisation:
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise NotFound(N_("No such organisation."))
-    return organisation
+    return get_or_raise(session, Organisation, organisation_id, N_("No such organisation."))
 
 
 @dataclass
