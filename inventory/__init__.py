@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from inventory.cli import inventory_cli
     from inventory.demo import load_inventory_demo
     from inventory.jobs import JOBS
+    from inventory.timeline import devices_in_home, models_in_home, movement_entries
     from inventory.views import bp
     from inventory.views.citizen_panel import citizen_panel
     from servicecenter.extensions import register_extension
@@ -22,4 +23,7 @@ def init_app(app: Flask) -> None:
         register_job(job)
     register_extension(app, "demo_loaders", load_inventory_demo)
     register_extension(app, "citizen_panels", citizen_panel)
+    register_extension(app, "timeline_sources", movement_entries)
+    register_extension(app, "course_devices", devices_in_home)
+    register_extension(app, "course_models", models_in_home)
     register_extension(app, "nav", ("inventory.index", _l("Inventory")))

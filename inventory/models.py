@@ -232,7 +232,12 @@ class Movement(AppendOnly, Base):
     ticket_id: Mapped[int | None]  # support links tickets when it lands
     note: Mapped[str | None] = mapped_column(String(500))
 
-    __table_args__ = (Index("ix_movements_device_occurred", "device_id", "occurred_at", "id"),)
+    __table_args__ = (
+        Index("ix_movements_device_occurred", "device_id", "occurred_at", "id"),
+        # A citizen's timeline: what went into and out of the homes of their courses.
+        Index("ix_movements_to_holder_occurred", "to_holder_id", "occurred_at", "id"),
+        Index("ix_movements_from_holder_occurred", "from_holder_id", "occurred_at", "id"),
+    )
 
 
 class Custody(Base):

@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from servicecenter.auth import passwords
-    from servicecenter.extensions import babel, csrf, init_database, login_manager
+    from servicecenter.extensions import babel, csrf, init_database, login_manager, register_extension
     from servicecenter.i18n import init_i18n
     from servicecenter.security import init_security, undeclared_endpoints
 
@@ -39,11 +39,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from servicecenter.auth.views import admin_bp
     from servicecenter.auth.views import bp as auth_bp
     from servicecenter.citizens.views import bp as citizens_bp
+    from servicecenter.courses.history import course_entries
+    from servicecenter.courses.views import bp as courses_bp
     from servicecenter.main import bp as main_bp
     from servicecenter.organisations.views import bp as organisations_bp
+    from servicecenter.training.history import training_entries
+    from servicecenter.training.views import bp as training_bp
 
-    for blueprint in (main_bp, auth_bp, admin_bp, organisations_bp, citizens_bp, audit_bp):
+    for blueprint in (main_bp, auth_bp, admin_bp, organisations_bp, citizens_bp, courses_bp, training_bp, audit_bp):
         app.register_blueprint(blueprint)
+    for source in (course_entries, training_entries):
+        register_extension(app, "timeline_sources", source)
 
     import inventory
 

@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -32,6 +33,14 @@ def str_enum(cls: type[enum.Enum], length: int = 20) -> Enum:
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")  # where the service center works: days and deadlines are local
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The Copenhagen calendar day of a stored (UTC) moment."""
+    return moment.astimezone(LOCAL_ZONE).date()
 
 
 class UTCDateTime(TypeDecorator):

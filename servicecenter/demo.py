@@ -45,6 +45,7 @@ DEMO_USERS = [
     ("tekniker", "Torben Tekniker", Role.TECHNICIAN, "contractor"),
     ("lager", "Lise Lager", Role.WAREHOUSE, "contractor"),
     ("sygeplejerske", "Sanne Sygeplejerske", Role.NURSE, "751"),  # a home-care nurse in Aarhus Kommune
+    ("praksis", "Pia Praksissygeplejerske", Role.NURSE, "GP-8000-1"),  # a nurse at a GP clinic in Aarhus
 ]
 
 

@@ -18,6 +18,13 @@ class Msgid(str):
     """A parameter of an error message that is itself a msgid, translated when the message is shown."""
 
 
+def translate_message(message: str, params: dict, gettext: Callable[..., str]) -> str:
+    """A msgid with parameters in the reader's language; parameters that are msgids are translated too."""
+    if not params:
+        return gettext(message)
+    return gettext(message, **{k: gettext(v) if isinstance(v, Msgid) else v for k, v in params.items()})
+
+
 class DomainError(Exception):
     """A rule of the domain refused the action; the message is shown to the person who tried it."""
 
@@ -31,10 +38,7 @@ class DomainError(Exception):
 
     def translate(self, gettext: Callable[..., str]) -> str:
         """The message in the reader's language; parameters that are msgids themselves are translated too."""
-        if not self.params:
-            return gettext(self.message)
-        params = {k: gettext(v) if isinstance(v, Msgid) else v for k, v in self.params.items()}
-        return gettext(self.message, **params)
+        return translate_message(self.message, self.params, gettext)
 
 
 class NotFound(DomainError):

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from servicecenter.auth.service import end_expired_sessions
 from servicecenter.courses.service import overdue_handovers
-from servicecenter.db import Base, UTCDateTime, unit_of_work, utcnow
+from servicecenter.db import Base, UTCDateTime, local_date, unit_of_work, utcnow
+from servicecenter.training.service import overdue_follow_ups
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,19 @@ def _flag_overdue_handovers(session: Session, now: dt.datetime, config: dict) ->
     return f"{len(overdue)} overdue"
 
 
+def _list_overdue_follow_ups(session: Session, now: dt.datetime, _config: dict) -> str:
+    overdue = overdue_follow_ups(session, today=local_date(now))
+    for record in overdue:
+        log.warning("follow-up conversation of training %d (course %d) overdue since %s", record.id,
+                    record.course_id, record.follow_up_due_on.isoformat())
+    return f"{len(overdue)} overdue"
+
+
 JOBS: dict[str, Job] = {
     job.name: job for job in [
         Job("end_expired_sessions", dt.timedelta(minutes=5), _end_expired_sessions),
         Job("overdue_handovers", dt.timedelta(hours=24), _flag_overdue_handovers),
+        Job("overdue_follow_ups", dt.timedelta(hours=24), _list_overdue_follow_ups),
     ]
 }
 

@@ -52,6 +52,9 @@ def navigation():
 
 NAV = [
     ("citizens.index", _l("Citizens")),
+    ("courses.handovers", _l("Handovers")),
+    ("training.follow_ups", _l("Follow-ups")),
+    ("training.competence", _l("Competence")),
     ("admin.users", _l("Users")),
     ("organisations.index", _l("Organisations")),
 ]

@@ -3,10 +3,12 @@
 from servicecenter.audit.models import AuditEvent
 from servicecenter.auth.models import LoginAttempt, User, UserSession
 from servicecenter.citizens.models import Citizen, ContactPerson
-from servicecenter.courses.models import Course, Programme
+from servicecenter.courses.models import Course, CourseEvent, Handover, Programme
 from servicecenter.db import Base
 from servicecenter.jobs import JobRun
 from servicecenter.organisations.models import Cluster, Organisation
+from servicecenter.training.models import StaffCompetence, TrainingRecord
 
-__all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "Course", "JobRun", "LoginAttempt",
-           "Organisation", "Programme", "User", "UserSession"]
+__all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "Course", "CourseEvent", "Handover",
+           "JobRun", "LoginAttempt", "Organisation", "Programme", "StaffCompetence", "TrainingRecord", "User",
+           "UserSession"]

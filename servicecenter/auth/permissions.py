@@ -52,3 +52,14 @@ can_scan = has_role(Role.WAREHOUSE, Role.TECHNICIAN)
 can_view_inventory = has_role(Role.WAREHOUSE, Role.TECHNICIAN, Role.HELPDESK, Role.COORDINATOR, Role.ADMIN)
 # A recall lists citizens: the roles that may see citizens and have a reason to call them.
 can_recall = has_role(Role.HELPDESK, Role.COORDINATOR)
+
+# Courses: who may see them follows the citizen; the services check the organisation (the lead, the receiver).
+can_view_courses = can_view_citizens
+can_change_course_status = has_role(Role.HELPDESK, Role.COORDINATOR)
+can_end_course = has_role(Role.HELPDESK, Role.COORDINATOR, Role.NURSE)
+can_hand_over = has_role(Role.NURSE, Role.HELPDESK, Role.COORDINATOR)
+# Training: the helpdesk on the phone, nurses and technicians in the home train citizens and relatives.
+can_record_training = has_role(Role.HELPDESK, Role.NURSE, Role.TECHNICIAN)
+can_view_follow_ups = has_role(Role.HELPDESK, Role.COORDINATOR)
+can_view_competence = has_role(Role.COORDINATOR, Role.ADMIN, Role.HELPDESK)
+can_record_staff_training = has_role(Role.COORDINATOR, Role.ADMIN)

@@ -14,6 +14,7 @@ from servicecenter.audit.service import recent_citizen_ids, record_event
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.cpr import looks_like_cpr, normalise_cpr
 from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson
+from servicecenter.courses.models import Course, Handover, HandoverStatus
 from servicecenter.errors import N_, Conflict, DomainError, NotFound
 from servicecenter.organisations.models import Organisation, OrganisationKind
 
@@ -174,10 +175,16 @@ def visible_to(actor: User) -> ColumnElement[bool]:
     if actor.role in (Role.HELPDESK, Role.COORDINATOR, Role.TECHNICIAN):
         return true()
     if actor.role == Role.NURSE:
+        org = actor.organisation_id
         return or_(
-            Citizen.municipality_id == actor.organisation_id,
-            Citizen.responsible_organisation_id == actor.organisation_id,
+            Citizen.municipality_id == org,
+            Citizen.responsible_organisation_id == org,
             Citizen.created_by_id == actor.id,
+            # Her organisation referred or leads a course, or is being offered the lead of one.
+            Citizen.id.in_(select(Course.citizen_id).where(or_(Course.lead_organisation_id == org,
+                                                               Course.referred_by_organisation_id == org))),
+            Citizen.id.in_(select(Course.citizen_id).join(Handover, Handover.course_id == Course.id)
+                           .where(Handover.to_organisation_id == org, Handover.status == HandoverStatus.OFFERED)),
         )
     return false()
 
@@ -268,10 +275,16 @@ def search_citizens(
     purpose = PURPOSE_BY_ROLE.get(actor.role)
     record_event(session, actor=actor, action="citizen.search", entity_type="citizen", entity_id=None, now=now,
                  purpose=purpose, detail={"kind": kind, "results": len(rows[:per_page])})
-    for citizen in rows[:per_page]:  # each citizen shown in a result list has seen a read of their data
-        record_event(session, actor=actor, action="citizen.search_result", entity_type="citizen",
-                     entity_id=citizen.id, citizen_id=citizen.id, now=now, purpose=purpose)
+    record_listed(session, [c.id for c in rows[:per_page]], actor=actor, now=now, action="citizen.search_result")
     return rows[:per_page], len(rows) > per_page
+
+
+def record_listed(session: Session, citizen_ids: list[int], *, actor: User, now: dt.datetime, action: str) -> None:
+    """Each citizen shown by name in a list (search results, worklists) has seen a read of their data."""
+    purpose = PURPOSE_BY_ROLE.get(actor.role)
+    for citizen_id in dict.fromkeys(citizen_ids):
+        record_event(session, actor=actor, action=action, entity_type="citizen", entity_id=citizen_id,
+                     citizen_id=citizen_id, now=now, purpose=purpose)
 
 
 def list_recently_opened(session: Session, *, actor: User, now: dt.datetime) -> list[Citizen]:

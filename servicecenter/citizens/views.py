@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_datetime, gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from servicecenter import timeline
 from servicecenter.auth.permissions import (
     can_edit_citizens,
     can_reveal_cpr,
@@ -13,13 +17,14 @@ from servicecenter.auth.permissions import (
     can_view_citizens,
 )
 from servicecenter.citizens import service
-from servicecenter.citizens.cpr import format_cpr
+from servicecenter.citizens import timeline_pdf as timeline_pdf_module
+from servicecenter.citizens.cpr import format_cpr, mask_cpr
 from servicecenter.citizens.forms import CONTACT_KIND_LABELS, LANGUAGES, CitizenForm, ContactForm, SearchForm
 from servicecenter.citizens.models import Citizen, ContactKind
 from servicecenter.courses import service as course_service
 from servicecenter.courses.service import list_citizen_courses, list_programmes
-from servicecenter.db import unit_of_work
-from servicecenter.errors import DomainError
+from servicecenter.db import LOCAL_ZONE, unit_of_work
+from servicecenter.errors import DomainError, translate_message
 from servicecenter.extensions import db_session
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
@@ -137,15 +142,15 @@ def view(citizen_id: int):
 def open_course(citizen_id: int):
     _open(citizen_id, "citizen.course_form")
     s = db_session()
-    programme_id = request.form.get("programme_id", type=int)
-    if programme_id not in {p.id for p in list_programmes(s)}:
-        flash(gettext("Choose a programme."), "danger")
-    else:
+    try:
         with unit_of_work(s):
-            course_service.open_course(s, citizen_id=citizen_id, programme_id=programme_id, actor=current_user,
-                                       now=now())
-        flash(gettext("The course is created."), "success")
-    return redirect(url_for("citizens.view", citizen_id=citizen_id))
+            course = course_service.open_course(s, citizen_id=citizen_id, actor=current_user, now=now(),
+                                                programme_id=request.form.get("programme_id", 0, type=int))
+    except DomainError as error:
+        show_error(error)
+        return redirect(url_for("citizens.view", citizen_id=citizen_id))
+    flash(gettext("The referral is registered."), "success")
+    return redirect(url_for("courses.view", course_id=course.id))
 
 
 @bp.route("/<int:citizen_id>/edit", methods=["GET", "POST"])
@@ -217,3 +222,74 @@ def remove_contact(citizen_id: int, contact_id: int):
         service.remove_contact(s, s.get(Citizen, citizen_id), contact_id, actor=current_user, now=now())
     flash(gettext("The contact person is removed."), "success")
     return redirect(url_for("citizens.view", citizen_id=citizen_id))
+
+
+# --- the timeline -----------------------------------------------------------------------------------------
+
+TIMELINE_PAGE = 50
+PDF_MAX_ENTRIES = 1000
+CATEGORY_LABELS = {"course": _l("Course"), "handover": _l("Handover"), "training": _l("Training"),
+                   "equipment": _l("Equipment"), "visit": _l("Visit"), "ticket": _l("Ticket")}
+
+
+def _timeline_filters() -> tuple[set[str] | None, timeline.Cursor | None]:
+    """The chosen categories (none chosen: all) and where to start: a cursor, or the end of a chosen day."""
+    chosen = {c for c in request.args.getlist("c") if c in timeline.CATEGORIES} or None
+    cursor = timeline.Cursor.decode(request.args.get("before"))
+    until = request.args.get("until", "")
+    if cursor is None and until:
+        try:
+            day_end = dt.datetime.combine(dt.date.fromisoformat(until), dt.time.max, LOCAL_ZONE)
+            cursor = timeline.Cursor(day_end.astimezone(dt.UTC), "~", 0)
+        except ValueError:
+            flash(gettext("“%(value)s” is not a date.", value=until[:20]), "danger")
+    return chosen, cursor
+
+
+def _timeline_page(citizen_id: int, chosen, cursor, limit: int) -> timeline.Page:
+    return timeline.citizen_timeline(db_session(), citizen_id, current_app.extensions.get("timeline_sources", []),
+                                     before=cursor, limit=limit, categories=chosen)
+
+
+def entry_text(entry: timeline.Entry) -> str:
+    return translate_message(entry.message, entry.params, gettext)
+
+
+@bp.get("/<int:citizen_id>/timeline")
+@require(can_view_citizens)
+def timeline_page(citizen_id: int):
+    citizen = _open(citizen_id, "citizen.timeline")
+    chosen, cursor = _timeline_filters()
+    page = _timeline_page(citizen_id, chosen, cursor, TIMELINE_PAGE)
+    return render_template("citizens/timeline.html", citizen=citizen, page=page, chosen=chosen or set(),
+                           categories=CATEGORY_LABELS, entry_text=entry_text, paged=cursor is not None,
+                           until=request.args.get("until", ""))
+
+
+@bp.get("/<int:citizen_id>/timeline.pdf")
+@require(can_view_citizens)
+def timeline_pdf(citizen_id: int):
+    """The whole filtered history (up to PDF_MAX_ENTRIES) for a care conference. Printing is audited."""
+    citizen = _open(citizen_id, "citizen.timeline_pdf")
+    chosen, cursor = _timeline_filters()
+    entries, more = [], True
+    while more and len(entries) < PDF_MAX_ENTRIES:
+        page = _timeline_page(citizen_id, chosen, cursor, min(200, PDF_MAX_ENTRIES - len(entries)))
+        entries += page.entries
+        cursor, more = page.next_cursor, page.next_cursor is not None
+    document = timeline_pdf_module.TimelineDocument(
+        title=gettext("Timeline for %(name)s", name=citizen.full_name),
+        subtitle_lines=[gettext("CPR: %(cpr)s", cpr=mask_cpr(citizen.cpr)),
+                        f"{citizen.address}, {citizen.postal_code} {citizen.city}",
+                        gettext("Printed %(at)s by %(name)s", at=format_datetime(now(), "short"),
+                                name=current_user.full_name)],
+        headings=(gettext("Time"), gettext("Event"), gettext("By")),
+        rows=[timeline_pdf_module.Row(format_datetime(e.at, "short"), str(CATEGORY_LABELS[e.category]),
+                                      entry_text(e), e.note, e.actor) for e in entries],
+        footer=gettext("Page %(page)s"),
+        truncated_note=gettext("Only the newest %(n)d events are printed.", n=PDF_MAX_ENTRIES) if more else None)
+    response = make_response(timeline_pdf_module.render_timeline_pdf(document))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="timeline-{citizen_id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicecenter.citizens.models import Citizen
-from servicecenter.db import Base, UTCDateTime, str_enum
+from servicecenter.db import AppendOnly, Base, UTCDateTime, str_enum
 from servicecenter.organisations.models import Organisation
 
 
@@ -21,6 +21,7 @@ class Programme(Base):
     name: Mapped[str] = mapped_column(String(120))
     follow_up_days: Mapped[int] = mapped_column(default=14)  # training -> follow-up conversation
     checklist: Mapped[list | None] = mapped_column(JSON)  # the competence items a training checks
+    competence_months: Mapped[int] = mapped_column(default=24)  # how long a staff member's training holds
 
 
 class CourseStatus(enum.StrEnum):
@@ -55,7 +56,7 @@ class Course(Base):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
     status: Mapped[CourseStatus] = mapped_column(str_enum(CourseStatus), default=CourseStatus.REFERRED)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    referred_by_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    referred_by_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     referred_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     referred_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # The lead actor (tovholder). The service never leaves it empty; it changes only when a handover is accepted.
@@ -68,6 +69,7 @@ class Course(Base):
     citizen: Mapped[Citizen] = relationship()
     programme: Mapped[Programme] = relationship(lazy="joined")
     lead_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[lead_organisation_id])
+    referred_by_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[referred_by_organisation_id])
 
 
 class HandoverStatus(enum.StrEnum):
@@ -94,5 +96,37 @@ class Handover(Base):
     decline_reason: Mapped[str | None] = mapped_column(String(500))
 
     course: Mapped[Course] = relationship()
+    from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_organisation_id])
+    to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_organisation_id])
 
     __table_args__ = (Index("ix_handovers_to_status", "to_organisation_id", "status"),)
+
+
+class CourseEventKind(enum.StrEnum):
+    REFERRED = "referred"
+    STATUS = "status"  # from_status -> to_status
+    ENDED = "ended"  # with the end reason (and exclusion reason) in `reason`
+    HANDOVER_OFFERED = "handover_offered"
+    HANDOVER_ACCEPTED = "handover_accepted"
+    HANDOVER_DECLINED = "handover_declined"
+    HANDOVER_WITHDRAWN = "handover_withdrawn"
+
+
+class CourseEvent(AppendOnly, Base):
+    """The course's own history for the citizen timeline: referral, status changes, handovers. Written in the same
+    transaction as the change it explains; never updated, never deleted."""
+
+    __tablename__ = "course_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    kind: Mapped[CourseEventKind] = mapped_column(str_enum(CourseEventKind, 30))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))  # referrer / receiver
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_course_events_citizen_at", "citizen_id", "at", "id"),)

@@ -7,12 +7,14 @@ import datetime as dt
 
 import holidays
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from servicecenter.audit.service import record_event
 from servicecenter.citizens.models import Citizen
 from servicecenter.courses.models import (
     Course,
+    CourseEvent,
+    CourseEventKind,
     CourseStatus,
     EndReason,
     ExclusionReason,
@@ -45,6 +47,17 @@ HANDOVER_STATUS = TransitionTable(
     {H.OFFERED: N_("offered"), H.ACCEPTED: N_("accepted"), H.DECLINED: N_("declined"), H.WITHDRAWN: N_("withdrawn")},
 )
 
+END_REASON_LABELS = {
+    EndReason.COMPLETED: N_("completed"), EndReason.DECEASED: N_("deceased"), EndReason.MOVED: N_("moved away"),
+    EndReason.DECLINED: N_("declined by the citizen"), EndReason.EXCLUDED: N_("excluded"),
+}
+EXCLUSION_REASON_LABELS = {
+    ExclusionReason.NO_COVERAGE: N_("no mobile broadband coverage at home"),
+    ExclusionReason.UNABLE_TO_USE: N_("unable to use the equipment"),
+    ExclusionReason.NOT_CLINICALLY_RELEVANT: N_("not clinically relevant"),
+    ExclusionReason.OTHER: N_("other reason"),
+}
+
 PROGRAMMES = [
     ("COPD", "KOL (kronisk obstruktiv lungesygdom)", 14,
      ["Tager en måling", "Oplader udstyret", "Ved hvordan man får hjælp", "Kan aflæse egne resultater"]),
@@ -75,10 +88,17 @@ def list_citizen_courses(session: Session, citizen_id: int) -> list[Course]:
     return list(session.scalars(select(Course).where(Course.citizen_id == citizen_id).order_by(Course.id.desc())))
 
 
+LEAD_KINDS = (OrganisationKind.GP_CLINIC, OrganisationKind.MUNICIPALITY, OrganisationKind.HOSPITAL)
+
+
 def open_course(session: Session, *, citizen_id: int, programme_id: int, actor, now: dt.datetime,
                 lead_organisation_id: int | None = None) -> Course:
-    """A referral: the course starts as referred, led by the referring organisation unless another is named."""
-    lead = lead_organisation_id or getattr(actor, "organisation_id", None) or _region_id(session)
+    """A referral: the course starts as referred, led by the named organisation, else the referring care
+    organisation, else the citizen's responsible organisation or municipality, else the region."""
+    citizen = get_or_raise(session, Citizen, citizen_id, N_("No such citizen."))
+    if session.get(Programme, programme_id) is None:
+        raise DomainError(N_("Choose a programme."), field="programme_id")
+    lead = lead_organisation_id or _default_lead(session, citizen, actor)
     course = Course(citizen_id=citizen_id, programme_id=programme_id, status=CourseStatus.REFERRED, created_at=now,
                     referred_by_organisation_id=getattr(actor, "organisation_id", None),
                     referred_by_user_id=getattr(actor, "id", None), referred_at=now, lead_organisation_id=lead)
@@ -86,7 +106,16 @@ def open_course(session: Session, *, citizen_id: int, programme_id: int, actor, 
     session.flush()
     record_event(session, actor=actor, action="course.create", entity_type="course", entity_id=course.id,
                  citizen_id=citizen_id, now=now, detail={"programme": programme_id, "lead": lead})
+    _log(session, course, CourseEventKind.REFERRED, actor=actor, now=now, to_status=CourseStatus.REFERRED,
+         organisation_id=course.referred_by_organisation_id)
     return course
+
+
+def _default_lead(session: Session, citizen: Citizen, actor) -> int | None:
+    organisation = session.get(Organisation, getattr(actor, "organisation_id", None) or 0)
+    if organisation is not None and organisation.kind in LEAD_KINDS:
+        return organisation.id
+    return citizen.responsible_organisation_id or citizen.municipality_id or _region_id(session)
 
 
 def _region_id(session: Session) -> int | None:
@@ -94,10 +123,21 @@ def _region_id(session: Session) -> int | None:
                           .order_by(Organisation.id))
 
 
+def _log(session: Session, course: Course, kind: CourseEventKind, *, actor, now: dt.datetime,
+         from_status: str | None = None, to_status: str | None = None, organisation_id: int | None = None,
+         reason: str | None = None) -> None:
+    """One row of the course's history, in the same transaction as the change (the citizen timeline reads it)."""
+    session.add(CourseEvent(course_id=course.id, citizen_id=course.citizen_id, kind=kind, at=now,
+                            actor_id=getattr(actor, "id", None), from_status=from_status, to_status=to_status,
+                            organisation_id=organisation_id, reason=reason))
+
+
 def change_status(session: Session, course: Course, target: CourseStatus, *, actor, now: dt.datetime) -> None:
     if target == CourseStatus.ENDED:
         raise DomainError(N_("End a course with a reason."))
+    current = course.status
     transition(session, course, target, table=COURSE_STATUS, actor=actor, now=now, citizen_id=course.citizen_id)
+    _log(session, course, CourseEventKind.STATUS, actor=actor, now=now, from_status=current, to_status=target)
 
 
 def end_course(session: Session, course: Course, *, reason: EndReason, exclusion_reason: ExclusionReason | None,
@@ -109,10 +149,16 @@ def end_course(session: Session, course: Course, *, reason: EndReason, exclusion
     if reason != EndReason.EXCLUDED and exclusion_reason is not None:
         raise DomainError(N_("An exclusion reason goes only with the end reason “excluded”."),
                           field="exclusion_reason")
+    current = course.status
     transition(session, course, CourseStatus.ENDED, table=COURSE_STATUS, actor=actor, now=now,
                citizen_id=course.citizen_id, reason=reason.value)
     course.end_reason, course.exclusion_reason, course.ended_at = reason, exclusion_reason, now
     course.is_sensitive = reason == EndReason.DECEASED
+    _log(session, course, CourseEventKind.ENDED, actor=actor, now=now, from_status=current,
+         to_status=CourseStatus.ENDED, reason=exclusion_reason or reason)
+    handover = open_handover(session, course)
+    if handover is not None:  # an ended course is led by no one new: the open offer lapses with it
+        withdraw_handover(session, handover, actor=None, now=now)
 
 
 # --- the relay handover of the lead -------------------------------------------------------------------
@@ -141,6 +187,8 @@ def offer_lead(session: Session, course: Course, *, to_organisation_id: int, act
     session.flush()
     record_event(session, actor=actor, action="course.handover_offer", entity_type="handover", entity_id=handover.id,
                  citizen_id=course.citizen_id, now=now, detail={"to": to_organisation_id})
+    _log(session, course, CourseEventKind.HANDOVER_OFFERED, actor=actor, now=now,
+         organisation_id=to_organisation_id)
     return handover
 
 
@@ -158,19 +206,40 @@ def answer_handover(session: Session, handover: Handover, *, accept: bool, actor
     handover.decline_reason = None if accept else reason.strip()[:500]
     if accept:
         course.lead_organisation_id = handover.to_organisation_id
+    _log(session, course, CourseEventKind.HANDOVER_ACCEPTED if accept else CourseEventKind.HANDOVER_DECLINED,
+         actor=actor, now=now, organisation_id=handover.to_organisation_id, reason=handover.decline_reason)
 
 
 def withdraw_handover(session: Session, handover: Handover, *, actor, now: dt.datetime) -> None:
-    if actor.organisation_id != handover.from_organisation_id:
+    """The offering organisation takes its offer back (actor None: the system, when the course ends)."""
+    if actor is not None and actor.organisation_id != handover.from_organisation_id:
         raise PermissionDenied(N_("Only the organisation that offered the handover can withdraw it."))
     transition(session, handover, HandoverStatus.WITHDRAWN, table=HANDOVER_STATUS, actor=actor, now=now,
                citizen_id=handover.course.citizen_id)
+    _log(session, handover.course, CourseEventKind.HANDOVER_WITHDRAWN, actor=actor, now=now,
+         organisation_id=handover.to_organisation_id)
+
+
+def get_handover(session: Session, handover_id: int) -> Handover:
+    return get_or_raise(session, Handover, handover_id, N_("No such handover."))
+
+
+def _open_offers():
+    return (select(Handover).where(Handover.status == HandoverStatus.OFFERED)
+            .options(joinedload(Handover.course).joinedload(Course.citizen),
+                     joinedload(Handover.from_organisation), joinedload(Handover.to_organisation))
+            .order_by(Handover.offered_at, Handover.id))
 
 
 def pending_handovers(session: Session, organisation_id: int) -> list[Handover]:
-    return list(session.scalars(select(Handover).where(Handover.to_organisation_id == organisation_id,
-                                                       Handover.status == HandoverStatus.OFFERED)
-                                .order_by(Handover.offered_at)))
+    """Offers waiting for this organisation's answer, oldest first."""
+    return list(session.scalars(_open_offers().where(Handover.to_organisation_id == organisation_id)))
+
+
+def handovers_of(session: Session, organisation_id: int) -> tuple[list[Handover], list[Handover]]:
+    """(offers to us waiting for our answer, our offers waiting for theirs)."""
+    outgoing = session.scalars(_open_offers().where(Handover.from_organisation_id == organisation_id))
+    return pending_handovers(session, organisation_id), list(outgoing)
 
 
 def danish_days_off(first_year: int, last_year: int):

@@ -1,0 +1,63 @@
+"""Inventory's part of the citizen timeline (devices into and out of the homes of the citizen's courses) and the
+devices a course still has in the home (listed when the course ends: due for pickup)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
+
+from inventory.models import Custody, Device, DeviceModel, Holder, Movement, MovementKind
+from servicecenter.auth.models import User
+from servicecenter.errors import N_
+from servicecenter.timeline import Cursor, Entry, older_than
+
+SOURCE = "movement"
+MESSAGES = {
+    MovementKind.HANDOVER: N_("%(tag)s (%(model)s) handed over in the home"),
+    MovementKind.COLLECT: N_("%(tag)s (%(model)s) collected from the home"),
+    MovementKind.FAULT: N_("%(tag)s (%(model)s) reported faulty"),
+    MovementKind.LOSE: N_("%(tag)s (%(model)s) reported lost"),
+    MovementKind.FIND: N_("%(tag)s (%(model)s) found"),
+}
+
+
+def movement_entries(session: Session, citizen_id: int, *, before: Cursor | None, limit: int,
+                     categories: set[str]) -> list[Entry]:
+    """Movements into, within and out of the citizen's homes, newest first: one statement."""
+    if "equipment" not in categories:
+        return []
+    homes = select(Holder.id).where(Holder.citizen_id == citizen_id).scalar_subquery()
+    actor = aliased(User)
+    rows = session.execute(
+        select(Movement.id, Movement.kind, Movement.occurred_at, Movement.note, Device.tag, DeviceModel.name,
+               actor.full_name)
+        .join(Device, Device.id == Movement.device_id).join(DeviceModel, DeviceModel.id == Device.model_id)
+        .outerjoin(actor, actor.id == Movement.actor_id)
+        .where(or_(Movement.to_holder_id.in_(homes), Movement.from_holder_id.in_(homes)),
+               older_than(Movement.occurred_at, Movement.id, SOURCE, before))
+        .order_by(Movement.occurred_at.desc(), Movement.id.desc()).limit(limit + 1)).all()
+    return [Entry(at, SOURCE, movement_id, "equipment",
+                  MESSAGES.get(kind, N_("%(tag)s (%(model)s): %(kind)s")), {"tag": tag, "model": model, "kind": kind},
+                  note=note, actor=who, link=("inventory.device", {"tag": tag}))
+            for movement_id, kind, at, note, tag, model, who in rows]
+
+
+def devices_in_home(session: Session, course_id: int) -> list[tuple[str, str]]:
+    """(tag, model name) of the devices the course's home holds now, by the ledger's open custody."""
+    return list(session.execute(
+        select(Device.tag, DeviceModel.name).join(Custody, Custody.device_id == Device.id)
+        .join(Holder, Holder.id == Custody.holder_id).join(DeviceModel, DeviceModel.id == Device.model_id)
+        .where(Holder.course_id == course_id, Custody.ended_at.is_(None)).order_by(Device.tag)))
+
+
+def models_in_home(session: Session, course_id: int, at: dt.datetime) -> list[dict]:
+    """The device models the citizen had at home on this course at that moment (a training's time), by the
+    custody intervals of the ledger."""
+    rows = session.execute(
+        select(DeviceModel.id, DeviceModel.name).distinct().join(Device, Device.model_id == DeviceModel.id)
+        .join(Custody, Custody.device_id == Device.id).join(Holder, Holder.id == Custody.holder_id)
+        .where(Holder.course_id == course_id, Custody.started_at <= at,
+               or_(Custody.ended_at.is_(None), Custody.ended_at > at)).order_by(DeviceModel.name)).all()
+    return [{"id": model_id, "name": name} for model_id, name in rows]

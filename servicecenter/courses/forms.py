@@ -1,0 +1,27 @@
+"""Forms for courses: ending with a reason, offering and declining the lead."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from servicecenter.courses.models import EndReason, ExclusionReason
+from servicecenter.courses.service import END_REASON_LABELS, EXCLUSION_REASON_LABELS
+
+
+class EndCourseForm(FlaskForm):
+    reason = SelectField(_l("Why does the course end?"), validators=[InputRequired()],
+                         choices=[("", _l("— choose —"))] + [(r.value, _l(END_REASON_LABELS[r])) for r in EndReason])
+    exclusion_reason = SelectField(_l("Exclusion reason (only when excluded)"), validators=[Optional()],
+                                   choices=[("", "—")] + [(r.value, _l(EXCLUSION_REASON_LABELS[r]))
+                                                          for r in ExclusionReason])
+
+
+class OfferLeadForm(FlaskForm):
+    to_organisation_id = SelectField(_l("Offer the lead to"), coerce=int, validators=[DataRequired()])
+
+
+class DeclineForm(FlaskForm):
+    reason = StringField(_l("Why do you decline?"), validators=[Optional(), Length(max=500)])

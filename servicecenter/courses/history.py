@@ -1,0 +1,66 @@
+"""The courses' part of the citizen timeline: referral, status changes, ending and handovers of the lead."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from servicecenter.auth.models import User
+from servicecenter.courses.models import Course, CourseEvent, CourseEventKind, EndReason, ExclusionReason, Programme
+from servicecenter.courses.service import COURSE_STATUS, END_REASON_LABELS, EXCLUSION_REASON_LABELS
+from servicecenter.errors import N_, Msgid
+from servicecenter.organisations.models import Organisation
+from servicecenter.timeline import Cursor, Entry, older_than
+
+K = CourseEventKind
+HANDOVER_KINDS = {K.HANDOVER_OFFERED, K.HANDOVER_ACCEPTED, K.HANDOVER_DECLINED, K.HANDOVER_WITHDRAWN}
+MESSAGES = {
+    K.REFERRED: N_("Referred to %(programme)s by %(organisation)s"),
+    K.STATUS: N_("%(programme)s: from “%(from)s” to “%(to)s”"),
+    K.ENDED: N_("%(programme)s ended: %(reason)s"),
+    K.HANDOVER_OFFERED: N_("%(programme)s: the lead is offered to %(organisation)s"),
+    K.HANDOVER_ACCEPTED: N_("%(programme)s: %(organisation)s accepted the lead"),
+    K.HANDOVER_DECLINED: N_("%(programme)s: %(organisation)s declined the lead"),
+    K.HANDOVER_WITHDRAWN: N_("%(programme)s: the offer to %(organisation)s was withdrawn"),
+}
+SOURCE = "course"
+
+
+def _reason(value: str | None) -> Msgid:
+    if value in set(ExclusionReason):
+        return Msgid(EXCLUSION_REASON_LABELS[ExclusionReason(value)])
+    return Msgid(END_REASON_LABELS[EndReason(value)]) if value in set(EndReason) else Msgid(N_("unknown"))
+
+
+def _status(value: str | None):
+    return Msgid(COURSE_STATUS.labels[value]) if value in COURSE_STATUS.labels else "—"
+
+
+def _entry(event: CourseEvent, programme: str, organisation: str | None, actor: str | None) -> Entry:
+    params = {"programme": programme, "organisation": organisation or "—"}
+    if event.kind == K.STATUS:
+        params.update({"from": _status(event.from_status), "to": _status(event.to_status)})
+    if event.kind == K.ENDED:
+        params["reason"] = _reason(event.reason)
+    note = event.reason if event.kind == K.HANDOVER_DECLINED else None
+    return Entry(event.at, SOURCE, event.id, "handover" if event.kind in HANDOVER_KINDS else "course",
+                 MESSAGES[event.kind], params, note=note, actor=actor,
+                 link=("courses.view", {"course_id": event.course_id}))
+
+
+def course_entries(session: Session, citizen_id: int, *, before: Cursor | None, limit: int,
+                   categories: set[str]) -> list[Entry]:
+    kinds = (set(K) - HANDOVER_KINDS if "course" in categories else set()) | (
+        HANDOVER_KINDS if "handover" in categories else set())
+    if not kinds:
+        return []
+    actor = aliased(User)
+    rows = session.execute(
+        select(CourseEvent, Programme.name, Organisation.name, actor.full_name)
+        .join(Course, Course.id == CourseEvent.course_id).join(Programme, Programme.id == Course.programme_id)
+        .outerjoin(Organisation, Organisation.id == CourseEvent.organisation_id)
+        .outerjoin(actor, actor.id == CourseEvent.actor_id)
+        .where(CourseEvent.citizen_id == citizen_id, CourseEvent.kind.in_(kinds),
+               older_than(CourseEvent.at, CourseEvent.id, SOURCE, before))
+        .order_by(CourseEvent.at.desc(), CourseEvent.id.desc()).limit(limit + 1)).all()
+    return [_entry(*row) for row in rows]

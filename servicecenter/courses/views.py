@@ -1,0 +1,186 @@
+"""Course pages: the course with its lead and training, status changes, ending, the relay handover."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from servicecenter.auth.permissions import (
+    can_change_course_status,
+    can_end_course,
+    can_hand_over,
+    can_record_training,
+    can_view_courses,
+)
+from servicecenter.citizens import service as citizens
+from servicecenter.courses import service
+from servicecenter.courses.forms import DeclineForm, EndCourseForm, OfferLeadForm
+from servicecenter.courses.models import Course, CourseStatus, EndReason, ExclusionReason
+from servicecenter.db import unit_of_work
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+from servicecenter.organisations.service import list_organisations
+from servicecenter.training.service import list_course_trainings
+from servicecenter.web import now, require, show_error
+
+bp = Blueprint("courses", __name__, url_prefix="/courses", template_folder="templates")
+
+
+def load_course(course_id: int, action: str) -> Course:
+    """The course, if this user may see its citizen; opening it is a read of the citizen (one audit row)."""
+    s = db_session()
+    with unit_of_work(s):
+        course = service.get_course(s, course_id)
+        access = citizens.open_citizen(s, course.citizen_id, actor=current_user, now=now(), action=action)
+    if not access.allowed:
+        abort(403)
+    return course
+
+
+def devices_in_home(course: Course) -> list[tuple[str, str]]:
+    """What the ledger says the course's home holds (inventory provides it; none without inventory)."""
+    providers = current_app.extensions.get("course_devices", [])
+    return [row for provider in providers for row in provider(db_session(), course.id)]
+
+
+def _offer_form() -> OfferLeadForm:
+    form = OfferLeadForm()
+    form.to_organisation_id.choices = [(0, gettext("— choose —"))] + [
+        (o.id, o.name) for o in list_organisations(db_session(), kinds=service.LEAD_KINDS)]
+    return form
+
+
+@bp.get("/<int:course_id>")
+@require(can_view_courses)
+def view(course_id: int):
+    course = load_course(course_id, "course.view")
+    return _render(course)
+
+
+def _render(course: Course, *, offer_form: OfferLeadForm | None = None, decline_form: DeclineForm | None = None,
+            status: int = 200):
+    s = db_session()
+    return render_template(
+        "courses/view.html", course=course, handover=service.open_handover(s, course),
+        offer_form=offer_form or _offer_form(), decline_form=decline_form or DeclineForm(),
+        next_statuses=[t for t in service.COURSE_STATUS.allowed[course.status] if t != CourseStatus.ENDED],
+        trainings=list_course_trainings(s, course.id), devices=devices_in_home(course),
+        may_change_status=can_change_course_status(current_user), may_end=can_end_course(current_user),
+        may_hand_over=can_hand_over(current_user), may_train=can_record_training(current_user),
+    ), status
+
+
+@bp.post("/<int:course_id>/status")
+@require(can_change_course_status)
+def change_status(course_id: int):
+    course = load_course(course_id, "course.status")
+    try:
+        target = CourseStatus(request.form.get("status", ""))
+        with unit_of_work(db_session()):
+            service.change_status(db_session(), course, target, actor=current_user, now=now())
+    except ValueError:
+        abort(400)
+    except DomainError as error:
+        show_error(error)
+    else:
+        flash(gettext("The course is now “%(status)s”.", status=gettext(service.COURSE_STATUS.labels[target])),
+              "success")
+    return redirect(url_for("courses.view", course_id=course_id))
+
+
+@bp.route("/<int:course_id>/end", methods=["GET", "POST"])
+@require(can_end_course)
+def end(course_id: int):
+    """Ending lists what is still in the home; those devices are due for pickup and move only when scanned."""
+    course = load_course(course_id, "course.end")
+    form = EndCourseForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db_session()):
+                service.end_course(db_session(), course, reason=EndReason(form.reason.data), actor=current_user,
+                                   exclusion_reason=ExclusionReason(form.exclusion_reason.data)
+                                   if form.exclusion_reason.data else None, now=now())
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The course has ended."), "success")
+            return redirect(url_for("courses.view", course_id=course_id))
+    status = 400 if form.errors else 200
+    return render_template("courses/end.html", course=course, form=form, devices=devices_in_home(course)), status
+
+
+@bp.post("/<int:course_id>/handover")
+@require(can_hand_over)
+def offer(course_id: int):
+    course = load_course(course_id, "course.handover")
+    form = _offer_form()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db_session()):
+                service.offer_lead(db_session(), course, to_organisation_id=form.to_organisation_id.data,
+                                   actor=current_user, now=now())
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The lead is offered. It moves when the other organisation accepts."), "success")
+            return redirect(url_for("courses.view", course_id=course_id))
+    return _render(course, offer_form=form, status=400)
+
+
+@bp.post("/handovers/<int:handover_id>/answer")
+@require(can_hand_over)
+def answer(handover_id: int):
+    s = db_session()
+    handover = service.get_handover(s, handover_id)
+    course = load_course(handover.course_id, "course.handover_answer")
+    form = DeclineForm()
+    accept = request.form.get("answer") == "accept"
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(s):
+                service.answer_handover(s, handover, accept=accept, reason=None if accept else form.reason.data,
+                                        actor=current_user, now=now())
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            if accept:
+                flash(gettext("You now lead the course."), "success")
+                return redirect(url_for("courses.view", course_id=course.id))
+            flash(gettext("The handover is declined."), "success")  # the course may no longer be ours to see
+            return redirect(url_for("courses.handovers"))
+    return _render(course, decline_form=form, status=400)
+
+
+@bp.post("/handovers/<int:handover_id>/withdraw")
+@require(can_hand_over)
+def withdraw(handover_id: int):
+    s = db_session()
+    handover = service.get_handover(s, handover_id)
+    load_course(handover.course_id, "course.handover_withdraw")
+    try:
+        with unit_of_work(s):
+            service.withdraw_handover(s, handover, actor=current_user, now=now())
+    except DomainError as error:
+        show_error(error)
+    else:
+        flash(gettext("The offer is withdrawn."), "success")
+    return redirect(url_for("courses.view", course_id=handover.course_id))
+
+
+@bp.get("/handovers")
+@require(can_hand_over)
+def handovers():
+    """Handovers offered to my organisation and waiting for our answer, and the ones we offered."""
+    s = db_session()
+    with unit_of_work(s):
+        incoming, outgoing = service.handovers_of(s, current_user.organisation_id)
+        citizens.record_listed(s, [h.course.citizen_id for h in incoming + outgoing], actor=current_user,
+                               now=now(), action="citizen.list_handovers")
+    return render_template("courses/handovers.html", incoming=incoming, outgoing=outgoing, decline_form=DeclineForm())
+
+
+@bp.app_context_processor
+def course_labels():
+    return {"end_reason_label": lambda r: gettext(service.END_REASON_LABELS[r]),
+            "exclusion_reason_label": lambda r: gettext(service.EXCLUSION_REASON_LABELS[r])}

@@ -1,0 +1,39 @@
+"""Training forms. The checklist items come from the programme, so they are read from the request by index."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from servicecenter.db import LOCAL_ZONE
+from servicecenter.training.models import TrainingMethod, TrainingResult
+from servicecenter.training.service import METHOD_LABELS, RESULT_LABELS, ChecklistAnswer
+
+
+class TrainingForm(FlaskForm):
+    trainee = SelectField(_l("Who was trained"), validators=[InputRequired()])
+    trainer_id = SelectField(_l("Trainer"), coerce=int, validators=[DataRequired()])
+    held_at = DateTimeLocalField(_l("When"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    method = SelectField(_l("How"), choices=[(m.value, _l(METHOD_LABELS[m])) for m in TrainingMethod])
+    result = SelectField(_l("Result"), validators=[InputRequired()],
+                         choices=[("", _l("— choose —"))] + [(r.value, _l(RESULT_LABELS[r])) for r in TrainingResult])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class StaffTrainingForm(TrainingForm):
+    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+
+
+def held_at_utc(form: TrainingForm) -> dt.datetime:
+    """The form's local (Copenhagen) wall-clock time as a UTC moment."""
+    return form.held_at.data.replace(tzinfo=LOCAL_ZONE).astimezone(dt.UTC)
+
+
+def checklist_answers(values, items: list[str]) -> list[ChecklistAnswer]:
+    """item-N-passed (a checkbox) and item-N-note for each item of the programme's checklist, in order."""
+    return [ChecklistAnswer(item, values.get(f"item-{n}-passed") == "on", values.get(f"item-{n}-note", "")[:501])
+            for n, item in enumerate(items)]
