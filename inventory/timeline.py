@@ -44,6 +44,9 @@ def movement_entries(session: Session, citizen_id: int, *, before: Cursor | None
             for movement_id, kind, at, note, tag, model, who in rows]
 
 
+movement_entries.categories = ("equipment",)
+
+
 def devices_in_home(session: Session, course_id: int) -> list[tuple[str, str]]:
     """(tag, model name) of the devices the course's home holds now, by the ledger's open custody."""
     return list(session.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, session
-from flask_babel import Babel, format_date, format_datetime
+from flask_babel import Babel, format_date, format_datetime, format_percent
 
 from servicecenter.citizens.cpr import mask_cpr
 
@@ -21,3 +21,4 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     app.jinja_env.filters["date"] = lambda value: format_date(value, "short") if value else ""
     app.jinja_env.filters["masked_cpr"] = mask_cpr
     app.jinja_env.globals["current_locale"] = select_locale
+    app.jinja_env.globals["format_percent"] = format_percent

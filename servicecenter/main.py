@@ -55,6 +55,7 @@ NAV = [
     ("courses.handovers", _l("Handovers")),
     ("training.follow_ups", _l("Follow-ups")),
     ("training.competence", _l("Competence")),
+    ("courses.programmes", _l("Programmes")),
     ("admin.users", _l("Users")),
     ("organisations.index", _l("Organisations")),
 ]

@@ -60,7 +60,14 @@ class Entry:
         return Cursor(self.at, self.source, self.seq)
 
 
-Source = Callable[..., list[Entry]]  # (session, citizen_id, *, before, limit, categories) -> entries
+# (session, citizen_id, *, before, limit, categories) -> entries; the function's `categories` attribute names
+# the categories it can return (the page offers only those as filters).
+Source = Callable[..., list[Entry]]
+
+
+def offered_categories(sources: Iterable[Source]) -> list[str]:
+    found = {c for source in sources for c in getattr(source, "categories", ())}
+    return [c for c in CATEGORIES if c in found]
 
 
 def older_than(at_column, seq_column, source: str, before: Cursor | None):

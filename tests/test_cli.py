@@ -59,7 +59,7 @@ def test_db_upgrade_migrates_an_empty_database_and_adds_reference_data(tmp_path)
     app = make_test_app(f"sqlite:///{tmp_path / 'fresh.db'}")
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "33 reference rows" in result.output
+    assert "34 reference rows" in result.output
     assert app.test_client().get("/login").status_code == 200
     again = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert "0 reference rows" in again.output

@@ -261,8 +261,9 @@ def timeline_page(citizen_id: int):
     citizen = _open(citizen_id, "citizen.timeline")
     chosen, cursor = _timeline_filters()
     page = _timeline_page(citizen_id, chosen, cursor, TIMELINE_PAGE)
+    offered = timeline.offered_categories(current_app.extensions.get("timeline_sources", []))
     return render_template("citizens/timeline.html", citizen=citizen, page=page, chosen=chosen or set(),
-                           categories=CATEGORY_LABELS, entry_text=entry_text, paged=cursor is not None,
+                           categories=CATEGORY_LABELS, offered=offered, entry_text=entry_text, paged=cursor is not None,
                            until=request.args.get("until", ""))
 
 
@@ -282,7 +283,9 @@ def timeline_pdf(citizen_id: int):
         subtitle_lines=[gettext("CPR: %(cpr)s", cpr=mask_cpr(citizen.cpr)),
                         f"{citizen.address}, {citizen.postal_code} {citizen.city}",
                         gettext("Printed %(at)s by %(name)s", at=format_datetime(now(), "short"),
-                                name=current_user.full_name)],
+                                name=current_user.full_name)]
+        + ([gettext("Showing only: %(what)s", what=", ".join(str(CATEGORY_LABELS[c]) for c in sorted(chosen)))]
+           if chosen else []),
         headings=(gettext("Time"), gettext("Event"), gettext("By")),
         rows=[timeline_pdf_module.Row(format_datetime(e.at, "short"), str(CATEGORY_LABELS[e.category]),
                                       entry_text(e), e.note, e.actor) for e in entries],

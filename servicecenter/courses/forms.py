@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from servicecenter.courses.models import EndReason, ExclusionReason
 from servicecenter.courses.service import END_REASON_LABELS, EXCLUSION_REASON_LABELS
@@ -25,3 +25,13 @@ class OfferLeadForm(FlaskForm):
 
 class DeclineForm(FlaskForm):
     reason = StringField(_l("Why do you decline?"), validators=[Optional(), Length(max=500)])
+
+
+class ProgrammeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    follow_up_days = IntegerField(_l("Follow-up conversation, days after the training"), default=14,
+                                  validators=[InputRequired(), NumberRange(0, 365)])
+    competence_months = IntegerField(_l("Staff competence holds, months"), default=24,
+                                     validators=[InputRequired(), NumberRange(1, 120)])
+    checklist = TextAreaField(_l("Competence checklist, one item per line"), validators=[Optional(), Length(max=4000)])

@@ -64,3 +64,6 @@ def course_entries(session: Session, citizen_id: int, *, before: Cursor | None, 
                older_than(CourseEvent.at, CourseEvent.id, SOURCE, before))
         .order_by(CourseEvent.at.desc(), CourseEvent.id.desc()).limit(limit + 1)).all()
     return [_entry(*row) for row in rows]
+
+
+course_entries.categories = ("course", "handover")

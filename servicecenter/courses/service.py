@@ -64,6 +64,8 @@ PROGRAMMES = [
     ("HF", "Hjertesvigt", 14,
      ["Tager en måling", "Vejer sig dagligt", "Oplader udstyret", "Ved hvordan man får hjælp"]),
     ("WOUND", "Sårvurdering", 7, ["Tager et billede af såret", "Ved hvordan man får hjælp"]),
+    ("PREG", "Graviditet (hjemmemonitorering)", 7,
+     ["Måler blodtryk", "Tager en urinprøve", "Oplader udstyret", "Ved hvordan man får hjælp"]),
 ]
 
 
@@ -74,6 +76,36 @@ def seed_programmes(session: Session) -> int:
     session.add_all(missing)
     session.flush()
     return len(missing)
+
+
+def get_programme(session: Session, programme_id: int) -> Programme:
+    return get_or_raise(session, Programme, programme_id, N_("No such programme."))
+
+
+def save_programme(session: Session, programme: Programme | None, *, code: str, name: str, follow_up_days: int,
+                   competence_months: int, checklist: list[str], actor, now: dt.datetime) -> Programme:
+    """Create or change a programme. Trainings already recorded keep the checklist they were held with."""
+    code, name = code.strip().upper(), name.strip()
+    items = [item.strip() for item in checklist if item.strip()]
+    if not code or not name:
+        raise DomainError(N_("A programme needs a code and a name."), field="code" if not code else "name")
+    clash = session.scalar(select(Programme.id).where(Programme.code == code))
+    if clash is not None and (programme is None or clash != programme.id):
+        raise Conflict(N_("Another programme has the code %(code)s."), field="code", code=code)
+    if not 0 <= follow_up_days <= 365:
+        raise DomainError(N_("The follow-up is held 0 to 365 days after the training."), field="follow_up_days")
+    if not 1 <= competence_months <= 120:
+        raise DomainError(N_("A competence holds 1 to 120 months."), field="competence_months")
+    if len(items) > 30 or any(len(item) > 120 for item in items) or len(set(items)) != len(items):
+        raise DomainError(N_("At most 30 different checklist items of at most 120 characters."), field="checklist")
+    programme = programme or Programme()
+    programme.code, programme.name, programme.follow_up_days = code, name, follow_up_days
+    programme.competence_months, programme.checklist = competence_months, items
+    session.add(programme)
+    session.flush()
+    record_event(session, actor=actor, action="programme.save", entity_type="programme", entity_id=programme.id,
+                 now=now, detail={"code": code, "items": len(items)})
+    return programme
 
 
 def list_programmes(session: Session) -> list[Programme]:
@@ -269,6 +301,17 @@ def overdue_handovers(session: Session, *, now: dt.datetime, working_days: int) 
 
 
 # --- indicators -----------------------------------------------------------------------------------------
+
+
+def inclusion_rates(session: Session) -> list[tuple[str, str, int, int]]:
+    """(programme, municipality, courses, excluded) for every pair that has courses: one grouped query."""
+    excluded = func.coalesce(func.sum(case((Course.end_reason == EndReason.EXCLUDED, 1), else_=0)), 0)
+    municipality = Organisation.__table__.alias("municipality")
+    return [tuple(row) for row in session.execute(
+        select(Programme.name, municipality.c.name, func.count(), excluded)
+        .select_from(Course).join(Programme, Programme.id == Course.programme_id)
+        .join(Citizen, Citizen.id == Course.citizen_id).join(municipality, municipality.c.id == Citizen.municipality_id)
+        .group_by(Programme.name, municipality.c.name).order_by(Programme.name, municipality.c.name))]
 
 
 def inclusion_rate(session: Session, *, programme_id: int | None = None,

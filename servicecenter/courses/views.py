@@ -10,12 +10,14 @@ from servicecenter.auth.permissions import (
     can_change_course_status,
     can_end_course,
     can_hand_over,
+    can_manage_programmes,
     can_record_training,
     can_view_courses,
+    can_view_indicators,
 )
 from servicecenter.citizens import service as citizens
 from servicecenter.courses import service
-from servicecenter.courses.forms import DeclineForm, EndCourseForm, OfferLeadForm
+from servicecenter.courses.forms import DeclineForm, EndCourseForm, OfferLeadForm, ProgrammeForm
 from servicecenter.courses.models import Course, CourseStatus, EndReason, ExclusionReason
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
@@ -25,6 +27,7 @@ from servicecenter.training.service import list_course_trainings
 from servicecenter.web import now, require, show_error
 
 bp = Blueprint("courses", __name__, url_prefix="/courses", template_folder="templates")
+INCLUSION_TARGET = 0.95
 
 
 def load_course(course_id: int, action: str) -> Course:
@@ -184,3 +187,46 @@ def handovers():
 def course_labels():
     return {"end_reason_label": lambda r: gettext(service.END_REASON_LABELS[r]),
             "exclusion_reason_label": lambda r: gettext(service.EXCLUSION_REASON_LABELS[r])}
+
+
+# --- programmes and the inclusion rate ---------------------------------------------------------------------
+
+
+@bp.get("/programmes")
+@require(can_manage_programmes)
+def programmes():
+    return render_template("courses/programmes.html", programmes=service.list_programmes(db_session()))
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"], defaults={"programme_id": None})
+@bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
+@require(can_manage_programmes)
+def edit_programme(programme_id: int | None):
+    s = db_session()
+    programme = service.get_programme(s, programme_id) if programme_id else None
+    form = ProgrammeForm(obj=programme)
+    if request.method == "GET" and programme is not None:
+        form.checklist.data = "\n".join(programme.checklist or [])
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(s):
+                service.save_programme(s, programme, code=form.code.data, name=form.name.data,
+                                       follow_up_days=form.follow_up_days.data,
+                                       competence_months=form.competence_months.data,
+                                       checklist=(form.checklist.data or "").splitlines(), actor=current_user,
+                                       now=now())
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The programme is saved."), "success")
+            return redirect(url_for("courses.programmes"))
+    return render_template("courses/programme_form.html", form=form, programme=programme), 400 if form.errors else 200
+
+
+@bp.get("/inclusion")
+@require(can_view_indicators)
+def inclusion():
+    """The inclusion rate (target at least 95 %) per programme and municipality, from the courses themselves."""
+    rows = [(programme, municipality, total, excluded, (total - excluded) / total)
+            for programme, municipality, total, excluded in service.inclusion_rates(db_session())]
+    return render_template("courses/inclusion.html", rows=rows, target=INCLUSION_TARGET)

@@ -28,9 +28,11 @@ class StaffTrainingForm(TrainingForm):
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
 
 
-def held_at_utc(form: TrainingForm) -> dt.datetime:
-    """The form's local (Copenhagen) wall-clock time as a UTC moment."""
-    return form.held_at.data.replace(tzinfo=LOCAL_ZONE).astimezone(dt.UTC)
+def held_at_utc(form: TrainingForm, now: dt.datetime) -> dt.datetime:
+    """The form's local (Copenhagen) wall-clock time as a UTC moment. The field has minutes only: the current
+    minute (the default, left as it was) means now, so the training sorts after what happened earlier in it."""
+    typed = form.held_at.data.replace(tzinfo=LOCAL_ZONE).astimezone(dt.UTC)
+    return now if typed == now.replace(second=0, microsecond=0) else typed
 
 
 def checklist_answers(values, items: list[str]) -> list[ChecklistAnswer]:

@@ -64,3 +64,6 @@ def training_entries(session: Session, citizen_id: int, *, before: Cursor | None
                older_than(TrainingRecord.follow_up_held_at, TrainingRecord.id, FOLLOW_UP, before))
         .order_by(TrainingRecord.follow_up_held_at.desc(), TrainingRecord.id.desc()).limit(limit + 1)).all()
     return [_training(*row) for row in trainings] + [_follow_up(*row) for row in follow_ups]
+
+
+training_entries.categories = ("training",)

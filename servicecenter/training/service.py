@@ -24,8 +24,6 @@ from servicecenter.training.models import (
 )
 
 TRAINABLE_STAFF = (Role.NURSE, Role.TECHNICIAN, Role.HELPDESK)
-TRAINEE_LABELS = {TraineeKind.CITIZEN: N_("the citizen"), TraineeKind.RELATIVE: N_("a relative"),
-                  TraineeKind.STAFF: N_("a staff member")}
 METHOD_LABELS = {TrainingMethod.HOME_VISIT: N_("home visit"), TrainingMethod.PHONE: N_("phone"),
                  TrainingMethod.VIDEO: N_("video"), TrainingMethod.GROUP: N_("group")}
 RESULT_LABELS = {TrainingResult.PASSED: N_("passed: manages on their own"),

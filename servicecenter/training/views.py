@@ -54,7 +54,7 @@ def _prepare(form: TrainingForm) -> None:
 
 def _data(form: TrainingForm, items: list[str], **trainee) -> service.TrainingData:
     return service.TrainingData(
-        trainer_id=form.trainer_id.data, held_at=held_at_utc(form), method=TrainingMethod(form.method.data),
+        trainer_id=form.trainer_id.data, held_at=held_at_utc(form, now()), method=TrainingMethod(form.method.data),
         result=TrainingResult(form.result.data), answers=checklist_answers(request.form, items),
         note=form.note.data or "", **trainee)
 
@@ -72,7 +72,7 @@ def new(course_id: int):
         kind, _sep, contact = form.trainee.data.partition(":")
         s = db_session()
         try:
-            held_at = held_at_utc(form)
+            held_at = held_at_utc(form, now())
             models = [m for provider in current_app.extensions.get("course_models", [])
                       for m in provider(s, course.id, held_at)]
             data = _data(form, items, course_id=course.id, device_models=models,

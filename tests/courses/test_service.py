@@ -185,6 +185,28 @@ def test_the_inclusion_rate_per_programme_and_municipality(session, factory, org
     assert service.inclusion_rate(session, municipality_id=orgs["aarhus"].id) == (2, 1, pytest.approx(2 / 3))
     other = factory.organisation(OrganisationKind.MUNICIPALITY, "730")
     assert service.inclusion_rate(session, municipality_id=other.id) == (1, 0, 1.0)
+    rows = {(m, total, excluded) for _p, m, total, excluded in service.inclusion_rates(session)}
+    assert rows == {(orgs["aarhus"].name, 3, 1), (other.name, 1, 0)}
+
+
+def test_a_programme_is_data_and_refuses_what_does_not_add_up(session, factory):
+    coordinator = factory.user(Role.COORDINATOR)
+    with unit_of_work(session):
+        made = service.save_programme(
+            session, None, code=" diab ", name="Graviditet", follow_up_days=7, competence_months=12,
+            checklist=["Måler blodtryk", " ", "Ved hvem hun ringer til"], actor=coordinator, now=utcnow())
+    assert (made.code, made.checklist) == ("DIAB", ["Måler blodtryk", "Ved hvem hun ringer til"])
+    for change, field in [({"code": "COPD"}, "code"), ({"follow_up_days": 400}, "follow_up_days"),
+                          ({"competence_months": 0}, "competence_months"), ({"checklist": ["a", "a"]}, "checklist"),
+                          ({"name": " "}, "name")]:
+        values = {"code": "DIAB", "name": "Graviditet", "follow_up_days": 7, "competence_months": 12,
+                  "checklist": ["x"], **change}
+        with pytest.raises(DomainError) as refused, unit_of_work(session):
+            service.save_programme(session, session.get(Programme, made.id), **values, actor=coordinator,
+                                   now=utcnow())
+        assert refused.value.field == field
+    session.expire_all()
+    assert session.get(Programme, made.id).checklist == ["Måler blodtryk", "Ved hvem hun ringer til"]
 
 
 @pytest.mark.parametrize("start,end,expected", [

@@ -267,3 +267,26 @@ def test_the_timeline_pdf_is_a_real_pdf_with_the_events(client, session, factory
     text = "".join(page.get_textpage().get_text_range() for page in pdf)
     assert "Åse Ærøskøbing" in text and "Referred to" in text and "allocated" in text
     assert "XXXX" in text  # the CPR is masked on paper
+
+
+def test_programmes_are_edited_by_coordinators_and_the_inclusion_rate_is_reported(client, session, factory, orgs):
+    nurse = factory.user(Role.NURSE, organisation=orgs["gp"])
+    citizen = factory.citizen(actor=nurse, responsible_organisation_id=orgs["gp"].id)
+    course = refer(client, session, nurse, citizen)
+    client.post(f"/courses/{course.id}/end", data={"reason": "excluded", "exclusion_reason": "no_coverage"})
+    login(client, factory.user(Role.HELPDESK))
+    assert client.get("/courses/programmes").status_code == 403
+    assert client.get("/courses/inclusion").status_code == 403
+
+    login(client, factory.user(Role.COORDINATOR))
+    report = client.get("/courses/inclusion").get_data(as_text=True)
+    assert re.search(r"Aarhus|751", report) and "0.0" in report and "text-danger" in report
+    copd = session.scalar(select(Programme).where(Programme.code == "COPD"))
+    form = {"code": "COPD", "name": copd.name, "follow_up_days": "400", "competence_months": "24",
+            "checklist": "Tager en måling\nOplader udstyret"}
+    assert client.post(f"/courses/programmes/{copd.id}", data=form).status_code == 400
+    form["follow_up_days"] = "10"
+    assert client.post(f"/courses/programmes/{copd.id}", data=form).status_code == 302
+    session.rollback()
+    changed = session.get(Programme, copd.id)
+    assert (changed.follow_up_days, changed.checklist) == (10, ["Tager en måling", "Oplader udstyret"])
