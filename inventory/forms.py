@@ -35,6 +35,7 @@ MOVEMENT_LABELS = {
     MovementKind.RECEIVE: _l("Registered"),
     MovementKind.ACCEPT: _l("Accepted into stock"),
     MovementKind.RESERVE: _l("Reserved"),
+    MovementKind.RELEASE: _l("Reservation released"),
     MovementKind.LOAD: _l("Loaded into van"),
     MovementKind.UNLOAD: _l("Unloaded at depot"),
     MovementKind.HANDOVER: _l("Handed over to citizen"),

@@ -1,7 +1,7 @@
 """Label renderers (pure: label data in, PDF bytes out). Layouts are small classes, as in Snipe-IT: an A4 sheet
 of 3 x 8 labels of 70 x 37 mm with a start offset for a partly used sheet, and a 62 x 29 mm tape label (one per
 page) for thermal printers. Each label: the Code128 bars of the tag (python-barcode encodes, reportlab draws
-them as vectors), the tag in text, the model and the owner."""
+them as vectors; servicecenter.barcodes), the tag in text, the model and the owner."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from barcode import Code128
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-MODULE = 0.375 * mm  # bar module: 3 dots of a 203 dpi thermal printer; decodes cleanly, no misreads
-QUIET = 10  # modules of white on each side of the bars
+from servicecenter.barcodes import draw_code128
 
 
 @dataclass(frozen=True)
@@ -82,23 +80,9 @@ def _draw_label(canvas: Canvas, label: LabelData, x: float, y: float, width: flo
     canvas.drawString(x + pad, y + height - pad - 13, _fit(label.subtitle, "Helvetica", 6.5, width - 2 * pad))
     bar_bottom = y + pad + 10
     bar_height = height - 2 * pad - 10 - 16
-    _draw_code128(canvas, label.tag, x, bar_bottom, width, bar_height)
+    draw_code128(canvas, label.tag, x, bar_bottom, width, bar_height)
     canvas.setFont("Courier-Bold", 10)
     canvas.drawCentredString(x + width / 2, y + pad + 1.5, label.tag)
-
-
-def _draw_code128(canvas: Canvas, tag: str, x: float, y: float, width: float, height: float) -> None:
-    modules = Code128(tag).build()[0]
-    module = min(MODULE, width / (len(modules) + 2 * QUIET))
-    start = x + (width - len(modules) * module) / 2
-    canvas.setFillGray(0)
-    run_start = None
-    for i, bit in enumerate(modules + "0"):
-        if bit == "1" and run_start is None:
-            run_start = i
-        elif bit == "0" and run_start is not None:
-            canvas.rect(start + run_start * module, y, (i - run_start) * module, height, stroke=0, fill=1)
-            run_start = None
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:

@@ -84,6 +84,8 @@ class Holder(Base):
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))  # with course_id
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # a van's technician
     is_active: Mapped[bool] = mapped_column(default=True)
+    latitude: Mapped[float | None]  # a depot's location: where routes start and end
+    longitude: Mapped[float | None]
 
     def __str__(self) -> str:
         return self.name
@@ -197,6 +199,7 @@ class MovementKind(enum.StrEnum):
     RECEIVE = "receive"  # supplier delivery registered
     ACCEPT = "accept"  # goods-in scan: received -> ready
     RESERVE = "reserve"
+    RELEASE = "release"  # a reservation given up: back to ready on the same shelf
     LOAD = "load"
     UNLOAD = "unload"
     HANDOVER = "handover"

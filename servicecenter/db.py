@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Enum, MetaData, create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -120,6 +120,15 @@ def serialize_on(session: Session, key: str) -> None:
     end of the transaction; SQLite's write transactions already run one at a time)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def lock_row(session: Session, obj) -> None:
+    """Re-read a loaded object after locking its row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write
+    transactions run one at a time anyway), so two people acting on it at once take turns and the second one
+    sees what the first did. The lock is a bare id query: FOR UPDATE cannot cover eager outer joins."""
+    model = type(obj)
+    session.execute(select(model.id).where(model.id == obj.id).with_for_update())
+    session.refresh(obj)
 
 
 @contextmanager

@@ -35,7 +35,8 @@ class Cursor:
         try:
             at, source, seq = (text or "").split("~")
             moment = dt.datetime.strptime(at, "%Y%m%dT%H%M%S.%f").replace(tzinfo=dt.UTC)
-            return cls(moment, source[:30], int(seq)) if source.isidentifier() else None
+            number = int(seq)
+            return cls(moment, source[:30], number) if source.isidentifier() and 0 <= number < 2**62 else None
         except ValueError:
             return None
 

@@ -37,5 +37,6 @@ from inventory.service.queries import (  # noqa: F401
     recall,
 )
 from inventory.service.scanning import ScanResult, scan  # noqa: F401
-from inventory.service.stock import low_stock, set_minimum, stock_lines  # noqa: F401
+from inventory.service.stock import low_stock, ready_kits, set_minimum, stock_lines  # noqa: F401
 from inventory.service.verify import verify_ledger  # noqa: F401
+from inventory.timeline import devices_in_home  # noqa: F401, E402

@@ -28,6 +28,7 @@ class Context:
     method: str | None = None  # cleaning or test method
     factory_reset: bool = False
     note: str | None = None
+    visit_id: int | None = None  # the visit the scan belongs to (a delivery or a pickup at the door)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ def _back_to_depot(session: Session, device: Device, ctx: Context) -> Holder:
 OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("accept", MovementKind.ACCEPT, frozenset({S.RECEIVED}),
               N_("Only a newly received device is accepted into stock."), _fixed(S.READY), _stay),
+    Operation("reserve", MovementKind.RESERVE, frozenset({S.READY}),
+              N_("Only a ready device on the shelf can be reserved."), _fixed(S.RESERVED), _stay),
+    Operation("release", MovementKind.RELEASE, frozenset({S.RESERVED}),
+              N_("Only a reserved device can be released."), _fixed(S.READY), _stay),
     Operation("load", MovementKind.LOAD, frozenset({S.READY, S.RESERVED}),
               N_("Only ready devices are loaded for delivery; a returned device goes to cleaning first."),
               _fixed(S.IN_VAN), _context, frozenset({HolderKind.VAN})),
@@ -128,7 +133,7 @@ def apply(session: Session, op: Operation, device: Device, ctx: Context, *, kit_
     _require_signoffs(session, op, device, ctx)
     target_holder = op.target_holder(session, device, ctx)
     movement = move(session, device, kind=op.kind, to_holder=target_holder, to_status=target_status,
-                    actor=ctx.actor, now=ctx.now, kit_id=kit_id, note=ctx.note)
+                    actor=ctx.actor, now=ctx.now, kit_id=kit_id, note=ctx.note, visit_id=ctx.visit_id)
     return Outcome(device, movement)
 
 

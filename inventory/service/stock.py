@@ -35,8 +35,8 @@ class StockLine:
         return self.ready_kits < self.minimum
 
 
-def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
-    """(depot id, programme id) -> kits whose members are all ready and all on the same depot's shelf."""
+def _ready_kit_rows(session: Session, *conditions):
+    """(kit id, depot id, template id, programme id) of kits whose members are all ready on one depot's shelf."""
     per_kit = (
         select(Device.kit_id, func.min(Device.holder_id).label("holder_id"))
         .where(Device.kit_id.is_not(None))
@@ -45,11 +45,24 @@ def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
                 func.sum(case((Device.status == DeviceStatus.READY, 1), else_=0)) == func.count())
         .subquery()
     )
-    ready = session.execute(
+    return session.execute(
         select(per_kit.c.kit_id, per_kit.c.holder_id, Kit.template_id, KitTemplate.programme_id)
         .join(Kit, Kit.id == per_kit.c.kit_id).join(KitTemplate, KitTemplate.id == Kit.template_id)
-        .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT)
+        .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT, *conditions)
+        .order_by(per_kit.c.kit_id)
     ).all()
+
+
+def ready_kits(session: Session, *, depot_id: int, programme_id: int) -> list[Kit]:
+    """Complete kits for the programme, every member ready on the depot's shelf: what a setup can reserve."""
+    rows = _ready_kit_rows(session, Holder.id == depot_id, KitTemplate.programme_id == programme_id)
+    complete = _complete_kits(session, [kit_id for kit_id, *_ in rows])
+    return [session.get(Kit, kit_id) for kit_id, *_ in rows if kit_id in complete]
+
+
+def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
+    """(depot id, programme id) -> kits whose members are all ready and all on the same depot's shelf."""
+    ready = _ready_kit_rows(session)
     complete = _complete_kits(session, [kit_id for kit_id, *_ in ready])
     counts: dict[tuple[int, int], int] = {}
     for kit_id, depot_id, _template_id, programme_id in ready:

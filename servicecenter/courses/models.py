@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicecenter.citizens.models import Citizen
@@ -99,7 +99,12 @@ class Handover(Base):
     from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_organisation_id])
     to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_organisation_id])
 
-    __table_args__ = (Index("ix_handovers_to_status", "to_organisation_id", "status"),)
+    __table_args__ = (
+        Index("ix_handovers_to_status", "to_organisation_id", "status"),
+        # At most one offer waiting per course, whatever two people do at the same moment.
+        Index("uq_handovers_one_open_offer", "course_id", unique=True, sqlite_where=text("status = 'offered'"),
+              postgresql_where=text("status = 'offered'")),
+    )
 
 
 class CourseEventKind(enum.StrEnum):

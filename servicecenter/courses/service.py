@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from servicecenter.audit.service import record_event
+from servicecenter.auth.models import Role
 from servicecenter.citizens.models import Citizen
 from servicecenter.courses.models import (
     Course,
@@ -22,7 +23,7 @@ from servicecenter.courses.models import (
     HandoverStatus,
     Programme,
 )
-from servicecenter.db import get_or_raise
+from servicecenter.db import get_or_raise, local_date, lock_row
 from servicecenter.errors import N_, Conflict, DomainError, PermissionDenied
 from servicecenter.organisations.models import Organisation, OrganisationKind
 from servicecenter.statuses import TransitionTable, transition
@@ -175,7 +176,11 @@ def change_status(session: Session, course: Course, target: CourseStatus, *, act
 def end_course(session: Session, course: Course, *, reason: EndReason, exclusion_reason: ExclusionReason | None,
                actor, now: dt.datetime) -> None:
     """End with a reason; an exclusion needs its reason from the fixed list (the inclusion rate is reported).
-    A deceased citizen's course is marked sensitive: no reminders to the citizen, contact the relative."""
+    A deceased citizen's course is marked sensitive: no reminders to the citizen, contact the relative.
+    A nurse ends only a course her organisation leads."""
+    lock_row(session, course)
+    if getattr(actor, "role", None) == Role.NURSE and actor.organisation_id != course.lead_organisation_id:
+        raise PermissionDenied(N_("Only the lead organisation's nurses can end the course."))
     if reason == EndReason.EXCLUDED and exclusion_reason is None:
         raise DomainError(N_("Choose why the citizen cannot be included."), field="exclusion_reason")
     if reason != EndReason.EXCLUDED and exclusion_reason is not None:
@@ -203,6 +208,7 @@ def open_handover(session: Session, course: Course) -> Handover | None:
 
 def offer_lead(session: Session, course: Course, *, to_organisation_id: int, actor, now: dt.datetime) -> Handover:
     """The current lead offers the lead to another organisation. Nothing moves until that one accepts."""
+    lock_row(session, course)
     if actor.organisation_id != course.lead_organisation_id:
         raise PermissionDenied(N_("Only the current lead can hand the course over."))
     if to_organisation_id == course.lead_organisation_id:
@@ -227,6 +233,8 @@ def offer_lead(session: Session, course: Course, *, to_organisation_id: int, act
 def answer_handover(session: Session, handover: Handover, *, accept: bool, actor, now: dt.datetime,
                     reason: str | None = None) -> None:
     """Only the receiving organisation answers. Accepting moves the lead; declining needs a reason."""
+    lock_row(session, handover.course)
+    lock_row(session, handover)
     if actor.organisation_id != handover.to_organisation_id:
         raise PermissionDenied(N_("Only the organisation the course is offered to can answer."))
     if not accept and not (reason or "").strip():
@@ -244,6 +252,7 @@ def answer_handover(session: Session, handover: Handover, *, accept: bool, actor
 
 def withdraw_handover(session: Session, handover: Handover, *, actor, now: dt.datetime) -> None:
     """The offering organisation takes its offer back (actor None: the system, when the course ends)."""
+    lock_row(session, handover)
     if actor is not None and actor.organisation_id != handover.from_organisation_id:
         raise PermissionDenied(N_("Only the organisation that offered the handover can withdraw it."))
     transition(session, handover, HandoverStatus.WITHDRAWN, table=HANDOVER_STATUS, actor=actor, now=now,
@@ -297,7 +306,8 @@ def overdue_handovers(session: Session, *, now: dt.datetime, working_days: int) 
     if not offers:
         return []
     days_off = danish_days_off(min(h.offered_at.year for h in offers), now.year)  # one calendar for all
-    return [h for h in offers if working_days_between(h.offered_at.date(), now.date(), days_off) > working_days]
+    return [h for h in offers
+            if working_days_between(local_date(h.offered_at), local_date(now), days_off) > working_days]
 
 
 # --- indicators -----------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def change_status(course_id: int):
 def end(course_id: int):
     """Ending lists what is still in the home; those devices are due for pickup and move only when scanned."""
     course = load_course(course_id, "course.end")
-    form = EndCourseForm()
+    form, status = EndCourseForm(), 200
     if form.validate_on_submit():
         try:
             with unit_of_work(db_session()):
@@ -106,10 +106,11 @@ def end(course_id: int):
                                    if form.exclusion_reason.data else None, now=now())
         except DomainError as error:
             show_error(error, form)
+            status = error.status_code
         else:
             flash(gettext("The course has ended."), "success")
             return redirect(url_for("courses.view", course_id=course_id))
-    status = 400 if form.errors else 200
+    status = 400 if form.errors and status == 200 else status
     return render_template("courses/end.html", course=course, form=form, devices=devices_in_home(course)), status
 
 
@@ -138,7 +139,9 @@ def answer(handover_id: int):
     handover = service.get_handover(s, handover_id)
     course = load_course(handover.course_id, "course.handover_answer")
     form = DeclineForm()
-    accept = request.form.get("answer") == "accept"
+    if request.form.get("answer") not in ("accept", "decline"):
+        abort(400)
+    accept = request.form["answer"] == "accept"
     if form.validate_on_submit():
         try:
             with unit_of_work(s):

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import Role, User, UserStatus
 from servicecenter.citizens.models import ContactPerson
 from servicecenter.courses.models import Course, CourseStatus, Programme
-from servicecenter.db import get_or_raise, local_date
+from servicecenter.db import get_or_raise, local_date, lock_row
 from servicecenter.errors import N_, DomainError
 from servicecenter.training.models import (
     StaffCompetence,
@@ -53,6 +53,7 @@ class TrainingData:
     programme_id: int | None = None  # staff (a citizen's comes from the course)
     note: str = ""
     device_models: list[dict] = field(default_factory=list)  # [{"id", "name"}]: what the ledger says is at home
+    form_token: str | None = None  # the form's one-time token: the same form submitted twice saves once
 
 
 def get_record(session: Session, record_id: int) -> TrainingRecord:
@@ -82,9 +83,10 @@ def _trainee(session: Session, data: TrainingData) -> tuple[Course | None, int, 
 def _check_answers(programme: Programme, data: TrainingData) -> list[dict]:
     """Every item of the programme's checklist answered, no other; a 'passed' result needs every item passed."""
     items = list(programme.checklist or [])
+    if [a.item for a in data.answers] != items:  # the form showed another checklist than the programme's now
+        raise DomainError(N_("The checklist changed while the form was open; check the items again."),
+                          field="answers")
     answered = {a.item: a for a in data.answers}
-    if set(answered) != set(items) or len(answered) != len(data.answers):
-        raise DomainError(N_("Answer every item of the checklist."), field="answers")
     if data.result == TrainingResult.PASSED and not all(a.passed for a in data.answers):
         raise DomainError(N_("A training is passed only when every checklist item is passed."), field="result")
     if any(len(a.note) > 500 for a in data.answers):
@@ -94,7 +96,12 @@ def _check_answers(programme: Programme, data: TrainingData) -> list[dict]:
 
 def record_training(session: Session, data: TrainingData, *, actor, now: dt.datetime) -> TrainingRecord:
     """Record one training. A citizen's or relative's gets a follow-up conversation due after the programme's
-    delay; a passed staff training sets the staff member's competence on the programme until it expires."""
+    delay; a passed staff training sets the staff member's competence on the programme until it expires.
+    The same form submitted twice (a double click, a resent request) returns the first record."""
+    if data.form_token:
+        earlier = session.scalar(select(TrainingRecord).where(TrainingRecord.form_token == data.form_token))
+        if earlier is not None:
+            return earlier
     if data.held_at > now + dt.timedelta(minutes=5):
         raise DomainError(N_("A training cannot be recorded before it is held."), field="held_at")
     trainer = session.get(User, data.trainer_id)
@@ -111,7 +118,7 @@ def record_training(session: Session, data: TrainingData, *, actor, now: dt.date
         trainer_id=trainer.id, held_at=data.held_at, method=data.method, checklist=checklist,
         device_models=[] if staff else data.device_models, result=data.result, note=data.note.strip() or None,
         follow_up_due_on=None if staff else local_date(data.held_at) + dt.timedelta(days=programme.follow_up_days),
-        recorded_at=now, recorded_by_id=actor.id)
+        recorded_at=now, recorded_by_id=actor.id, form_token=(data.form_token or None) and data.form_token[:40])
     session.add(record)
     session.flush()
     record_event(session, actor=actor, action="training.record", entity_type="training", entity_id=record.id,
@@ -139,6 +146,7 @@ def _set_competence(session: Session, record: TrainingRecord, programme: Program
 
 def record_follow_up(session: Session, record: TrainingRecord, *, held_at: dt.datetime, note: str, actor,
                      now: dt.datetime) -> None:
+    lock_row(session, record)  # two people recording it at once: the second sees the first
     if record.trainee_kind == TraineeKind.STAFF:
         raise DomainError(N_("A staff training has no follow-up conversation."))
     if record.follow_up_held_at is not None:
@@ -162,6 +170,7 @@ def list_course_trainings(session: Session, course_id: int) -> list[TrainingReco
 
 def _open_follow_ups(due_by: dt.date):
     return (select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
+            .options(joinedload(Course.citizen))
             .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
                    Course.status != CourseStatus.ENDED))
 
@@ -223,3 +232,14 @@ def competent_user_ids(session: Session, programme_id: int, *, on: dt.date) -> s
     return set(session.scalars(select(StaffCompetence.user_id).where(and_(
         StaffCompetence.programme_id == programme_id, StaffCompetence.trained_on <= on,
         StaffCompetence.expires_on >= on))))
+
+
+def competences_on(session: Session, day: dt.date) -> dict[int, set[str]]:
+    """user id -> the codes of the programmes that user is competent on that day (all staff at once)."""
+    found: dict[int, set[str]] = {}
+    rows = session.execute(
+        select(StaffCompetence.user_id, Programme.code).join(Programme, Programme.id == StaffCompetence.programme_id)
+        .where(StaffCompetence.trained_on <= day, StaffCompetence.expires_on >= day))
+    for user_id, code in rows:
+        found.setdefault(user_id, set()).add(code)
+    return found

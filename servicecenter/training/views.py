@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -49,6 +50,8 @@ def _prepare(form: TrainingForm) -> None:
     if request.method == "GET":
         form.trainer_id.data = current_user.id
         form.held_at.data = now().astimezone(LOCAL_ZONE).replace(tzinfo=None, second=0, microsecond=0)
+        form.held_at_default.data = form.held_at.data.strftime("%Y-%m-%dT%H:%M")
+        form.form_token.data = secrets.token_hex(16)
         form.result.data = ""
 
 
@@ -56,7 +59,12 @@ def _data(form: TrainingForm, items: list[str], **trainee) -> service.TrainingDa
     return service.TrainingData(
         trainer_id=form.trainer_id.data, held_at=held_at_utc(form, now()), method=TrainingMethod(form.method.data),
         result=TrainingResult(form.result.data), answers=checklist_answers(request.form, items),
-        note=form.note.data or "", **trainee)
+        note=form.note.data or "", form_token=form.form_token.data or None, **trainee)
+
+
+def _answers_by_item(items: list[str]) -> dict:
+    """What was ticked and noted, by item, to show the form again as it was filled in."""
+    return {a.item: a for a in checklist_answers(request.form, items)}
 
 
 @bp.route("/course/<int:course_id>/new", methods=["GET", "POST"])
@@ -67,7 +75,7 @@ def new(course_id: int):
     form.trainee.choices = [("citizen", gettext("The citizen"))] + [
         (f"contact:{c.id}", f"{c.name} ({c.relation or gettext('relative')})") for c in course.citizen.contacts]
     _prepare(form)
-    items = list(course.programme.checklist or [])
+    items, status = list(course.programme.checklist or []), 200
     if form.validate_on_submit():
         kind, _sep, contact = form.trainee.data.partition(":")
         s = db_session()
@@ -82,11 +90,12 @@ def new(course_id: int):
                 service.record_training(s, data, actor=current_user, now=now())
         except DomainError as error:
             show_error(error, form)
+            status = error.status_code
         else:
             flash(gettext("The training is recorded."), "success")
             return redirect(url_for("courses.view", course_id=course.id))
     return render_template("training/form.html", form=form, items=items, course=course,
-                           answers=checklist_answers(request.form, items)), 400 if form.errors else 200
+                           answers=_answers_by_item(items)), 400 if form.errors and status == 200 else status
 
 
 @bp.post("/<int:record_id>/follow-up")
@@ -149,7 +158,7 @@ def new_staff():
         form.programme_id.data = request.args.get("programme_id", 0, type=int)
         form.trainee.data = request.args.get("user", "")
     chosen = next((p for p in programmes if p.id == form.programme_id.data), None)
-    items = list(chosen.checklist or []) if chosen else []
+    items, status = (list(chosen.checklist or []) if chosen else []), 200
     if form.validate_on_submit() and chosen is not None:
         try:
             data = _data(form, items, trainee_kind=TraineeKind.STAFF, staff_user_id=int(form.trainee.data),
@@ -158,8 +167,9 @@ def new_staff():
                 service.record_training(s, data, actor=current_user, now=now())
         except DomainError as error:
             show_error(error, form)
+            status = error.status_code
         else:
             flash(gettext("The training is recorded."), "success")
             return redirect(url_for("training.competence"))
     return render_template("training/staff_form.html", form=form, items=items, programmes=programmes,
-                           answers=checklist_answers(request.form, items)), 400 if form.errors else 200
+                           answers=_answers_by_item(items)), 400 if form.errors and status == 200 else status

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from servicecenter.auth.models import Role
+from servicecenter.auth.models import Role, User
 from servicecenter.courses import service
 from servicecenter.courses.models import (
     Course,
@@ -230,3 +230,50 @@ def test_unanswered_handovers_are_flagged_after_the_working_days(session, factor
                                      working_days=2) == []  # only Mon 28 and Tue 29 have passed
     late = service.overdue_handovers(session, now=dt.datetime(2026, 12, 30, 9, 0, tzinfo=dt.UTC), working_days=2)
     assert [h.course_id for h in late] == [course.id]
+
+
+def test_two_answers_to_one_handover_at_once_one_wins(app, session, factory, orgs):
+    """An accept and a decline pressed at the same moment: exactly one takes effect, and the course's lead agrees
+    with the handover's final status (each answer locks the rows it reads)."""
+    import threading
+
+    gp_nurse = factory.user(Role.NURSE, organisation=orgs["gp"])
+    first, second = (factory.user(Role.NURSE, organisation=orgs["aarhus"]) for _ in range(2))
+    course = refer(session, factory, gp_nurse)
+    with unit_of_work(session):
+        handover = service.offer_lead(session, session.get(Course, course.id), to_organisation_id=orgs["aarhus"].id,
+                                      actor=gp_nurse, now=utcnow())
+    factory_ = app.extensions["database"].factory
+    barrier, outcomes = threading.Barrier(2, timeout=20), []
+    handover_id, model, user_ids = handover.id, type(handover), (first.id, second.id)
+    session.rollback()  # the test's own session holds no snapshot or lock while the two answer
+
+    def answer(user_id, accept):
+        s = factory_()
+        try:
+            actor = s.get(User, user_id)  # each thread its own session: nothing shared
+            loaded = s.get(model, handover_id)
+            barrier.wait()
+            with unit_of_work(s):
+                service.answer_handover(s, loaded, accept=accept, actor=actor,
+                                        now=utcnow(), reason=None if accept else "Ikke vores")
+            outcomes.append("ok")
+        except (InvalidTransition, DomainError):
+            outcomes.append("refused")
+        except Exception as error:  # noqa: BLE001 - shown in the assertion
+            outcomes.append(repr(error))
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=answer, args=(user_ids[0], True)),
+               threading.Thread(target=answer, args=(user_ids[1], False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["ok", "refused"], outcomes
+    session.rollback()  # end the test's own read snapshot
+    final = session.get(model, handover_id)
+    lead = session.get(Course, course.id).lead_organisation_id
+    assert (final.status == HandoverStatus.ACCEPTED) == (lead == orgs["aarhus"].id)
+    assert final.status in (HandoverStatus.ACCEPTED, HandoverStatus.DECLINED)
