@@ -50,37 +50,45 @@ def _setup(url: str, devices: int) -> dict:
     build(url, citizens=min(HOMES, max(devices // 15, 200)))
     engine = make_engine(url)
     s = make_session_factory(engine)()
-    who = {"actor": None, "now": utcnow()}
     with unit_of_work(s):
-        region = s.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
-        models = [service.create_device_model(s, **who, category=c, manufacturer="Bench", model_number=f"B-{c.value}",
-                                              name=c.value) for c in (DeviceCategory.TABLET,
-                                                                      DeviceCategory.PULSE_OXIMETER,
-                                                                      DeviceCategory.SCALE)]
-        depot = service.create_holder(s, **who, kind=HolderKind.DEPOT, name="Bench depot")
-        vans = [service.create_holder(s, **who, kind=HolderKind.VAN, name=f"Bench van {i}") for i in range(20)]
-        cleaning = cleaning_holder(s, depot)
+        ids = places(s)
         programme = s.scalar(select(Programme).limit(1))
         citizens = list(s.scalars(select(Citizen.id).order_by(Citizen.id)))
         s.add_all([Course(citizen_id=c, programme_id=programme.id, created_at=utcnow()) for c in citizens])
         s.flush()
         homes = [service.course_holder(s, c) for c in s.scalars(select(Course).order_by(Course.id))]
-        ids = {"region": region.id, "models": [m.id for m in models], "depot": depot.id,
-               "vans": [v.id for v in vans], "cleaning": cleaning.id,
-               "homes": [(h.id, h.citizen_id) for h in homes]}
+        ids["homes"] = [(h.id, h.citizen_id) for h in homes]
     s.close()
     engine.dispose()
     return ids
 
 
-def _rows(ids: dict, devices: int, start: dt.datetime):
-    """Devices, movements and custody rows, generated in step; every seventh device goes round twice."""
+def places(s) -> dict:
+    """The region, three device models, a depot with its cleaning room and 20 vans (ids; homes are the caller's)."""
+    who = {"actor": None, "now": utcnow()}
+    region = s.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
+    models = [service.create_device_model(s, **who, category=c, manufacturer="Bench", model_number=f"B-{c.value}",
+                                          name=c.value) for c in (DeviceCategory.TABLET,
+                                                                  DeviceCategory.PULSE_OXIMETER,
+                                                                  DeviceCategory.SCALE)]
+    depot = service.create_holder(s, **who, kind=HolderKind.DEPOT, name="Bench depot")
+    vans = [service.create_holder(s, **who, kind=HolderKind.VAN, name=f"Bench van {i}") for i in range(20)]
+    cleaning = cleaning_holder(s, depot)
+    return {"region": region.id, "models": [m.id for m in models], "depot": depot.id,
+            "vans": [v.id for v in vans], "cleaning": cleaning.id}
+
+
+def _rows(ids: dict, devices: int, start: dt.datetime, home_of=None):
+    """Devices, movements and custody rows, generated in step; every seventh device goes round twice.
+
+    Device n goes to the home `home_of(n)` ((holder id, citizen id)); by default the homes in turn."""
+    home_of = home_of or (lambda n: ids["homes"][n % len(ids["homes"])])
     rng = random.Random(devices)
     device_rows, movement_rows, custody_rows = [], [], []
     movement_id = custody_id = 0
     for n in range(1, devices + 1):
         van = rng.choice(ids["vans"])
-        home, citizen = ids["homes"][n % len(ids["homes"])]
+        home, citizen = home_of(n)
         where = {"depot": (ids["depot"], None), "van": (van, None), "home": (home, citizen),
                  "cleaning": (ids["cleaning"], None)}
         steps = STEPS + (STEPS[2:] if n % 7 == 0 else [])  # 300,000 devices: 3,000,000 movements
@@ -103,9 +111,9 @@ def _rows(ids: dict, devices: int, start: dt.datetime):
     return device_rows, movement_rows, custody_rows
 
 
-def _insert(url: str, ids: dict, devices: int) -> tuple[float, int]:
+def _insert(url: str, ids: dict, devices: int, home_of=None) -> tuple[float, int]:
     started = time.perf_counter()
-    device_rows, movement_rows, custody_rows = _rows(ids, devices, utcnow() - dt.timedelta(days=800))
+    device_rows, movement_rows, custody_rows = _rows(ids, devices, utcnow() - dt.timedelta(days=800), home_of)
     engine = make_engine(url)
     raw = engine.raw_connection()
     cursor = raw.cursor()

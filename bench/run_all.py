@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import citizens, inventory
+from bench import citizens, inventory, planning, route_sheet, solomon, timeline
 
 
 def main() -> None:
@@ -18,6 +18,21 @@ def main() -> None:
               f"p95 {scan['p95_ms']} ms  statements {scan['sql_statements']}  "
               f"as-of p95 {result['where_was_device_at']['p95_ms']} / {result['what_citizen_held_at']['p95_ms']} ms")
     print(f"1,000 labels: {report['labels']['seconds_median']} s")
+    cases = ("long_first", "long_deep", "short_first")
+    for result in timeline.main()["results"]:
+        pages = "  ".join(f"{name} p50 {result[name]['p50_ms']} / p95 {result[name]['p95_ms']} ms" for name in cases)
+        statements = sorted({n for name in cases for n in result[name]["sql_statements"]})
+        print(f"{result['backend']:<10} {result['citizens']:>7} citizens {result['movements']:>8} movements  "
+              f"timeline {pages}  statements {statements}")
+    overall = solomon.main()["overall"]
+    print(f"Solomon {overall['instances']} instances: mean gap {overall['mean_gap_percent']} %, "
+          f"feasible {overall['feasible']}/{overall['instances']}, vehicles {overall['vehicles']}")
+    for day in planning.main()["days"]:
+        print(f"planning {day['visits']} visits: planned {day['planned']}, {day['driving_km']} km, "
+              f"unplanned {day['unplanned_by_reason']}, {day['seconds']} s, violations {len(day['violations'])}")
+    twenty, sixty = (route_sheet.main()[key] for key in ("stops_20", "stops_60"))
+    print(f"route sheet 20 stops median {twenty['median_seconds']} s, max {twenty['max_seconds']} s; "
+          f"60 stops {sixty['median_seconds']} s")
 
 
 if __name__ == "__main__":

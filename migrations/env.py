@@ -5,7 +5,8 @@ import os
 from alembic import context
 from sqlalchemy import pool
 
-import inventory.models  # noqa: F401 - the features' tables belong to the schema too
+import dispatch.models  # noqa: F401 - the features' tables belong to the schema too
+import inventory.models  # noqa: F401
 from servicecenter.db import make_engine
 from servicecenter.models import Base
 

@@ -51,9 +51,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for source in (course_entries, training_entries):
         register_extension(app, "timeline_sources", source)
 
+    import dispatch
     import inventory
 
     inventory.init_app(app)
+    dispatch.init_app(app)
 
     from servicecenter.cli import register_cli
     from servicecenter.errorpages import register_error_handlers

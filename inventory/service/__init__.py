@@ -13,6 +13,7 @@ from inventory.service.catalog import (  # noqa: F401
     register_device,
     register_sim,
     set_kit_template,
+    set_location,
 )
 from inventory.service.kits import (  # noqa: F401
     create_kit,

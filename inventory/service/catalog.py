@@ -167,3 +167,13 @@ def pair_sim(session: Session, sim: SimCard, device: Device, *, now: dt.datetime
     sim.device_id = device.id
     session.add(SimPairing(sim_id=sim.id, device_id=device.id, paired_at=now))
     session.flush()
+
+
+def set_location(session: Session, holder: Holder, *, latitude: float, longitude: float, actor,
+                 now: dt.datetime) -> None:
+    """A depot's coordinates (where technicians' routes start and end)."""
+    if holder.kind != HolderKind.DEPOT:
+        raise DomainError(N_("Choose a depot."))
+    holder.latitude, holder.longitude = latitude, longitude
+    record_event(session, actor=actor, action="holder.location", entity_type="holder", entity_id=holder.id,
+                 now=now)

@@ -65,3 +65,10 @@ can_view_competence = has_role(Role.COORDINATOR, Role.ADMIN, Role.HELPDESK)
 can_record_staff_training = has_role(Role.COORDINATOR, Role.ADMIN)
 can_manage_programmes = has_role(Role.ADMIN, Role.COORDINATOR)
 can_view_indicators = has_role(Role.COORDINATOR, Role.ADMIN)
+
+# Dispatch: nurses request visits; the helpdesk books and plans; coordinators set up technicians; technicians
+# work their own route (the service checks it is theirs).
+can_request_visits = has_role(Role.NURSE, Role.HELPDESK)
+can_dispatch = has_role(Role.HELPDESK, Role.COORDINATOR)
+can_manage_technicians = has_role(Role.COORDINATOR, Role.ADMIN)
+can_work_visits = has_role(Role.TECHNICIAN)

@@ -16,6 +16,7 @@ from servicecenter.auth.permissions import (
     can_view_indicators,
 )
 from servicecenter.citizens import service as citizens
+from servicecenter.citizens.guard import load_for_citizen
 from servicecenter.courses import service
 from servicecenter.courses.forms import DeclineForm, EndCourseForm, OfferLeadForm, ProgrammeForm
 from servicecenter.courses.models import Course, CourseStatus, EndReason, ExclusionReason
@@ -32,13 +33,7 @@ INCLUSION_TARGET = 0.95
 
 def load_course(course_id: int, action: str) -> Course:
     """The course, if this user may see its citizen; opening it is a read of the citizen (one audit row)."""
-    s = db_session()
-    with unit_of_work(s):
-        course = service.get_course(s, course_id)
-        access = citizens.open_citizen(s, course.citizen_id, actor=current_user, now=now(), action=action)
-    if not access.allowed:
-        abort(403)
-    return course
+    return load_for_citizen(lambda s: service.get_course(s, course_id), action)
 
 
 def devices_in_home(course: Course) -> list[tuple[str, str]]:
@@ -104,6 +99,8 @@ def end(course_id: int):
                 service.end_course(db_session(), course, reason=EndReason(form.reason.data), actor=current_user,
                                    exclusion_reason=ExclusionReason(form.exclusion_reason.data)
                                    if form.exclusion_reason.data else None, now=now())
+                for hook in current_app.extensions.get("on_course_ended", []):  # e.g. dispatch: the pickup visit
+                    hook(db_session(), course, actor=current_user, now=now())
         except DomainError as error:
             show_error(error, form)
             status = error.status_code

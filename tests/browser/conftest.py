@@ -86,3 +86,8 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_label("Adgangskode").fill(password)
     page.get_by_label("Adgangskode").press("Enter")
     page.wait_for_url("**/")
+
+
+def log_out(page) -> None:
+    page.locator("form[action='/logout'] button").click()
+    page.wait_for_url("**/login**")

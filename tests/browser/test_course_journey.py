@@ -13,18 +13,13 @@ from sqlalchemy import select
 from servicecenter.courses.models import Course, CourseStatus
 from servicecenter.organisations.models import Organisation
 from servicecenter.training.models import TrainingRecord
-from tests.browser.conftest import ARTIFACTS, log_in, screenshot
+from tests.browser.conftest import ARTIFACTS, log_in, log_out, screenshot
 
 pytestmark = pytest.mark.browser
 
 GP_NURSE = ("praksis", "Servicecenter-demo-7")
 MUNICIPAL_NURSE = ("sygeplejerske", "Servicecenter-demo-6")
 HELPDESK = ("helpdesk", "Servicecenter-demo-3")
-
-
-def log_out(page) -> None:
-    page.locator("form[action='/logout'] button").click()
-    page.wait_for_url("**/login**")
 
 
 def test_referral_training_handover_and_timeline(page, live_app):

@@ -1,0 +1,72 @@
+"""Dispatch forms: the nurse's request, booking, failure, technicians."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from dispatch.models import FailureReason, TimeOfDay, Urgency
+from dispatch.service.technicians import EXTRA_SKILLS
+from dispatch.service.visits import FAILURE_LABELS
+
+TIME_OF_DAY_LABELS = {TimeOfDay.ANY: _l("any time (8–16)"), TimeOfDay.MORNING: _l("morning (8–12)"),
+                      TimeOfDay.AFTERNOON: _l("afternoon (12–16)")}
+URGENCY_LABELS = {Urgency.NORMAL: _l("normal"), Urgency.URGENT: _l("urgent")}
+SKILL_LABELS = {"spirometry": _l("Spirometry"), "interpreter_da_ar": _l("Speaks Arabic"),
+                "heavy_lifting": _l("Heavy lifting")}
+WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+            _l("Sunday")]
+
+
+class RequestForm(FlaskForm):
+    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+    earliest_on = DateField(_l("Earliest date"), validators=[InputRequired()])
+    latest_on = DateField(_l("Latest date"), validators=[InputRequired()])
+    time_of_day = SelectField(_l("Preferred time of day"),
+                              choices=[(k.value, v) for k, v in TIME_OF_DAY_LABELS.items()])
+    urgency = SelectField(_l("Urgency"), choices=[(k.value, v) for k, v in URGENCY_LABELS.items()])
+    relative_present = BooleanField(_l("A relative will be present"))
+    interpreter_needed = BooleanField(_l("Interpreter needed"))
+    hearing_needs = BooleanField(_l("Hearing impaired: call the relative, not the citizen"))
+    notes = TextAreaField(_l("Notes for the service center"), validators=[Optional(), Length(max=2000)])
+
+
+class BookForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[InputRequired()])
+    time_of_day = SelectField(_l("Window"), choices=[(k.value, v) for k, v in TIME_OF_DAY_LABELS.items()])
+
+
+class AllocateForm(FlaskForm):
+    depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
+
+
+class FailForm(FlaskForm):
+    reason = SelectField(_l("Why did it fail?"), validators=[InputRequired()],
+                         choices=[("", _l("— choose —"))] + [(r.value, _l(FAILURE_LABELS[r])) for r in FailureReason])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class TechnicianForm(FlaskForm):
+    user_id = SelectField(_l("User"), coerce=int, validators=[DataRequired()])
+    depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
+    van_id = SelectField(_l("Van"), coerce=int, validators=[Optional()])
+    skills = SelectMultipleField(_l("Extra skills"), choices=[(s, SKILL_LABELS[s]) for s in EXTRA_SKILLS])
+
+
+class AbsenceForm(FlaskForm):
+    first_day = DateField(_l("First day"), validators=[InputRequired()])
+    last_day = DateField(_l("Last day"), validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=120)])
+
+
+class AssignForm(FlaskForm):
+    technician_id = SelectField(_l("Technician"), coerce=int, validators=[DataRequired()])
+    start = StringField(_l("Start (HH:MM)"), validators=[InputRequired(), Length(max=5)])
+
+
+class DepotLocationForm(FlaskForm):
+    latitude = StringField(_l("Latitude"), validators=[InputRequired(), Length(max=20)])
+    longitude = StringField(_l("Longitude"), validators=[InputRequired(), Length(max=20)])
+

@@ -1,0 +1,206 @@
+"""Planning a day: the booked visits and the technicians on duty become stops and routes for the solver
+(dispatch.planning, pure), the run's progress and result are kept in `plan_runs`, the planner locks or moves
+stops and optimises again, and publishing schedules the visits with a technician and a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.models import PlanRun, PlanStatus, Technician, Urgency, Visit, VisitKind, VisitStatus
+from dispatch.planning import model as pm
+from dispatch.planning.solver import plan_day
+from dispatch.planning.travel import TravelTimeProvider
+from dispatch.service.technicians import OnDuty, get_technician, on_duty
+from dispatch.service.visits import log
+from inventory import service as inventory
+from servicecenter.audit.service import record_event
+from servicecenter.db import get_or_raise, serialize_on
+from servicecenter.errors import N_, Conflict, DomainError
+
+PROMISE_MINUTES = 60  # the citizen is promised ETA ± this, inside the requested window
+UNPLANNED_MESSAGES = {
+    pm.NO_LOCATION: N_("cannot plan: no location (add coordinates to the citizen)"),
+    pm.WINDOW_IMPOSSIBLE: N_("the time window cannot be met by any technician on duty"),
+    pm.NO_SKILL: N_("no technician on duty has the skills (programme training, depot, spirometry…)"),
+    pm.LOCKED_TECHNICIAN_UNKNOWN: N_("locked to a technician who is not on duty that day"),
+    pm.NO_CAPACITY: N_("more devices than any van on duty can carry"),
+    pm.NO_TIME: N_("did not fit: more work than shift time"),
+}
+
+
+def day_visits(session: Session, day: dt.date) -> list[Visit]:
+    """The visits booked on the day (published or not), in route order."""
+    return list(session.scalars(select(Visit).where(Visit.scheduled_on == day,
+                                                    Visit.status.in_((VisitStatus.SCHEDULED,
+                                                                      VisitStatus.IN_PROGRESS)))
+                                .order_by(Visit.technician_id, Visit.route_order, Visit.id)))
+
+
+def _stop(visit: Visit) -> pm.Stop:
+    citizen = visit.citizen
+    point = pm.Point(citizen.latitude, citizen.longitude) if citizen.latitude is not None else None
+    return pm.Stop(id=str(visit.id), point=point, service_minutes=visit.service_minutes,
+                   window=(visit.window_start, visit.window_end), skills=frozenset(visit.skills),
+                   demand=1 if visit.kind == VisitKind.SETUP else 0,
+                   locked_to=str(visit.technician_id) if visit.locked and visit.technician_id else None,
+                   priority=3 if visit.urgency == Urgency.URGENT else 1)
+
+
+def _technician(session: Session, duty: OnDuty) -> pm.Technician | None:
+    depot = inventory.get_holder(session, duty.technician.depot_id)
+    if depot.latitude is None:
+        return None
+    return pm.Technician(id=str(duty.technician.id), depot=pm.Point(depot.latitude, depot.longitude),
+                         shift=(duty.start, duty.end), skills=duty.skills)
+
+
+def planning_input(session: Session, day: dt.date) -> tuple[list[pm.Stop], list[pm.Technician]]:
+    visits = [v for v in day_visits(session, day) if v.status == VisitStatus.SCHEDULED]
+    technicians = [t for t in (_technician(session, d) for d in on_duty(session, day)) if t is not None]
+    return [_stop(v) for v in visits], technicians
+
+
+def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime) -> PlanRun:
+    serialize_on(session, f"plan:{day.isoformat()}")  # two planners pressing "optimise" at once: one run
+    if session.scalar(select(PlanRun.id).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING,
+                                               PlanRun.started_at > now - dt.timedelta(minutes=5))):
+        raise Conflict(N_("This day is being optimised already; wait for it to finish."))
+    run = PlanRun(day=day, status=PlanStatus.RUNNING, progress=0.0, started_at=now, created_by_id=actor.id)
+    session.add(run)
+    session.flush()
+    record_event(session, actor=actor, action="plan.start", entity_type="plan_run", entity_id=run.id, now=now,
+                 detail={"day": day.isoformat()})
+    return run
+
+
+def get_run(session: Session, run_id: int) -> PlanRun:
+    return get_or_raise(session, PlanRun, run_id, N_("No such plan."))
+
+
+def latest_run(session: Session, day: dt.date) -> PlanRun | None:
+    return session.scalar(select(PlanRun).where(PlanRun.day == day).order_by(PlanRun.id.desc()).limit(1))
+
+
+def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTimeProvider, seconds: float,
+             now: Callable[[], dt.datetime]) -> None:
+    """Solve the run's day and store the result. Runs in its own sessions (a background thread in the web
+    process); progress is written at most once a second so every app instance can show it."""
+    with factory() as session, session.begin():
+        run = get_run(session, run_id)
+        stops, technicians = planning_input(session, run.day)
+    last = [0.0]
+
+    def progress(fraction: float, _cost: float) -> None:
+        if time.monotonic() - last[0] < 1.0:
+            return
+        last[0] = time.monotonic()
+        with factory() as session, session.begin():
+            get_run(session, run_id).progress = round(min(fraction, 0.99), 2)
+
+    try:
+        plan = plan_day(stops, technicians, provider, seconds=seconds, on_progress=progress)
+        result, status, error = _as_json(plan), PlanStatus.DONE, None
+    except Exception as exc:  # noqa: BLE001 - the planner must see that it failed, and why
+        result, status, error = None, PlanStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
+    with factory() as session, session.begin():
+        run = get_run(session, run_id)
+        run.result, run.status, run.error, run.progress, run.finished_at = result, status, error, 1.0, now()
+
+
+def _as_json(plan: pm.Plan) -> dict:
+    return {
+        "routes": [{"technician_id": int(r.technician_id), "distance_m": round(r.distance_m),
+                    "driving_minutes": r.driving_minutes, "leaves_at": r.leaves_at, "returns_at": r.returns_at,
+                    "stops": [{"visit_id": int(s.stop_id), "arrival": s.arrival, "start": s.start, "end": s.end}
+                              for s in r.stops]} for r in plan.routes],
+        "unplanned": [{"visit_id": int(u.stop_id), "reason": u.reason} for u in plan.unplanned],
+        "distance_m": round(plan.distance_m), "seconds": round(plan.seconds, 2),
+    }
+
+
+def lock(session: Session, visit: Visit, *, technician_id: int | None, day: dt.date, actor, now: dt.datetime) -> None:
+    """Fix a visit to a technician (or free it, with None) before optimising again."""
+    if visit.status != VisitStatus.SCHEDULED or visit.scheduled_on != day:
+        raise DomainError(N_("Only a visit booked on this day can be locked."))
+    if technician_id is not None:
+        if technician_id not in {d.technician.id for d in on_duty(session, day)}:
+            raise DomainError(N_("That technician is not on duty that day."), field="technician_id")
+        visit.technician_id, visit.locked = technician_id, True
+    else:
+        visit.locked = False
+    record_event(session, actor=actor, action="plan.lock", entity_type="visit", entity_id=visit.id,
+                 citizen_id=visit.citizen_id, now=now, detail={"technician": technician_id})
+
+
+def _promise(visit: Visit, start: int) -> tuple[int, int]:
+    """The window told to the citizen: the ETA ± an hour, on quarter hours, inside the requested window."""
+    low = max(visit.window_start, (start - PROMISE_MINUTES) // 15 * 15)
+    high = min(visit.window_end, -(-(start + PROMISE_MINUTES) // 15) * 15)
+    return low, max(high, low + visit.service_minutes)
+
+
+def publish(session: Session, run: PlanRun, *, actor, now: dt.datetime,
+            confirmation: Callable[[Visit], tuple[str, list]]) -> int:
+    """Schedule every planned visit with its technician, order and time, and prepare the citizen's confirmation
+    text (and the slots offered). Refused if the day's visits changed since the run, so nothing stale is
+    published. Returns the number of visits scheduled."""
+    if run.status != PlanStatus.DONE or not run.result:
+        raise DomainError(N_("Only a finished plan can be published."))
+    if latest_run(session, run.day).id != run.id:
+        raise Conflict(N_("A newer plan exists for this day; publish that one."))
+    planned = {s["visit_id"]: (route["technician_id"], n, s) for route in run.result["routes"]
+               for n, s in enumerate(route["stops"], start=1)}
+    booked = {v.id: v for v in day_visits(session, run.day) if v.status == VisitStatus.SCHEDULED}
+    if not set(planned) <= set(booked):
+        raise Conflict(N_("Visits were rebooked or cancelled since this plan was made; optimise again."))
+    for visit_id, (technician_id, order, stop) in planned.items():
+        visit = booked[visit_id]
+        visit.technician_id, visit.route_order, visit.planned_start = technician_id, order, stop["start"]
+        visit.window_start, visit.window_end = _promise(visit, stop["start"])
+        visit.published_at = now
+        visit.confirmation_text, visit.offered_slots = confirmation(visit)
+        log(session, visit, actor=actor, now=now, from_status=visit.status, note="published")
+    run.status = PlanStatus.PUBLISHED
+    record_event(session, actor=actor, action="plan.publish", entity_type="plan_run", entity_id=run.id, now=now,
+                 detail={"visits": len(planned)})
+    return len(planned)
+
+
+def assign(session: Session, visit: Visit, *, technician_id: int, start: int, actor, now: dt.datetime) -> None:
+    """Book a visit by hand on its day to a technician at a time. Refused when the technician is not on duty,
+    it falls outside the shift, or it overlaps another of the technician's visits that day (double-booking)."""
+    if visit.status != VisitStatus.SCHEDULED or visit.scheduled_on is None:
+        raise DomainError(N_("Book the visit on a day first."))
+    duty = next((d for d in on_duty(session, visit.scheduled_on) if d.technician.id == technician_id), None)
+    if duty is None:
+        raise DomainError(N_("That technician is not on duty that day."), field="technician_id")
+    end = start + visit.service_minutes
+    if start < duty.start or end > duty.end:
+        raise DomainError(N_("That is outside the technician's shift."), field="start")
+    for other in day_visits(session, visit.scheduled_on):
+        if other.id != visit.id and other.technician_id == technician_id and other.planned_start is not None \
+                and start < other.planned_start + other.service_minutes and other.planned_start < end:
+            raise Conflict(N_("%(name)s is already booked %(from)s–%(to)s that day."), field="start",
+                           name=get_technician(session, technician_id).user.full_name,
+                           **{"from": _hhmm(other.planned_start),
+                              "to": _hhmm(other.planned_start + other.service_minutes)})
+    visit.technician_id, visit.planned_start, visit.locked = technician_id, start, True
+    record_event(session, actor=actor, action="visit.assign", entity_type="visit", entity_id=visit.id,
+                 citizen_id=visit.citizen_id, now=now, detail={"technician": technician_id, "start": start})
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def technician_day(session: Session, technician: Technician, day: dt.date) -> list[Visit]:
+    """A technician's published stops that day, in route order, the finished ones too (marked done)."""
+    return list(session.scalars(select(Visit).where(
+        Visit.scheduled_on == day, Visit.technician_id == technician.id, Visit.published_at.is_not(None),
+        Visit.status.in_((VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.DONE)))
+        .order_by(Visit.route_order, Visit.id)))

@@ -1,0 +1,209 @@
+"""The technician's phone view: today's stops in route order, one stop with what to deliver, collect and train,
+and the actions at the door (start, scan delivered or collected, complete, fail). Each action is one unit of work
+on the locked visit, so a form sent twice waits for the first and then finds the work done."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from dispatch.forms import FailForm
+from dispatch.models import FailureReason, Visit, VisitEvent, VisitKind, VisitStatus
+from dispatch.service import allocation, planning, technicians, visits
+from dispatch.views import bp
+from inventory import service as inventory
+from servicecenter.auth.permissions import can_work_visits
+from servicecenter.citizens import service as citizens
+from servicecenter.db import local_date, lock_row, unit_of_work
+from servicecenter.errors import N_, DomainError
+from servicecenter.extensions import db_session
+from servicecenter.web import now, require
+
+log = logging.getLogger(__name__)
+SCAN_MODES = {"deliver": "handover", "collect": "collect"}  # the phone's two buttons -> inventory operations
+COLLECTS_FROM_HOME = (VisitKind.PICKUP, VisitKind.SWAP)
+WORKABLE = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    text: str
+    warning: str | None = None
+
+
+@bp.get("/my-day")
+@require(can_work_visits)
+def my_day():
+    """Today's published stops in route order; each citizen listed is a read of their data."""
+    s = db_session()
+    day = local_date(now())
+    with unit_of_work(s):
+        technician = technicians.technician_of_user(s, current_user.id)
+        stops = planning.technician_day(s, technician, day) if technician else []
+        citizens.record_listed(s, [v.citizen_id for v in stops], actor=current_user, now=now(),
+                               action="citizen.list_route")
+    return render_template("dispatch/field_day.html", technician=technician, stops=stops, day=day)
+
+
+@bp.get("/my-day/visits/<int:visit_id>")
+@require(can_work_visits)
+def field_visit(visit_id: int):
+    return _render_stop(visit_id, FailForm())
+
+
+def _stop(s: Session, visit_id: int, *, lock: bool = True) -> Visit:
+    """The visit (locked for this unit of work: a second tap waits for the first) if it is on the current
+    technician's published route; else 403."""
+    visit = visits.get_visit(s, visit_id)
+    if lock:
+        lock_row(s, visit)
+    return _on_my_route(s, visit)
+
+
+def _on_my_route(s: Session, visit: Visit) -> Visit:
+    technician = technicians.technician_of_user(s, current_user.id)
+    if technician is None or visit.technician_id != technician.id or visit.published_at is None:
+        abort(403)
+    return visit
+
+
+def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200):
+    s = db_session()
+    with unit_of_work(s):
+        visit = _stop(s, visit_id, lock=False)
+        access = citizens.open_citizen(s, visit.citizen_id, actor=current_user, now=now(), action="visit.field_view")
+    if not access.allowed:
+        abort(403)
+    in_home = inventory.devices_in_home(s, visit.course_id)
+    home_tags = {tag for tag, _model in in_home}
+    kit = inventory.get_kit(s, visit.kit_id) if visit.kit_id else None
+    return render_template(
+        "dispatch/field_visit.html", visit=visit, citizen=access.citizen, fail_form=fail_form,
+        kit_tag=kit.tag if kit else None,
+        deliver=[(d.tag, str(d.model), d.tag in home_tags) for d in (kit.members if kit else [])],
+        collect=in_home if visit.kind in COLLECTS_FROM_HOME else [], workable=visit.status in WORKABLE,
+        checklist=list(visit.course.programme.checklist or []) if visit.kind == VisitKind.SETUP else [],
+        scan_mode="collect" if visit.kind in COLLECTS_FROM_HOME and not kit else "deliver"), status
+
+
+def _act(visit_id: int, do: Callable[[Session, Visit], object],
+         done_already: Callable[[Session, Visit], bool] | None = None) -> tuple[bool, object]:
+    """One unit of work on the locked stop; a refusal is flashed and nothing is saved."""
+    s = db_session()
+    try:
+        with unit_of_work(s):
+            visit = visits.get_visit(s, visit_id)
+            lock_row(s, visit)
+            if done_already is not None and done_already(s, visit):
+                return True, None
+            return True, do(s, _on_my_route(s, visit))
+    except DomainError as error:
+        flash(error.translate(gettext), "danger")
+        return False, None
+
+
+@bp.post("/my-day/visits/<int:visit_id>/start")
+@require(can_work_visits)
+def field_start(visit_id: int):
+    ok, _ = _act(visit_id, lambda s, v: visits.start(s, v, actor=current_user, now=now()))
+    if ok:
+        flash(gettext("The visit has started."), "success")
+    return redirect(url_for("dispatch.field_visit", visit_id=visit_id))
+
+
+@bp.post("/my-day/visits/<int:visit_id>/complete")
+@require(can_work_visits)
+def field_complete(visit_id: int):
+    def do(s: Session, visit: Visit) -> None:
+        in_home = {tag for tag, _model in inventory.devices_in_home(s, visit.course_id)}
+        visits.complete(s, visit, devices_in_home=in_home, kit_tags=allocation.kit_tags(s, visit),
+                        actor=current_user, now=now())
+
+    ok, _ = _act(visit_id, do)
+    if not ok:
+        return redirect(url_for("dispatch.field_visit", visit_id=visit_id))
+    flash(gettext("The visit is done."), "success")
+    return redirect(url_for("dispatch.my_day"))
+
+
+@bp.post("/my-day/visits/<int:visit_id>/fail")
+@require(can_work_visits)
+def field_fail(visit_id: int):
+    form = FailForm()
+    if not form.validate_on_submit():
+        return _render_stop(visit_id, form, 400)
+    reason = FailureReason(form.reason.data)
+    ok, outcome = _act(visit_id, lambda s, v: visits.fail(s, v, reason=reason, note=form.note.data or "",
+                                                          actor=current_user, now=now()),
+                       done_already=lambda s, v: _failed_by_me(s, v, reason))
+    if not ok:
+        return redirect(url_for("dispatch.field_visit", visit_id=visit_id))
+    flash(gettext("The visit went back to the queue (%(reason)s).", reason=gettext(visits.FAILURE_LABELS[reason])),
+          "info")
+    if outcome is not None and outcome.paused_course:
+        flash(gettext("The citizen's course is paused."), "info")
+    return redirect(url_for("dispatch.my_day"))
+
+
+def _failed_by_me(s: Session, visit: Visit, reason: FailureReason) -> bool:
+    """The same failure sent twice: the first one put the visit back in the queue, which also took it off this
+    technician's route, so the second must be recognised before the route check."""
+    if visit.status != VisitStatus.REQUEUED or visit.failure_reason != reason:
+        return False
+    last_actor = s.scalar(select(VisitEvent.actor_id).where(VisitEvent.visit_id == visit.id)
+                          .order_by(VisitEvent.id.desc()).limit(1))
+    return last_actor == current_user.id
+
+
+@bp.post("/my-day/visits/<int:visit_id>/scan")
+@require(can_work_visits)
+def field_scan(visit_id: int):
+    """One code from the scanner (or typed): delivered into the home or collected into the van; green or red."""
+    mode = request.form.get("mode", "deliver")
+    if mode not in SCAN_MODES:
+        abort(400)
+    answer = _scan_one(visit_id, mode, request.form.get("code", "").strip()[:40])
+    if request.headers.get("HX-Request"):
+        return render_template("dispatch/field_scan_answers.html", answers=[answer])
+    flash(answer.text, "success" if answer.ok else "danger")
+    if answer.warning:
+        flash(answer.warning, "warning")
+    return redirect(url_for("dispatch.field_visit", visit_id=visit_id))
+
+
+def _scan_one(visit_id: int, mode: str, code: str) -> Answer:
+    s = db_session()
+    try:
+        with unit_of_work(s):
+            visit = _stop(s, visit_id)
+            ctx = inventory.Context(actor=current_user, now=now(), holder=_place(s, visit, mode), visit_id=visit.id)
+            result = inventory.scan(s, SCAN_MODES[mode], code, ctx)
+    except DomainError as error:
+        return Answer(False, error.translate(gettext))
+    except SQLAlchemyError:
+        log.exception("field scan not saved (request %s)", g.get("request_id"))
+        return Answer(False, gettext("%(code)s was not saved (the database was busy). Scan it again.",
+                                     code=code[:20]))
+    warning = gettext(result.warning, **result.warning_params) if result.warning else None
+    return Answer(True, gettext(result.message, **result.params), warning)
+
+
+def _place(s: Session, visit: Visit, mode: str):
+    """Delivered: into the citizen's home for this course. Collected: into the technician's van."""
+    if visit.status not in WORKABLE:
+        raise DomainError(N_("The visit is %(status)s: nothing more is scanned on it."),
+                          status=visits.VISIT_STATUS.label(visit.status))
+    if mode == "deliver":
+        return inventory.course_holder(s, visit.course)
+    if visit.technician.van_id is None:
+        raise DomainError(N_("You have no van in your technician profile; ask the coordinator to add it."))
+    return inventory.get_holder(s, visit.technician.van_id)

@@ -1,0 +1,172 @@
+"""The helpdesk's queue of visits and the visit page: allocate a kit, book a day, assign by hand, cancel,
+and act on a failure (exclude for no coverage)."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import case, select
+
+from dispatch.forms import AllocateForm, AssignForm, BookForm
+from dispatch.models import FailureReason, TimeOfDay, Urgency, Visit, VisitStatus
+from dispatch.service import allocation, planning, visits
+from dispatch.service.technicians import on_duty
+from dispatch.views import bp
+from inventory import service as inventory
+from inventory.models import HolderKind
+from servicecenter.auth.permissions import can_dispatch
+from servicecenter.citizens import service as citizens
+from servicecenter.citizens.guard import load_for_citizen
+from servicecenter.courses import service as courses
+from servicecenter.courses.models import CourseStatus, EndReason, ExclusionReason
+from servicecenter.db import local_date, unit_of_work
+from servicecenter.errors import N_, DomainError
+from servicecenter.extensions import db_session
+from servicecenter.web import now, page_arg, require, show_error
+
+QUEUE_STATUSES = {"open": (VisitStatus.REQUESTED, VisitStatus.REQUEUED), "scheduled": (VisitStatus.SCHEDULED,),
+                  "failed": (VisitStatus.FAILED, VisitStatus.REQUEUED)}
+
+
+@bp.app_context_processor
+def visit_labels():
+    return {"visit_kind_label": lambda k: gettext(visits.KIND_LABELS[k]),
+            "visit_status_label": lambda st: gettext(visits.VISIT_STATUS.labels[st]),
+            "failure_label": lambda r: gettext(visits.FAILURE_LABELS[r]),
+            "hhmm": lambda m: "" if m is None else f"{m // 60:02d}:{m % 60:02d}"}
+
+
+@bp.get("/")
+@require(can_dispatch)
+def queue():
+    """Open visits, urgent and earliest first; each citizen shown is a read of their data."""
+    s = db_session()
+    show = request.args.get("show", "open")
+    statuses = QUEUE_STATUSES.get(show, QUEUE_STATUSES["open"])
+    per_page = current_app.config["PAGE_SIZE"]
+    urgent_first = case((Visit.urgency == Urgency.URGENT, 0), else_=1)
+    rows = list(s.scalars(select(Visit).where(Visit.status.in_(statuses))
+                          .order_by(urgent_first, Visit.earliest_on, Visit.id)
+                          .offset((page_arg() - 1) * per_page).limit(per_page + 1)))
+    with unit_of_work(s):
+        citizens.record_listed(s, [v.citizen_id for v in rows[:per_page]], actor=current_user, now=now(),
+                               action="citizen.list_visits")
+    return render_template("dispatch/queue.html", visits=rows[:per_page], has_more=len(rows) > per_page,
+                           page=page_arg(), show=show)
+
+
+def _load(visit_id: int, action: str) -> Visit:
+    return load_for_citizen(lambda s: visits.get_visit(s, visit_id), action)
+
+
+def _forms(visit: Visit) -> dict:
+    s = db_session()
+    allocate = AllocateForm(prefix="allocate")
+    allocate.depot_id.choices = [(h.id, h.name) for h in inventory.list_holders(s, HolderKind.DEPOT)]
+    book = BookForm(prefix="book")
+    if request.method == "GET":
+        book.day.data = max(visit.earliest_on, local_date(now()))
+        book.time_of_day.data = visit.time_of_day.value
+    assign = AssignForm(prefix="assign")
+    assign.technician_id.choices = [(d.technician.id, d.technician.user.full_name)
+                                    for d in on_duty(s, visit.scheduled_on)] if visit.scheduled_on else []
+    return {"allocate_form": allocate, "book_form": book, "assign_form": assign}
+
+
+def _render(visit: Visit, status: int = 200, **forms):
+    s = db_session()
+    context = {**_forms(visit), **forms}
+    return render_template(
+        "dispatch/visit.html", visit=visit, **context, kit_tags=sorted(allocation.kit_tags(s, visit)),
+        in_home=inventory.devices_in_home(s, visit.course_id),
+        propose_exclusion=visit.failure_reason == FailureReason.NO_COVERAGE
+        and visit.course.status != CourseStatus.ENDED,
+    ), status
+
+
+@bp.get("/visits/<int:visit_id>")
+@require(can_dispatch)
+def visit(visit_id: int):
+    return _render(_load(visit_id, "visit.view"))
+
+
+def _act(visit_id: int, action: str, form_name: str, form, do, done: str):
+    """Load (audited), validate, one unit of work, flash, redirect; or the page again with the error."""
+    visit_ = _load(visit_id, action)
+    if form is None or form.validate_on_submit():
+        try:
+            with unit_of_work(db_session()):
+                do(visit_)
+        except DomainError as error:
+            show_error(error, form)
+            return _render(visit_, error.status_code, **({form_name: form} if form else {}))
+        flash(done, "success")
+        return redirect(url_for("dispatch.visit", visit_id=visit_id))
+    return _render(visit_, 400, **{form_name: form})
+
+
+@bp.post("/visits/<int:visit_id>/allocate")
+@require(can_dispatch)
+def allocate(visit_id: int):
+    form = AllocateForm(prefix="allocate")
+    form.depot_id.choices = [(h.id, h.name) for h in inventory.list_holders(db_session(), HolderKind.DEPOT)]
+    return _act(visit_id, "visit.allocate", "allocate_form", form, lambda v: allocation.allocate_kit(
+        db_session(), v, depot_id=form.depot_id.data, actor=current_user, now=now()),
+        gettext("A kit is reserved for the visit."))
+
+
+@bp.post("/visits/<int:visit_id>/book")
+@require(can_dispatch)
+def book(visit_id: int):
+    form = BookForm(prefix="book")
+    return _act(visit_id, "visit.book", "book_form", form, lambda v: visits.book(
+        db_session(), v, day=form.day.data, window=visits.WINDOWS[TimeOfDay(form.time_of_day.data)],
+        actor=current_user, now=now(), today=local_date(now())), gettext("The visit is booked."))
+
+
+@bp.post("/visits/<int:visit_id>/assign")
+@require(can_dispatch)
+def assign(visit_id: int):
+    form = AssignForm(prefix="assign")
+    visit_ = visits.get_visit(db_session(), visit_id)
+    form.technician_id.choices = [(d.technician.id, d.technician.user.full_name)
+                                  for d in on_duty(db_session(), visit_.scheduled_on)] if visit_.scheduled_on else []
+
+    def do(v):
+        try:
+            hours, minutes = (int(x) for x in form.start.data.split(":"))
+            start = hours * 60 + minutes
+        except ValueError:
+            raise DomainError(N_("Write the time as HH:MM."), field="start") from None
+        planning.assign(db_session(), v, technician_id=form.technician_id.data, start=start, actor=current_user,
+                        now=now())
+
+    return _act(visit_id, "visit.assign", "assign_form", form, do, gettext("The visit is assigned."))
+
+
+@bp.post("/visits/<int:visit_id>/cancel")
+@require(can_dispatch)
+def cancel(visit_id: int):
+    def do(v):
+        allocation.release_kit(db_session(), v, actor=current_user, now=now())
+        visits.cancel(db_session(), v, actor=current_user, now=now(), note=request.form.get("note", ""))
+
+    return _act(visit_id, "visit.cancel", "cancel_form", None, do, gettext("The visit is cancelled."))
+
+
+@bp.post("/visits/<int:visit_id>/exclude")
+@require(can_dispatch)
+def exclude(visit_id: int):
+    """The failure reason "no mobile coverage" proposes this: end the course as excluded for that reason."""
+    def do(v):
+        if v.failure_reason != FailureReason.NO_COVERAGE:
+            raise DomainError(N_("Only a visit that failed for no mobile coverage proposes an exclusion."))
+        visits.cancel(db_session(), v, actor=current_user, now=now(), note="excluded: no coverage")
+        allocation.release_kit(db_session(), v, actor=current_user, now=now())
+        courses.end_course(db_session(), v.course, reason=EndReason.EXCLUDED,
+                           exclusion_reason=ExclusionReason.NO_COVERAGE, actor=current_user, now=now())
+
+    return _act(visit_id, "visit.exclude", "exclude_form", None, do,
+                gettext("The citizen is excluded for no mobile coverage, and the course has ended."))
+

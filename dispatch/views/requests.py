@@ -1,0 +1,75 @@
+"""The nurse's request: refer a citizen and ask for the setup visit in one submission; her requests' status."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+
+from dispatch.forms import RequestForm
+from dispatch.models import TimeOfDay, Urgency, Visit
+from dispatch.service import visits
+from dispatch.views import bp
+from servicecenter.auth.models import Role, User
+from servicecenter.auth.permissions import can_request_visits
+from servicecenter.citizens import service as citizens
+from servicecenter.citizens.models import Citizen
+from servicecenter.courses.service import list_programmes
+from servicecenter.db import local_date, unit_of_work
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+from servicecenter.web import now, page_arg, require, show_error
+
+
+@bp.route("/request/<int:citizen_id>", methods=["GET", "POST"])
+@require(can_request_visits)
+def request_setup(citizen_id: int):
+    s = db_session()
+    with unit_of_work(s):
+        access = citizens.open_citizen(s, citizen_id, actor=current_user, now=now(), action="visit.request_form")
+    if not access.allowed:
+        abort(403)
+    form = RequestForm()
+    form.programme_id.choices = [(0, gettext("— choose —"))] + [(p.id, p.name) for p in list_programmes(s)]
+    status = 200
+    if form.validate_on_submit():
+        request = visits.VisitRequest(
+            earliest_on=form.earliest_on.data, latest_on=form.latest_on.data,
+            time_of_day=TimeOfDay(form.time_of_day.data), urgency=Urgency(form.urgency.data),
+            relative_present=form.relative_present.data, interpreter_needed=form.interpreter_needed.data,
+            hearing_needs=form.hearing_needs.data, notes=form.notes.data or "")
+        try:
+            with unit_of_work(s):
+                visits.request_setup(s, citizen_id=citizen_id, programme_id=form.programme_id.data, request=request,
+                                     actor=current_user, now=now(), today=local_date(now()))
+        except DomainError as error:
+            show_error(error, form)
+            status = error.status_code
+        else:
+            flash(gettext("The request is sent. The course is referred and the setup visit is in the queue."),
+                  "success")
+            return redirect(url_for("dispatch.my_requests"))
+    elif form.errors:
+        status = 400
+    return render_template("dispatch/request.html", form=form, citizen=access.citizen), status
+
+
+@bp.get("/requests")
+@require(can_request_visits)
+def my_requests():
+    """The requests of the nurse's organisation (the helpdesk: its own), newest first, with their status."""
+    s = db_session()
+    per_page = current_app.config["PAGE_SIZE"]
+    requesters = select(User.id).where(User.organisation_id == current_user.organisation_id) \
+        if current_user.role == Role.NURSE else select(User.id).where(User.id == current_user.id)
+    visible = select(Citizen.id).where(citizens.visible_to(current_user))
+    rows = list(s.scalars(select(Visit).where(Visit.requested_by_id.in_(requesters), Visit.citizen_id.in_(visible))
+                          .order_by(Visit.requested_at.desc(), Visit.id.desc())
+                          .offset((page_arg() - 1) * per_page).limit(per_page + 1)))
+    shown = rows[:per_page]
+    with unit_of_work(s):
+        citizens.record_listed(s, [v.citizen_id for v in shown], actor=current_user, now=now(),
+                               action="citizen.list_requests")
+    return render_template("dispatch/my_requests.html", visits=shown, has_more=len(rows) > per_page,
+                           page=page_arg())
