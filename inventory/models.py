@@ -81,7 +81,7 @@ class Holder(Base):
     tag: Mapped[str | None] = mapped_column(String(12), unique=True)  # bins and vans carry a label
     depot_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id"))  # bins, cleaning: their depot
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), unique=True)
-    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))  # with course_id
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)  # with course_id
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # a van's technician
     is_active: Mapped[bool] = mapped_column(default=True)
     latitude: Mapped[float | None]  # a depot's location: where routes start and end

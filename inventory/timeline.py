@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from inventory.models import Custody, Device, DeviceModel, Holder, Movement, MovementKind
@@ -25,19 +25,27 @@ MESSAGES = {
 
 def movement_entries(session: Session, citizen_id: int, *, before: Cursor | None, limit: int,
                      categories: set[str]) -> list[Entry]:
-    """Movements into, within and out of the citizen's homes, newest first: one statement."""
+    """Movements into, within and out of the citizen's homes, newest first: one statement. Each direction is its
+    own index range (movements by to_holder / from_holder, then time), limited before anything is joined, so a
+    long history costs the same per page as a short one."""
     if "equipment" not in categories:
         return []
     homes = select(Holder.id).where(Holder.citizen_id == citizen_id).scalar_subquery()
+    page = limit + 1
+    older = older_than(Movement.occurred_at, Movement.id, SOURCE, before)
+    newest = (Movement.occurred_at.desc(), Movement.id.desc())
+    into = select(Movement.id).where(Movement.to_holder_id.in_(homes), older).order_by(*newest).limit(page)
+    out_of = (select(Movement.id).where(Movement.from_holder_id.in_(homes), Movement.to_holder_id.not_in(homes),
+                                        older).order_by(*newest).limit(page))
+    chosen = union_all(select(into.subquery().c.id), select(out_of.subquery().c.id)).subquery()
     actor = aliased(User)
     rows = session.execute(
         select(Movement.id, Movement.kind, Movement.occurred_at, Movement.note, Device.tag, DeviceModel.name,
                actor.full_name)
+        .join(chosen, chosen.c.id == Movement.id)
         .join(Device, Device.id == Movement.device_id).join(DeviceModel, DeviceModel.id == Device.model_id)
         .outerjoin(actor, actor.id == Movement.actor_id)
-        .where(or_(Movement.to_holder_id.in_(homes), Movement.from_holder_id.in_(homes)),
-               older_than(Movement.occurred_at, Movement.id, SOURCE, before))
-        .order_by(Movement.occurred_at.desc(), Movement.id.desc()).limit(limit + 1)).all()
+        .order_by(*newest).limit(page)).all()
     return [Entry(at, SOURCE, movement_id, "equipment",
                   MESSAGES.get(kind, N_("%(tag)s (%(model)s): %(kind)s")), {"tag": tag, "model": model, "kind": kind},
                   note=note, actor=who, link=("inventory.device", {"tag": tag}))

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING, Any
 
 from servicecenter.config import ROOT, load_config
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    # Flask is imported here, not above, so flask-free modules such as servicecenter.workdays load without it.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=False)
     app.config.update(load_config())
     if test_config:

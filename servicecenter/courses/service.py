@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import holidays
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -27,6 +26,7 @@ from servicecenter.db import get_or_raise, local_date, lock_row
 from servicecenter.errors import N_, Conflict, DomainError, PermissionDenied
 from servicecenter.organisations.models import Organisation, OrganisationKind
 from servicecenter.statuses import TransitionTable, transition
+from servicecenter.workdays import danish_days_off
 
 C, H = CourseStatus, HandoverStatus
 COURSE_STATUS = TransitionTable(
@@ -281,12 +281,6 @@ def handovers_of(session: Session, organisation_id: int) -> tuple[list[Handover]
     """(offers to us waiting for our answer, our offers waiting for theirs)."""
     outgoing = session.scalars(_open_offers().where(Handover.from_organisation_id == organisation_id))
     return pending_handovers(session, organisation_id), list(outgoing)
-
-
-def danish_days_off(first_year: int, last_year: int):
-    """Public holidays and the customary days off (Constitution Day, Christmas Eve, New Year's Eve: the
-    `holidays` package's "optional" category)."""
-    return holidays.country_holidays("DK", years=range(first_year, last_year + 1), categories=("public", "optional"))
 
 
 def working_days_between(start: dt.date, end: dt.date, days_off=None) -> int:

@@ -295,3 +295,46 @@ def test_a_technicians_week_can_be_changed(world, session):
                         actor=world.coordinator, now=utcnow())
     session.rollback()
     assert [(s.weekday, s.start_minute) for s in get_technician(session, tech.id).shifts] == [(0, 420), (2, 540)]
+
+
+def test_a_locked_stop_stays_with_its_technician_when_the_day_is_optimised_again(world, session, app):
+    first, _u1 = world.make_technician()
+    second, _u2 = world.make_technician()
+    day = next_weekday()
+    booked = [world.setup_request(world.citizen_near(n)) for n in range(3)]
+    for visit in booked:
+        _book(world, session, visit, day)
+    for technician in (first, second):  # whoever the solver preferred, the lock wins
+        with unit_of_work(session):
+            planning.lock(session, session.get(Visit, booked[0].id), technician_id=technician.id, day=day,
+                          actor=world.helpdesk, now=utcnow())
+        _plan_and_publish(world, session, app, day, seconds=0.5)
+        assert session.get(Visit, booked[0].id).technician_id == technician.id
+    with pytest.raises(DomainError), unit_of_work(session):  # not on duty that day: refused
+        planning.lock(session, session.get(Visit, booked[1].id), technician_id=999_999, day=day,
+                      actor=world.helpdesk, now=utcnow())
+
+
+def test_the_citizen_timeline_shows_the_visits(world, session, app):
+    from dispatch.history import visit_entries
+    from servicecenter.timeline import citizen_timeline
+
+    visit = world.setup_request()
+    _book(world, session, visit, next_weekday())
+    with unit_of_work(session):
+        visits.cancel(session, session.get(Visit, visit.id), actor=world.helpdesk, now=utcnow(), note="dobbelt")
+    entries = citizen_timeline(session, visit.citizen_id, [visit_entries], limit=10).entries
+    assert [e.params["status"] for e in entries] == ["cancelled", "scheduled", "requested"]
+    assert {e.category for e in entries} == {"visit"}
+
+
+def test_ending_a_course_on_its_page_creates_the_pickup(world, session, client):
+    home = world.home(world.citizen_near(4))
+    tablet = world.device()
+    world.scan("load", tablet.tag, world.van)
+    world.scan("handover", tablet.tag, home, actor=world.technician)
+    assert client.login(world.helpdesk.username).status_code == 302
+    assert client.post(f"/courses/{home.course_id}/end", data={"reason": "completed"}).status_code == 302
+    session.rollback()
+    pickup = session.scalar(select(Visit).where(Visit.course_id == home.course_id))
+    assert (pickup.kind, pickup.status) == (VisitKind.PICKUP, V.REQUESTED)
