@@ -22,6 +22,7 @@ import platform
 import random
 import re
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -283,6 +284,18 @@ def _measure(url: str, ids: dict) -> dict:
     return result
 
 
+def _code() -> str:
+    """The commit measured and whether the app's code (outside bench/) differed from it in the working tree."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=RESULTS.parent.parent).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench"],
+                               capture_output=True, text=True, check=True, cwd=RESULTS.parent.parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" with uncommitted changes to the app" if dirty else "")
+
+
 def main() -> dict:
     results = []
     backends = [("sqlite", None)]
@@ -303,7 +316,8 @@ def main() -> dict:
         print(json.dumps(result), flush=True)
         results.append(result)
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-              "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "results": results}
+              "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "code": _code(),
+              "results": results}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "timeline.json").write_text(json.dumps(report, indent=2) + "\n")
     return report

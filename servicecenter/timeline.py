@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, true
+from sqlalchemy import true, tuple_
 from sqlalchemy.orm import Session
 
 CATEGORIES = ("course", "handover", "training", "equipment", "visit", "ticket")
@@ -79,7 +79,9 @@ def older_than(at_column, seq_column, source: str, before: Cursor | None):
         return at_column <= before.at
     if source > before.source:
         return at_column < before.at
-    return or_(at_column < before.at, and_(at_column == before.at, seq_column < before.seq))
+    # A row-value comparison, not "at < A or (at = A and id < I)": both databases walk the (…, at, id) index
+    # backwards from the cursor instead of filtering every row of the citizen's history.
+    return tuple_(at_column, seq_column) < tuple_(before.at, before.seq)
 
 
 @dataclass(frozen=True)
