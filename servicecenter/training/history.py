@@ -51,7 +51,11 @@ def training_entries(session: Session, citizen_id: int, *, before: Cursor | None
     if "training" not in categories:
         return []
     person = aliased(User)
-    base = (select(TrainingRecord, Programme.name, person.full_name)
+    # Plain columns, not whole records: no eager joins of programme and trainer for rows the page may drop.
+    columns = (TrainingRecord.id, TrainingRecord.trainee_kind, TrainingRecord.trainee_name, TrainingRecord.held_at,
+               TrainingRecord.method, TrainingRecord.result, TrainingRecord.checklist, TrainingRecord.device_models,
+               TrainingRecord.course_id, TrainingRecord.follow_up_held_at, TrainingRecord.follow_up_note)
+    base = (select(*columns, Programme.name, person.full_name)
             .join(Programme, Programme.id == TrainingRecord.programme_id)
             .where(TrainingRecord.citizen_id == citizen_id))
     trainings = session.execute(
@@ -63,7 +67,9 @@ def training_entries(session: Session, citizen_id: int, *, before: Cursor | None
         .where(TrainingRecord.follow_up_held_at.is_not(None),
                older_than(TrainingRecord.follow_up_held_at, TrainingRecord.id, FOLLOW_UP, before))
         .order_by(TrainingRecord.follow_up_held_at.desc(), TrainingRecord.id.desc()).limit(limit + 1)).all()
-    return [_training(*row) for row in trainings] + [_follow_up(*row) for row in follow_ups]
+    # A row reads like the record (row.held_at, row.checklist, ...); the programme's and person's names at the end.
+    return [_training(row, row.name, row.full_name) for row in trainings] + [
+        _follow_up(row, row.name, row.full_name) for row in follow_ups]
 
 
 training_entries.categories = ("training",)
