@@ -47,6 +47,12 @@ def postgres_url() -> str | None:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
 
 
+def backends() -> list[tuple[str, str | None]]:
+    """("sqlite", None) and, when a server answers, ("postgresql", its benchmark database URL)."""
+    pg = postgres_url()
+    return [("sqlite", None)] + ([("postgresql", pg)] if pg else [])
+
+
 def queries(session, rng: random.Random) -> list[str]:
     """A helpdesk's mix: CPR, full name, last name, phone, address, birth date."""
     sample = list(session.scalars(select(Citizen).order_by(Citizen.id).limit(2000)))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import event, select, text
 
-from bench.citizens import percentile, postgres_url
+from bench.citizens import backends, percentile
 from bench.scale import build, fresh_postgres
 from inventory import service
 from inventory.labels import A4_SHEET, LabelData, render_labels
@@ -212,11 +212,7 @@ def labels_benchmark() -> dict:
 
 def main() -> dict:
     results = []
-    backends = [("sqlite", None)]
-    pg = postgres_url()
-    if pg:
-        backends.append(("postgresql", pg))
-    for backend, pg_url in backends:
+    for backend, pg_url in backends():
         for devices in SIZES:
             if backend == "sqlite":
                 url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sc-bench-inv-')) / 'bench.db'}"

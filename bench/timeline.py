@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import event, func, insert, or_, select
 
-from bench.citizens import percentile, postgres_url
+from bench.citizens import backends, percentile
 from bench.inventory import _insert, places
 from bench.scale import build, fresh_postgres
 from inventory.models import Holder, HolderKind, Movement
@@ -298,11 +298,7 @@ def _code() -> str:
 
 def main() -> dict:
     results = []
-    backends = [("sqlite", None)]
-    pg = postgres_url()
-    if pg:
-        backends.append(("postgresql", pg))
-    for backend, pg_url in backends:
+    for backend, pg_url in backends():
         if backend == "sqlite":
             url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sc-bench-tl-')) / 'bench.db'}"
         else:

@@ -262,8 +262,12 @@ def timeline_page(citizen_id: int):
     chosen, cursor = _timeline_filters()
     page = _timeline_page(citizen_id, chosen, cursor, TIMELINE_PAGE)
     offered = timeline.offered_categories(current_app.extensions.get("timeline_sources", []))
+    # Which entry links this person may follow: decided once per endpoint, not once per entry.
+    linkable = {endpoint for endpoint in {e.link[0] for e in page.entries if e.link}
+                if current_app.view_functions[endpoint].permission(current_user)}
     return render_template("citizens/timeline.html", citizen=citizen, page=page, chosen=chosen or set(),
-                           categories=CATEGORY_LABELS, offered=offered, entry_text=entry_text, paged=cursor is not None,
+                           categories=CATEGORY_LABELS, offered=offered, entry_text=entry_text, linkable=linkable,
+                           paged=cursor is not None,
                            until=request.args.get("until", ""))
 
 

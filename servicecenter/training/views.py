@@ -62,6 +62,23 @@ def _data(form: TrainingForm, items: list[str], **trainee) -> service.TrainingDa
         note=form.note.data or "", form_token=form.form_token.data or None, **trainee)
 
 
+def _save(data: service.TrainingData, form: TrainingForm) -> int | None:
+    """Record the training in one unit of work: None when saved (flashed), else the error's status (shown)."""
+    s = db_session()
+    try:
+        with unit_of_work(s):
+            service.record_training(s, data, actor=current_user, now=now())
+    except DomainError as error:
+        show_error(error, form)
+        return error.status_code
+    flash(gettext("The training is recorded."), "success")
+    return None
+
+
+def _status(form: TrainingForm, status: int | None) -> int:
+    return 400 if form.errors and status in (None, 200) else status or 200
+
+
 def _answers_by_item(items: list[str]) -> dict:
     """What was ticked and noted, by item, to show the form again as it was filled in."""
     return {a.item: a for a in checklist_answers(request.form, items)}
@@ -78,24 +95,16 @@ def new(course_id: int):
     items, status = list(course.programme.checklist or []), 200
     if form.validate_on_submit():
         kind, _sep, contact = form.trainee.data.partition(":")
-        s = db_session()
-        try:
-            held_at = held_at_utc(form, now())
-            models = [m for provider in current_app.extensions.get("course_models", [])
-                      for m in provider(s, course.id, held_at)]
-            data = _data(form, items, course_id=course.id, device_models=models,
-                         trainee_kind=TraineeKind.RELATIVE if kind == "contact" else TraineeKind.CITIZEN,
-                         contact_id=int(contact) if contact.isdigit() else None)
-            with unit_of_work(s):
-                service.record_training(s, data, actor=current_user, now=now())
-        except DomainError as error:
-            show_error(error, form)
-            status = error.status_code
-        else:
-            flash(gettext("The training is recorded."), "success")
+        held_at = held_at_utc(form, now())
+        models = [m for provider in current_app.extensions.get("course_models", [])
+                  for m in provider(db_session(), course.id, held_at)]
+        status = _save(_data(form, items, course_id=course.id, device_models=models,
+                             trainee_kind=TraineeKind.RELATIVE if kind == "contact" else TraineeKind.CITIZEN,
+                             contact_id=int(contact) if contact.isdigit() else None), form)
+        if status is None:
             return redirect(url_for("courses.view", course_id=course.id))
     return render_template("training/form.html", form=form, items=items, course=course,
-                           answers=_answers_by_item(items)), 400 if form.errors and status == 200 else status
+                           answers=_answers_by_item(items)), _status(form, status)
 
 
 @bp.post("/<int:record_id>/follow-up")
@@ -160,16 +169,9 @@ def new_staff():
     chosen = next((p for p in programmes if p.id == form.programme_id.data), None)
     items, status = (list(chosen.checklist or []) if chosen else []), 200
     if form.validate_on_submit() and chosen is not None:
-        try:
-            data = _data(form, items, trainee_kind=TraineeKind.STAFF, staff_user_id=int(form.trainee.data),
-                         programme_id=chosen.id)
-            with unit_of_work(s):
-                service.record_training(s, data, actor=current_user, now=now())
-        except DomainError as error:
-            show_error(error, form)
-            status = error.status_code
-        else:
-            flash(gettext("The training is recorded."), "success")
+        status = _save(_data(form, items, trainee_kind=TraineeKind.STAFF, staff_user_id=int(form.trainee.data),
+                             programme_id=chosen.id), form)
+        if status is None:
             return redirect(url_for("training.competence"))
     return render_template("training/staff_form.html", form=form, items=items, programmes=programmes,
-                           answers=_answers_by_item(items)), 400 if form.errors and status == 200 else status
+                           answers=_answers_by_item(items)), _status(form, status)
