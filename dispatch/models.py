@@ -75,6 +75,7 @@ class Visit(Base):
     service_minutes: Mapped[int] = mapped_column(default=45)
     skills: Mapped[list] = mapped_column(JSON, default=list)  # e.g. ["programme:COPD", "spirometry"]
     kit_id: Mapped[int | None] = mapped_column(ForeignKey("kits.id"))  # the kit reserved for a setup
+    swap_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))  # a swap: the faulty device
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), index=True)
     scheduled_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     window_start: Mapped[int | None]  # minutes after midnight, local time: the window promised to the citizen

@@ -57,9 +57,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     import dispatch
     import inventory
+    import support
 
     inventory.init_app(app)
     dispatch.init_app(app)
+    support.init_app(app)
 
     from servicecenter.cli import register_cli
     from servicecenter.errorpages import register_error_handlers

@@ -4,12 +4,14 @@ guards, failure reasons that act, and the visit's history for the citizen timeli
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import FailureReason, TimeOfDay, Urgency, Visit, VisitEvent, VisitKind, VisitStatus
+from inventory.models import Device
 from servicecenter.audit.service import record_event
 from servicecenter.courses import service as courses
 from servicecenter.courses.models import Course, CourseStatus
@@ -70,13 +72,26 @@ def log(session: Session, visit: Visit, *, actor, now: dt.datetime, from_status:
                            from_status=from_status, to_status=visit.status, note=note))
 
 
+# Other features follow visits (support: a ticket waiting for its swap): name -> listener(session, visit,
+# from_status, actor=, now=), called in the same transaction after every status change.
+VisitListener = Callable[..., None]
+LISTENERS: dict[str, VisitListener] = {}
+
+
+def add_listener(name: str, listener: VisitListener) -> None:
+    LISTENERS[name] = listener
+
+
 def move_visit(session: Session, visit: Visit, target: VisitStatus, *, actor, now: dt.datetime,
                note: str | None = None) -> None:
-    """The one way a visit's status changes: checked, audited, and written to the visit's history."""
+    """The one way a visit's status changes: checked, audited, written to the visit's history, and told to the
+    features that follow visits."""
     current = visit.status
     transition(session, visit, target, table=VISIT_STATUS, actor=actor, now=now, citizen_id=visit.citizen_id,
                reason=note)
     log(session, visit, actor=actor, now=now, from_status=current, note=note)
+    for listener in LISTENERS.values():
+        listener(session, visit, current, actor=actor, now=now)
 
 
 def _check_dates(request: VisitRequest, today: dt.date) -> None:
@@ -169,6 +184,10 @@ def complete(session: Session, visit: Visit, *, devices_in_home: set[str], kit_t
         if not kit_tags or missing:
             raise Conflict(N_("Scan every device of the kit into the home first: %(missing)s."),
                            missing=", ".join(missing))
+    if visit.kind == VisitKind.SWAP and visit.swap_device_id is not None:
+        device = session.get(Device, visit.swap_device_id)
+        if device.tag in devices_in_home:
+            raise Conflict(N_("Collect the faulty device %(tag)s first."), tag=device.tag)
     if visit.status == VisitStatus.SCHEDULED:
         start(session, visit, actor=actor, now=now)
     move_visit(session, visit, VisitStatus.DONE, actor=actor, now=now)

@@ -20,6 +20,7 @@ from dispatch.models import FailureReason, Visit, VisitEvent, VisitKind, VisitSt
 from dispatch.service import allocation, planning, technicians, visits
 from dispatch.views import bp
 from inventory import service as inventory
+from inventory.models import Device
 from servicecenter.auth.permissions import can_work_visits
 from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, lock_row, unit_of_work
@@ -90,9 +91,19 @@ def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200):
         "dispatch/field_visit.html", visit=visit, citizen=access.citizen, fail_form=fail_form,
         kit_tag=kit.tag if kit else None,
         deliver=[(d.tag, str(d.model), d.tag in home_tags) for d in (kit.members if kit else [])],
-        collect=in_home if visit.kind in COLLECTS_FROM_HOME else [], workable=visit.status in WORKABLE,
+        collect=_to_collect(s, visit, in_home), workable=visit.status in WORKABLE,
         checklist=list(visit.course.programme.checklist or []) if visit.kind == VisitKind.SETUP else [],
         scan_mode="collect" if visit.kind in COLLECTS_FROM_HOME and not kit else "deliver"), status
+
+
+def _to_collect(s: Session, visit: Visit, in_home: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A pickup collects everything in the home; a swap only the faulty device."""
+    if visit.kind not in COLLECTS_FROM_HOME:
+        return []
+    if visit.kind == VisitKind.SWAP and visit.swap_device_id is not None:
+        faulty = s.get(Device, visit.swap_device_id).tag
+        return [(tag, model) for tag, model in in_home if tag == faulty]
+    return in_home
 
 
 def _act(visit_id: int, do: Callable[[Session, Visit], object],

@@ -1,0 +1,53 @@
+"""Support's part of the citizen timeline: tickets opened, resolved or closed, and their swap visits."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from servicecenter.auth.models import User
+from servicecenter.errors import N_, Msgid
+from servicecenter.timeline import Cursor, Entry, older_than
+from support.models import EventKind, Ticket, TicketEvent
+from support.service.tickets import CATEGORY_LABELS, TICKET_STATUS
+
+SOURCE = "ticket"
+SHOWN = (EventKind.CREATED, EventKind.STATUS, EventKind.SWAP_REQUESTED, EventKind.SWAP_DONE, EventKind.MERGED_INTO)
+ACTOR = aliased(User)
+
+
+def _entry(event_id, kind, at, status, body, data, ticket_id, subject, category, actor) -> Entry:
+    params = {"id": ticket_id, "category": Msgid(CATEGORY_LABELS[category])}
+    note = None
+    if kind == EventKind.CREATED:
+        message, note = N_("Ticket #%(id)s (%(category)s) opened"), subject
+    elif kind == EventKind.STATUS:
+        message = N_("Ticket #%(id)s: %(status)s")
+        params["status"] = Msgid(TICKET_STATUS.labels.get(status, N_("unknown")))
+    elif kind == EventKind.SWAP_REQUESTED:
+        message = N_("Ticket #%(id)s: swap visit requested for %(device)s")
+        params["device"] = (data or {}).get("device", "—")
+    elif kind == EventKind.SWAP_DONE:
+        message = N_("Ticket #%(id)s: swap done")
+    else:
+        message = N_("Ticket #%(id)s merged into #%(other)s")
+        params["other"] = (data or {}).get("ticket", "—")
+    return Entry(at, SOURCE, event_id, "ticket", message, params, note=note, actor=actor,
+                 link=("support.ticket", {"ticket_id": ticket_id}))
+
+
+def ticket_entries(session: Session, citizen_id: int, *, before: Cursor | None, limit: int,
+                   categories: set[str]) -> list[Entry]:
+    if "ticket" not in categories:
+        return []
+    rows = session.execute(
+        select(TicketEvent.id, TicketEvent.kind, TicketEvent.at, TicketEvent.status, TicketEvent.body,
+               TicketEvent.data, Ticket.id, Ticket.subject, Ticket.category, ACTOR.full_name)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id).outerjoin(ACTOR, ACTOR.id == TicketEvent.actor_id)
+        .where(TicketEvent.citizen_id == citizen_id, TicketEvent.kind.in_(SHOWN),
+               older_than(TicketEvent.at, TicketEvent.id, SOURCE, before))
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(limit + 1)).all()
+    return [_entry(*row) for row in rows]
+
+
+ticket_entries.categories = ("ticket",)

@@ -1,0 +1,101 @@
+"""Escalating a ticket to a swap visit (faulty device out, replacement in): the ticket waits on the field service
+with its SLA paused, and resolves with a note when the visit is done; the faulty device goes on to repair."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.models import Urgency, Visit, VisitKind, VisitStatus
+from dispatch.service import visits
+from inventory import service as inventory
+from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement
+from servicecenter.courses.models import Course
+from servicecenter.errors import N_, Conflict, DomainError
+from servicecenter.workdays import danish_days_off
+from support.models import EventKind, Priority, Ticket, TicketStatus
+from support.service.tickets import _log, _writable, change_status, tickets_waiting_for
+
+SWAP_WORKING_DAYS = {Priority.P1: 1, Priority.P2: 2, Priority.P3: 5, Priority.P4: 10}
+
+
+def _working_days_after(day: dt.date, count: int) -> dt.date:
+    off = danish_days_off(day.year, day.year + 1)
+    while count > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in off:
+            count -= 1
+    return day
+
+
+def escalate_to_swap(session: Session, ticket: Ticket, *, note: str = "", actor, now: dt.datetime,
+                     today: dt.date) -> Visit:
+    """A swap visit for the ticket's device in the citizen's home, within working days set by the priority."""
+    _writable(ticket)
+    if ticket.visit_id is not None:
+        existing = session.get(Visit, ticket.visit_id)
+        if existing is not None and existing.status in visits.OPEN:
+            raise Conflict(N_("A swap visit is already on its way for this ticket."))
+    if ticket.device_id is None:
+        raise DomainError(N_("Choose the faulty device on the ticket first."), field="device_id")
+    device = session.get(Device, ticket.device_id)
+    home = session.execute(
+        select(Holder, Course).join(Custody, Custody.holder_id == Holder.id).join(Course, Course.id == Holder.course_id)
+        .where(Custody.device_id == device.id, Custody.ended_at.is_(None), Holder.kind == HolderKind.COURSE)).first()
+    if home is None or device.status != DeviceStatus.AT_CITIZEN:
+        raise DomainError(N_("%(tag)s is not in a citizen's home, so there is nothing to swap."), tag=device.tag)
+    _holder, course = home
+    request = visits.VisitRequest(
+        earliest_on=today, latest_on=_working_days_after(today, SWAP_WORKING_DAYS[ticket.priority]),
+        urgency=Urgency.URGENT if ticket.priority in (Priority.P1, Priority.P2) else Urgency.NORMAL,
+        notes=f"#{ticket.id}: {ticket.subject}\n{note.strip()}".strip()[:2000])
+    visit = visits.create_visit(session, course, VisitKind.SWAP, request, actor=actor, now=now, today=today)
+    visit.swap_device_id = device.id
+    ticket.visit_id = visit.id
+    if ticket.citizen_id is None:
+        ticket.citizen_id = course.citizen_id
+    _log(session, ticket, EventKind.SWAP_REQUESTED, actor=actor, now=now, body=note.strip() or None,
+         data={"visit": visit.id, "device": device.tag})
+    change_status(session, ticket, TicketStatus.WAITING_THIRD_PARTY, actor=actor, now=now)
+    return visit
+
+
+def follow_visit(session: Session, visit: Visit, from_status, *, actor, now: dt.datetime) -> None:
+    """Listener on every visit status change: a done swap resolves its tickets; a cancelled one reopens them; a
+    failed one is noted on them."""
+    if visit.kind != VisitKind.SWAP:
+        return
+    for ticket in tickets_waiting_for(session, visit.id):
+        if ticket.merged_into_id is not None:
+            continue
+        if visit.status == VisitStatus.DONE:
+            _swap_done(session, ticket, visit, actor=actor, now=now)
+        elif visit.status == VisitStatus.CANCELLED and ticket.is_active:
+            change_status(session, ticket, TicketStatus.OPEN, actor=actor, now=now,
+                          note=f"swap visit {visit.id} cancelled")
+        elif visit.status == VisitStatus.FAILED:
+            _log(session, ticket, EventKind.NOTE, actor=actor, now=now,
+                 data={"visit": visit.id, "failed": str(visit.failure_reason or "")})
+
+
+def _swap_done(session: Session, ticket: Ticket, visit: Visit, *, actor, now: dt.datetime) -> None:
+    faulty = session.get(Device, visit.swap_device_id) if visit.swap_device_id else None
+    to_repair = None
+    if faulty is not None and faulty.status == DeviceStatus.RETURNED:
+        inventory.scan(session, "fault", faulty.tag,
+                       inventory.Context(actor=actor, now=now, note=f"#{ticket.id}", visit_id=visit.id))
+        to_repair = faulty.tag
+    delivered = list(session.scalars(
+        select(Device.tag).join(Movement, Movement.device_id == Device.id)
+        .join(Custody, Custody.movement_id == Movement.id)
+        .join(Holder, Holder.id == Custody.holder_id)
+        .where(Holder.course_id == visit.course_id, Custody.ended_at.is_(None), Movement.visit_id == visit.id)
+        .order_by(Device.tag)))
+    data = {"visit": visit.id, "collected": faulty.tag if faulty else None, "to_repair": to_repair,
+            "delivered": delivered}
+    _log(session, ticket, EventKind.SWAP_DONE, actor=actor, now=now, data=data)
+    if ticket.is_active:
+        change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now,
+                      note=f"swap visit {visit.id} done")
