@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     register_extension(app, "timeline_sources", ticket_entries)
     register_extension(app, "demo_loaders", load_support_demo)
     register_extension(app, "nav", ("support.queue", _l("Tickets")))
+    register_extension(app, "nav", ("support.kb", _l("Knowledge base")))
     add_listener("support", follow_visit)
     for job in JOBS:
         register_job(job)

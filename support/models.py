@@ -64,6 +64,7 @@ class EventKind(enum.StrEnum):
     STATUS = "status"
     ASSIGNED = "assigned"
     PRIORITY = "priority"
+    DEVICE = "device"  # the device the ticket is about was set or changed
     MERGED_INTO = "merged_into"  # on the duplicate
     MERGED_FROM = "merged_from"  # on the survivor
     LINKED = "linked"

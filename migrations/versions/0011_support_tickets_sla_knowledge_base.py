@@ -148,7 +148,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('citizen_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('created', 'reply', 'note', 'status', 'assigned', 'priority', 'merged_into', 'merged_from', 'linked', 'swap_requested', 'swap_done', 'escalated', name='eventkind', native_enum=False, length=20), nullable=False),
+    sa.Column('kind', sa.Enum('created', 'reply', 'note', 'status', 'assigned', 'priority', 'device', 'merged_into', 'merged_from', 'linked', 'swap_requested', 'swap_done', 'escalated', name='eventkind', native_enum=False, length=20), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),

@@ -72,3 +72,10 @@ can_request_visits = has_role(Role.NURSE, Role.HELPDESK)
 can_dispatch = has_role(Role.HELPDESK, Role.COORDINATOR)
 can_manage_technicians = has_role(Role.COORDINATOR, Role.ADMIN)
 can_work_visits = has_role(Role.TECHNICIAN)
+
+# Support: the helpdesk works tickets; coordinators too, and they set up SLA, groups, canned responses and the
+# knowledge base; technicians read the knowledge base.
+can_work_tickets = has_role(Role.HELPDESK, Role.COORDINATOR)
+can_manage_support = has_role(Role.COORDINATOR, Role.ADMIN)
+can_read_kb = has_role(Role.HELPDESK, Role.COORDINATOR, Role.TECHNICIAN, Role.ADMIN)
+can_edit_kb = has_role(Role.HELPDESK, Role.COORDINATOR, Role.ADMIN)

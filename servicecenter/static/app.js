@@ -78,3 +78,51 @@ document.addEventListener("keydown", function (event) {
     if (target) target.focus();
   }
 });
+
+// Single-key shortcuts (helpdesk tools: j/k, t, n, r, digits): an element with data-shortcut="x" is clicked
+// (or focused, if it is a field) when x is pressed outside a field. Lists with data-keyboard-list move a
+// highlight with j/k and open the highlighted row with Enter.
+function typingIn(element) {
+  var tag = (element && element.tagName) || "";
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (element && element.isContentEditable);
+}
+var keyboardRow = -1;
+function moveRow(list, step) {
+  var rows = list.querySelectorAll("tr[data-href]");
+  if (!rows.length) return;
+  if (keyboardRow >= 0 && rows[keyboardRow]) rows[keyboardRow].classList.remove("table-active");
+  keyboardRow = Math.max(0, Math.min(rows.length - 1, keyboardRow + step));
+  rows[keyboardRow].classList.add("table-active");
+  rows[keyboardRow].focus();
+}
+document.addEventListener("keydown", function (event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || typingIn(document.activeElement)) return;
+  var list = document.querySelector("[data-keyboard-list]");
+  if (list && (event.key === "j" || event.key === "k")) {
+    event.preventDefault();
+    moveRow(list, event.key === "j" ? 1 : -1);
+    return;
+  }
+  if (list && keyboardRow >= 0) {
+    var row = list.querySelectorAll("tr[data-href]")[keyboardRow];
+    if (row && event.key === "Enter") { event.preventDefault(); window.location.href = row.dataset.href; return; }
+    var take = row && row.querySelector("[data-take]");
+    if (take && event.key === "t") { event.preventDefault(); take.click(); return; }
+  }
+  if (event.key === "r") {
+    var reply = document.getElementById("reply-body");
+    if (reply) { event.preventDefault(); reply.focus(); return; }
+  }
+  var target = document.querySelector('[data-shortcut="' + CSS.escape(event.key) + '"]');
+  if (!target) return;
+  event.preventDefault();
+  if (typingIn(target)) target.focus(); else target.click();
+});
+// A canned response fills the reply box with its text (already filled in and escaped by the server).
+document.addEventListener("change", function (event) {
+  var select = event.target;
+  if (!select.dataset || !select.dataset.cannedTarget) return;
+  var option = select.options[select.selectedIndex];
+  var box = document.getElementById(select.dataset.cannedTarget);
+  if (box && option && option.dataset.text) { box.value = option.dataset.text; box.focus(); }
+});

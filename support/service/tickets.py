@@ -307,6 +307,18 @@ def change_priority(session: Session, ticket: Ticket, priority: Priority, *, act
     refresh_sla(session, ticket, now=now)
 
 
+def set_device(session: Session, ticket: Ticket, device_id: int | None, *, actor, now: dt.datetime) -> None:
+    """The device the ticket is about (the caller checks it is one of the citizen's)."""
+    _writable(ticket)
+    if ticket.device_id == device_id:
+        return
+    device = session.get(Device, device_id) if device_id is not None else None
+    if device_id is not None and device is None:
+        raise DomainError(N_("No such device."), field="device_id")
+    _log(session, ticket, EventKind.DEVICE, actor=actor, now=now, data={"device": device.tag if device else None})
+    ticket.device_id = device_id
+
+
 def change_group(session: Session, ticket: Ticket, group_id: int, *, actor, now: dt.datetime) -> None:
     _writable(ticket)
     group = session.get(SupportGroup, group_id)
@@ -421,7 +433,7 @@ def refresh_sla(session: Session, ticket: Ticket, *, now: dt.datetime, settings:
     ticket.sla_warn_at = (nearest.warn_at or due) if nearest else NO_DEADLINE
 
 
-def sla_label(target: sla.SlaTarget, now: dt.datetime) -> tuple[str, dict]:
+def sla_label(target: sla.SlaTarget) -> tuple[str, dict]:
     """A short state of one clock for the ticket page: (msgid, params)."""
     if target.met_at is not None:
         return (N_("met") if not target.is_breached else N_("met late")), {}

@@ -5,3 +5,5 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("support", __name__, url_prefix="/support", template_folder="../templates")
+
+from support.views import admin, calls, kb, queue, tickets  # noqa: E402, F401 - the views register on bp

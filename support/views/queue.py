@@ -1,0 +1,60 @@
+"""The ticket queue: my tickets, unassigned, breaching soon, breached and one tab per group; the agent's on-duty
+switch for round-robin; "take" from the list."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user
+
+from servicecenter.auth.permissions import can_work_tickets
+from servicecenter.citizens import service as citizens
+from servicecenter.db import unit_of_work
+from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+from servicecenter.web import now, page_arg, require
+from support.service import queue as queues
+from support.service import tickets
+from support.views import bp
+from support.views.labels import labels  # noqa: F401 - registers the template helpers
+
+
+@bp.get("/")
+@require(can_work_tickets)
+def queue():
+    s = db_session()
+    view = request.args.get("view", "mine")
+    group_id = request.args.get("group", type=int)
+    if group_id is not None:
+        view = "group"
+    elif view not in queues.VIEWS:
+        abort(404)
+    at = now()
+    page = queues.queue_page(s, view, user_id=current_user.id, now=at, page=page_arg(), group_id=group_id)
+    counts = queues.queue_counts(s, user_id=current_user.id, now=at)
+    html = render_template("support/queue.html", page=page, view=view, counts=counts, group_id=group_id,
+                           groups=tickets.list_groups(s), duty=tickets.memberships(s, current_user.id), now=at)
+    # Rendered first, then the citizens behind the callers' names are logged as read (before anything is sent):
+    # the unit of work expires what was loaded, and the page must not reload its tickets one by one.
+    listed = [t.citizen_id for t in page.tickets if t.citizen_id]
+    with unit_of_work(s):
+        citizens.record_listed(s, listed, actor=current_user, now=at, action="citizen.list_tickets")
+    return html
+
+
+@bp.post("/duty")
+@require(can_work_tickets)
+def duty():
+    """The agent says whether round-robin may give them new tickets in a group."""
+    group_id = request.form.get("group_id", type=int)
+    on_duty = request.form.get("on_duty") == "1"
+    s = db_session()
+    try:
+        with unit_of_work(s):
+            tickets.set_on_duty(s, group_id=group_id or 0, user=current_user, on_duty=on_duty, now=now())
+    except DomainError as error:
+        flash(error.translate(gettext), "danger")
+    else:
+        flash(gettext("You now take new tickets by turn.") if on_duty
+              else gettext("You no longer take new tickets by turn."), "success")
+    return redirect(url_for("support.queue"))

@@ -1,0 +1,176 @@
+"""The helpdesk's pages over HTTP on both databases: log a call, the queue, the ticket page and its actions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from dispatch.models import Visit, VisitKind
+from servicecenter.audit.models import AuditEvent
+from servicecenter.auth.models import Role
+from support.models import Category, EventKind, Ticket, TicketStatus
+from tests.support.helpers import SupportWorld
+
+
+@pytest.fixture
+def world(session, factory):
+    return SupportWorld(session, factory)
+
+
+@pytest.fixture
+def agent(world, client):
+    client.login(world.helpdesk.username)
+    client.post("/language", data={"lang": "en"})
+    return world.helpdesk
+
+
+def _tickets(session) -> int:
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(Ticket))
+
+
+def test_a_call_by_phone_is_logged_in_one_click_after_the_lookup(world, client, agent, session):
+    citizen, _home, tablet = world.tablet_at_home(world.citizen_near(1, phone="86 12 34 56"))
+    old = world.ticket(citizen_id=citizen.id, subject="Gammel sag om opladning")
+    page = client.post("/support/call", data={"q": "86 12 34 56"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert citizen.full_name in text and tablet.tag in text and old.subject in text
+    assert re.search(rf'id="device-{tablet.id}" value="{tablet.id}" checked', text)  # the only device, chosen
+    # The one interaction: the category button (the form carries the rest).
+    saved = client.post("/support/call/log", data={"q": "86 12 34 56", "citizen_id": citizen.id,
+                                                   "device_id": tablet.id, "category": "device_fault",
+                                                   "requester_kind": "citizen", "channel": "phone",
+                                                   "priority": "P3"})
+    assert saved.status_code == 302
+    session.rollback()
+    ticket = session.scalar(select(Ticket).order_by(Ticket.id.desc()))
+    assert saved.headers["Location"].endswith(f"/support/tickets/{ticket.id}")
+    assert (ticket.citizen_id, ticket.device_id, ticket.category) == (citizen.id, tablet.id, Category.DEVICE_FAULT)
+    assert ticket.requester_name == citizen.full_name and ticket.status == TicketStatus.NEW
+    # The number typed reaches neither a URL nor the audit log.
+    details = " ".join(str(d) for d in session.scalars(select(AuditEvent.detail)))
+    assert "86123456" not in details and "86 12 34 56" not in details
+
+
+def test_bad_lookups_and_bad_saves_are_answered_at_the_field_and_save_nothing(world, client, agent, session):
+    citizen, _home, tablet = world.tablet_at_home(world.citizen_near(2, phone="86 00 00 01"))
+    other_device = world.device()
+    page = client.post("/support/call", data={"q": "Karen"})
+    assert page.status_code == 400 and "phone number, a CPR number or an asset tag" in page.get_data(as_text=True)
+    base = {"q": "86000001", "citizen_id": citizen.id, "requester_kind": "citizen", "channel": "phone",
+            "priority": "P3"}
+    no_category = client.post("/support/call/log", data={**base, "device_id": tablet.id, "category": "nonsense"})
+    assert no_category.status_code == 400
+    assert "Choose a category." in no_category.get_data(as_text=True)
+    foreign = client.post("/support/call/log", data={**base, "device_id": other_device.id,
+                                                     "category": "device_fault"})
+    assert foreign.status_code == 400 and "Choose one of the caller" in foreign.get_data(as_text=True)
+    assert _tickets(session) == 0
+
+
+def test_an_unknown_caller_can_still_be_logged(world, client, agent, session):
+    page = client.post("/support/call", data={"q": "70 70 70 70"})
+    assert page.status_code == 200 and 'id="no-citizen"' in page.get_data(as_text=True)
+    saved = client.post("/support/call/log", data={"q": "70 70 70 70", "citizen_id": "", "device_id": 0,
+                                                   "category": "how_to", "body": "Hvordan bestiller jeg?",
+                                                   "requester_kind": "nurse", "requester_name": "Sygeplejerske Ida",
+                                                   "channel": "phone", "priority": "P4"})
+    assert saved.status_code == 302
+    session.rollback()
+    ticket = session.scalar(select(Ticket))
+    assert ticket.citizen_id is None and ticket.requester_phone == "70 70 70 70"
+    assert ticket.subject == "Hvordan bestiller jeg?" and ticket.requester_name == "Sygeplejerske Ida"
+
+
+def test_the_ticket_page_shows_what_people_wrote_as_text(world, client, agent):
+    ticket = world.ticket(body='<script>alert("x")</script> virker ikke', subject="<b>fed</b>")
+    page = client.get(f"/support/tickets/{ticket.id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert "<b>fed</b>" not in page and "&lt;b&gt;fed&lt;/b&gt;" in page
+
+
+def test_reply_status_take_and_merge_over_http(world, client, agent, session):
+    citizen = world.citizen_near(3)
+    first = world.ticket(citizen_id=citizen.id)
+    second = world.ticket(citizen_id=citizen.id, subject="Samme igen")
+    assert client.post(f"/support/tickets/{first.id}/take").status_code == 302
+    client.post(f"/support/tickets/{first.id}/reply", data={"reply-body": "Vi kigger på det", "reply-kind": "reply"})
+    client.post(f"/support/tickets/{first.id}/status", data={"status-status": "waiting_customer",
+                                                            "status-note": "venter på datter"})
+    merged = client.post(f"/support/tickets/{second.id}/merge", data={"merge-other": first.id})
+    assert merged.headers["Location"].endswith(f"/support/tickets/{first.id}")
+    session.rollback()
+    t = session.get(Ticket, first.id)
+    assert t.assignee_id == agent.id and t.status == TicketStatus.WAITING_CUSTOMER and t.first_response_at
+    page = client.get(f"/support/tickets/{first.id}").get_data(as_text=True)
+    assert "venter på datter" in page and "Samme igen" not in page or f"#{second.id}" in page
+    assert session.get(Ticket, second.id).merged_into_id == first.id
+    refused = client.post(f"/support/tickets/{first.id}/status", data={"status-status": "new"},
+                          follow_redirects=True)
+    assert "cannot change" in refused.get_data(as_text=True)
+
+
+def test_escalate_to_swap_over_http(world, client, agent, session):
+    citizen, _home, tablet = world.tablet_at_home()
+    ticket = world.ticket(citizen_id=citizen.id, device_id=tablet.id)
+    response = client.post(f"/support/tickets/{ticket.id}/swap", data={"swap-note": "Skærmen er sort"},
+                           follow_redirects=True)
+    assert response.status_code == 200 and "swap visit is requested" in response.get_data(as_text=True)
+    session.rollback()
+    visit = session.scalar(select(Visit))
+    assert visit.kind == VisitKind.SWAP and "Skærmen er sort" in visit.notes
+    assert session.get(Ticket, ticket.id).status == TicketStatus.WAITING_THIRD_PARTY
+
+
+def test_the_queue_tabs_and_their_statement_count_does_not_grow_with_the_tickets(world, client, agent, app):
+    engine = app.extensions["database"].engine
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def statements_for(path: str) -> int:
+        client.get(path)  # warm: the login session's last_seen may be written once
+        statements.clear()
+        assert client.get(path).status_code == 200
+        return len(statements)
+
+    for _ in range(3):
+        world.ticket()
+    few = {view: statements_for(f"/support/?view={view}") for view in ("mine", "unassigned", "breached")}
+    for _ in range(60):
+        world.ticket()
+    many = {view: statements_for(f"/support/?view={view}") for view in ("mine", "unassigned", "breached")}
+    assert few == many
+    page = client.get("/support/?view=unassigned").get_data(as_text=True)
+    assert page.count('data-href="/support/tickets/') == 50 and re.search(r"href=\"[^\"]*page=2[^\"]*\">Next", page)
+    assert client.get("/support/?view=everything").status_code == 404
+
+
+def test_only_the_helpdesk_and_coordinators_work_tickets(world, client, session):
+    ticket = world.ticket()
+    for role in (Role.TECHNICIAN, Role.NURSE, Role.WAREHOUSE, Role.ADMIN):
+        user = world.factory.user(role)
+        client.login(user.username)
+        assert client.get("/support/").status_code == 403, role
+        assert client.get(f"/support/tickets/{ticket.id}").status_code == 403, role
+        assert client.post("/support/call", data={"q": "86123456"}).status_code == 403, role
+        client.post("/logout")
+
+
+def test_the_citizen_timeline_lists_the_tickets(world, client, agent):
+    citizen, _home, tablet = world.tablet_at_home()
+    ticket = world.ticket(citizen_id=citizen.id, device_id=tablet.id, subject="Pulsoximeter viser intet")
+    page = client.get(f"/citizens/{citizen.id}/timeline?c=ticket").get_data(as_text=True)
+    assert f"Ticket #{ticket.id}" in page or f"Sag #{ticket.id}" in page
+    assert "Pulsoximeter viser intet" in page
+
+
+def test_an_internal_note_is_marked_and_does_not_count_as_a_reply(world, client, agent, session):
+    ticket = world.ticket()
+    client.post(f"/support/tickets/{ticket.id}/reply", data={"reply-body": "Kun til os", "reply-kind": "note"})
+    session.rollback()
+    assert session.get(Ticket, ticket.id).first_response_at is None
+    kinds = [e.kind for e in world.events(ticket.id)]
+    assert kinds == [EventKind.CREATED, EventKind.NOTE]
