@@ -109,8 +109,13 @@ def _forms(s: Session, ticket: Ticket, citizen) -> dict:
     device = DeviceForm(prefix="device", formdata=None)
     home = calls.devices_at_home(s, citizen.id) if citizen is not None else []
     device.device_id.choices = [(0, "—")] + [(d.id, f"{d.tag} {d.model}") for d in home]
+    at_home = ticket.device_id in {d.id for d in home}  # only then can it be swapped
+    gone = s.get(Device, ticket.device_id) if ticket.device_id and not at_home else None
+    if gone is not None:  # swapped or collected since: still the ticket's device, so the list shows it
+        device.device_id.choices.append((gone.id, f"{gone.tag} {gone.model}"))
     device.device_id.data = ticket.device_id or 0
-    return {"reply_form": ReplyForm(prefix="reply"), "status_form": StatusForm(prefix="status", formdata=None),
+    return {"device_at_home": at_home, "reply_form": ReplyForm(prefix="reply"),
+            "status_form": StatusForm(prefix="status", formdata=None),
             "assign_form": assign, "group_form": group, "priority_form": priority, "device_form": device,
             "merge_form": OtherTicketForm(prefix="merge", formdata=None),
             "link_form": OtherTicketForm(prefix="link", formdata=None), "swap_form": SwapForm(prefix="swap")}
@@ -124,12 +129,12 @@ def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket],
                 flash(str(error), "danger")
         return redirect(url_for("support.ticket", ticket_id=ticket_id))
     s = db_session()
+    if s.get(Ticket, ticket_id) is None:
+        abort(404)
     try:
         with unit_of_work(s):
             result = do(s, tickets.lock_ticket(s, ticket_id))
-    except DomainError as error:
-        if error.status_code == 404:
-            abort(404)
+    except DomainError as error:  # a ticket number typed for a merge or link that does not exist, too
         flash(error.translate(gettext), "danger")
     else:
         if done:
@@ -205,7 +210,7 @@ def change_device(ticket_id: int):
     def do(s: Session, ticket: Ticket) -> None:
         home = {d.id for d in calls.devices_at_home(s, ticket.citizen_id)} if ticket.citizen_id else set()
         chosen = form.device_id.data or None
-        if chosen is not None and chosen not in home:
+        if chosen is not None and chosen not in home and chosen != ticket.device_id:
             raise DomainError(gettext("Choose one of the citizen's devices."))
         tickets.set_device(s, ticket, chosen, actor=current_user, now=now())
 

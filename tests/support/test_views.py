@@ -174,3 +174,14 @@ def test_an_internal_note_is_marked_and_does_not_count_as_a_reply(world, client,
     assert session.get(Ticket, ticket.id).first_response_at is None
     kinds = [e.kind for e in world.events(ticket.id)]
     assert kinds == [EventKind.CREATED, EventKind.NOTE]
+
+
+def test_a_merge_or_link_with_a_number_that_does_not_exist_says_so(world, client, agent, session):
+    ticket = world.ticket()
+    for action in ("merge", "link"):
+        page = client.post(f"/support/tickets/{ticket.id}/{action}", data={f"{action}-other": 99999},
+                           follow_redirects=True)
+        assert page.status_code == 200 and "No such ticket." in page.get_data(as_text=True)
+    assert client.post("/support/tickets/99999/take").status_code == 404
+    session.rollback()
+    assert session.get(Ticket, ticket.id).merged_into_id is None
