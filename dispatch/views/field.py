@@ -92,6 +92,7 @@ def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200):
         kit_tag=kit.tag if kit else None,
         deliver=[(d.tag, str(d.model), d.tag in home_tags) for d in (kit.members if kit else [])],
         collect=_to_collect(s, visit, in_home), workable=visit.status in WORKABLE,
+        replace_model=str(s.get(Device, visit.swap_device_id).model) if visit.swap_device_id else None,
         checklist=list(visit.course.programme.checklist or []) if visit.kind == VisitKind.SETUP else [],
         scan_mode="collect" if visit.kind in COLLECTS_FROM_HOME and not kit else "deliver"), status
 

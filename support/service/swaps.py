@@ -50,7 +50,7 @@ def escalate_to_swap(session: Session, ticket: Ticket, *, note: str = "", actor,
     request = visits.VisitRequest(
         earliest_on=today, latest_on=_working_days_after(today, SWAP_WORKING_DAYS[ticket.priority]),
         urgency=Urgency.URGENT if ticket.priority in (Priority.P1, Priority.P2) else Urgency.NORMAL,
-        notes=f"#{ticket.id}: {ticket.subject}\n{note.strip()}".strip()[:2000])
+        notes=" — ".join(part for part in (f"#{ticket.id}: {ticket.subject}", note.strip()) if part)[:2000])
     visit = visits.create_visit(session, course, VisitKind.SWAP, request, actor=actor, now=now, today=today)
     visit.swap_device_id = device.id
     ticket.visit_id = visit.id
@@ -73,8 +73,8 @@ def follow_visit(session: Session, visit: Visit, from_status, *, actor, now: dt.
         if visit.status == VisitStatus.DONE:
             _swap_done(session, ticket, visit, actor=actor, now=now)
         elif visit.status == VisitStatus.CANCELLED and ticket.is_active:
-            change_status(session, ticket, TicketStatus.OPEN, actor=actor, now=now,
-                          note=f"swap visit {visit.id} cancelled")
+            _log(session, ticket, EventKind.NOTE, actor=actor, now=now, data={"visit": visit.id, "cancelled": True})
+            change_status(session, ticket, TicketStatus.OPEN, actor=actor, now=now)
         elif visit.status == VisitStatus.FAILED:
             _log(session, ticket, EventKind.NOTE, actor=actor, now=now,
                  data={"visit": visit.id, "failed": str(visit.failure_reason or "")})
@@ -97,5 +97,4 @@ def _swap_done(session: Session, ticket: Ticket, visit: Visit, *, actor, now: dt
             "delivered": delivered}
     _log(session, ticket, EventKind.SWAP_DONE, actor=actor, now=now, data=data)
     if ticket.is_active:
-        change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now,
-                      note=f"swap visit {visit.id} done")
+        change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now)

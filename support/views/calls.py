@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
+from inventory.forms import CATEGORY_LABELS
 from servicecenter.auth.permissions import can_work_tickets
 from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
@@ -39,8 +40,8 @@ def _log_form(caller: Caller, text: str, form: LogCallForm | None = None) -> Log
     form = form or LogCallForm(formdata=None)
     form.q.data = text
     form.citizen_id.data = str(caller.citizen.id) if caller.citizen else ""
-    form.device_id.choices = [(0, gettext("Not about one device"))] + [(d.id, f"{d.tag} {d.model}")
-                                                                         for d in caller.devices]
+    form.device_id.choices = [(0, gettext("Not about one device"))] + [
+        (d.id, f"{d.tag} · {CATEGORY_LABELS.get(d.category, d.category)} {d.model}") for d in caller.devices]
     if form.device_id.data in (None, 0) and not form.errors:
         typed = caller.device.id if caller.device is not None else None
         only = caller.devices[0].id if len(caller.devices) == 1 else None
@@ -93,6 +94,8 @@ def log_call():
         show_error(error, form)
         return _again(lookup, caller, form)
     flash(gettext("Ticket #%(id)s is saved.", id=ticket.id), "success")
+    if ticket_data.category == Category.DEVICE_FAULT and ticket_data.device_id is None and caller.devices:
+        flash(gettext("Choose the faulty device on the ticket to be able to swap it."), "info")
     return redirect(url_for("support.ticket", ticket_id=ticket.id))
 
 

@@ -48,6 +48,8 @@ def event_text(event, names: dict[int, str], groups: dict[int, str]) -> str:
     if event.kind == k.REPLY:
         return gettext("Reply to the caller")
     if event.kind == k.NOTE:
+        if data.get("cancelled"):
+            return gettext("The swap visit was cancelled; the ticket is open again")
         if "failed" in data:
             reason = data["failed"]
             label = FAILURE_LABELS.get(reason)

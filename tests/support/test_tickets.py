@@ -269,6 +269,8 @@ def test_a_cancelled_swap_reopens_the_ticket(world, session):
     session.rollback()
     t = session.get(Ticket, ticket.id)
     assert t.status == S.OPEN and t.sla_due_at != NO_DEADLINE
+    note = [e for e in world.events(ticket.id) if e.kind == EventKind.NOTE]
+    assert [n.data for n in note] == [{"visit": visit.id, "cancelled": True}]
 
 
 def test_a_swap_needs_a_device_in_a_home(world, session):
