@@ -101,7 +101,7 @@ def identify(session: Session, text: str, *, actor, now: dt.datetime, citizen_id
 def devices_at_home(session: Session, citizen_id: int) -> list[HomeDevice]:
     """The devices the citizen holds now, by the ledger's open custody."""
     rows = session.execute(
-        select(Device.id, Device.tag, DeviceModel.name, DeviceModel.id, DeviceModel.category).join(Custody, Custody.device_id == Device.id)
-        .join(DeviceModel, DeviceModel.id == Device.model_id)
+        select(Device.id, Device.tag, DeviceModel.name, DeviceModel.id, DeviceModel.category)
+        .join(Custody, Custody.device_id == Device.id).join(DeviceModel, DeviceModel.id == Device.model_id)
         .where(Custody.citizen_id == citizen_id, Custody.ended_at.is_(None)).order_by(DeviceModel.name, Device.tag))
     return [HomeDevice(*row) for row in rows]
