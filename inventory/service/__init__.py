@@ -21,6 +21,7 @@ from inventory.service.kits import (  # noqa: F401
     pack,
     packing_state,
     remove_from_kit,
+    replace_member,
     split_kits,
     swap_member,
     tags_behind,

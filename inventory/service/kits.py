@@ -139,6 +139,21 @@ def _swap_in_home(session: Session, kit: Kit, out: Device, in_code: str, *, acto
     return _add_member(session, kit, new, actor=actor, now=now)
 
 
+def replace_member(session: Session, kit: Kit, out: Device, new: Device, *, actor, now: dt.datetime) -> None:
+    """After a swap at the door (each device scanned on its own, collected and delivered): the kit's membership
+    follows, so the kit is whole again in the home and the faulty device is no longer counted as missing from it."""
+    kit = lock_kit(session, kit)
+    if out.kit_id != kit.id:
+        raise DomainError(N_("%(tag)s is not in this kit."), field="code", tag=out.tag)
+    if new.kit_id is not None:
+        raise DomainError(N_("%(tag)s is already in another kit."), field="code", tag=new.tag)
+    if new.model.category != out.model.category:
+        raise DomainError(N_("%(tag)s is not the same kind of device."), field="code", tag=new.tag)
+    remove_from_kit(session, kit, out, actor=actor, now=now)
+    session.flush()
+    _add_member(session, kit, new, actor=actor, now=now)
+
+
 def kit_holders(session: Session, kit: Kit) -> dict[int, list[Device]]:
     placed: dict[int, list[Device]] = {}
     for device in session.scalars(select(Device).where(Device.kit_id == kit.id).order_by(Device.id)):

@@ -93,8 +93,21 @@ def _swap_done(session: Session, ticket: Ticket, visit: Visit, *, actor, now: dt
         .join(Holder, Holder.id == Custody.holder_id)
         .where(Holder.course_id == visit.course_id, Custody.ended_at.is_(None), Movement.visit_id == visit.id)
         .order_by(Device.tag)))
+    _follow_kit(session, faulty, delivered, actor=actor, now=now)
     data = {"visit": visit.id, "collected": faulty.tag if faulty else None, "to_repair": to_repair,
             "delivered": delivered}
     _log(session, ticket, EventKind.SWAP_DONE, actor=actor, now=now, data=data)
     if ticket.is_active:
         change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now)
+
+
+def _follow_kit(session: Session, faulty: Device | None, delivered: list[str], *, actor, now: dt.datetime) -> None:
+    """A kit member swapped: the first delivered device of the same kind takes its place in the kit."""
+    if faulty is None or faulty.kit_id is None or faulty.status == DeviceStatus.AT_CITIZEN:
+        return
+    for tag in delivered:
+        new = session.scalar(select(Device).where(Device.tag == tag))
+        if new.kit_id is None and new.model.category == faulty.model.category:
+            inventory.replace_member(session, inventory.get_kit(session, faulty.kit_id), faulty, new, actor=actor,
+                                     now=now)
+            return

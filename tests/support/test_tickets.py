@@ -367,3 +367,32 @@ def test_ticket_events_are_append_only(world, session):
     session.rollback()
     with pytest.raises(Exception, match="append-only"), session.begin():
         session.execute(TicketEvent.__table__.update().where(TicketEvent.id == event_id).values(body="changed"))
+
+
+def test_a_swapped_kit_member_is_replaced_in_the_kit(world, session):
+    from inventory.models import Kit
+
+    tech, tech_user = world.make_technician(shift=(0, 24 * 60))
+    kit, members = world.kit()
+    citizen = world.citizen_near(5)
+    home = world.home(citizen)
+    world.scan("load", kit.tag, world.van)
+    world.scan("handover", kit.tag, home, actor=world.technician)
+    faulty = next(d for d in members if d.model.category == DeviceCategory.TABLET)
+    replacement = world.device()
+    world.scan("load", replacement.tag, world.van)
+    ticket = world.ticket(citizen_id=citizen.id, device_id=faulty.id)
+    with unit_of_work(session):
+        visit = swaps.escalate_to_swap(session, tickets.lock_ticket(session, ticket.id), actor=world.helpdesk,
+                                       now=utcnow(), today=dt.date.today())
+    world.publish_to(visit.id, tech)
+    world.scan("collect", faulty.tag, world.van, actor=tech_user, visit_id=visit.id)
+    world.scan("handover", replacement.tag, home, actor=tech_user, visit_id=visit.id)
+    with unit_of_work(session):
+        visits.complete(session, session.get(Visit, visit.id), devices_in_home={replacement.tag}, kit_tags=set(),
+                        actor=tech_user, now=utcnow())
+    session.rollback()
+    in_kit = set(session.scalars(select(Device.tag).where(Device.kit_id == kit.id)))
+    assert in_kit == {d.tag for d in members if d.id != faulty.id} | {replacement.tag}
+    assert session.get(Device, faulty.id).kit_id is None
+    assert session.get(Kit, kit.id) is not None
