@@ -41,7 +41,7 @@ def save_settings(session: Session, *, policies: dict[Priority, tuple[int, int, 
                                  "between 1 minute and 60 days."), field=f"{priority.value}_first",
                               priority=priority.value)
     for weekday, (opens, closes) in hours.items():
-        if not opens < closes:
+        if not (opens < closes or closes == sla.MIDNIGHT):  # closing at 00:00 is midnight
             raise DomainError(N_("Opening hours must open before they close."), field=f"day{weekday}")
     if not hours:
         raise DomainError(N_("The service center must be open on at least one day."), field="day0")

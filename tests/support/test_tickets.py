@@ -216,6 +216,10 @@ def test_changed_opening_hours_move_the_deadlines_of_open_tickets(world, session
         assert escalation.recompute_active(session, now=monday_at(15)) == 1
     session.rollback()
     assert session.get(Ticket, ticket.id).first_response_due_at == monday_at(9) + dt.timedelta(days=1)
+    with unit_of_work(session):  # open until midnight on Saturdays: closing at 00:00 is the end of the day
+        settings.save_settings(session, policies={}, hours={0: (dt.time(8), dt.time(16)), 5: (dt.time(8), dt.time(0))},
+                               actor=world.coordinator, now=monday_at(15))
+    assert settings.load_settings(session).calendar.is_open(monday_at(23) + dt.timedelta(days=5))
     with pytest.raises(DomainError, match="open before"), unit_of_work(session):
         settings.save_settings(session, policies={}, hours={0: (dt.time(18), dt.time(8))}, actor=world.coordinator,
                                now=utcnow())
