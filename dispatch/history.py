@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
-from dispatch.models import FailureReason, Visit, VisitEvent, VisitKind
+from dispatch.models import FailureReason, Visit, VisitEvent
 from dispatch.service.visits import FAILURE_LABELS, KIND_LABELS, VISIT_STATUS
 from servicecenter.auth.models import User
 from servicecenter.errors import N_, Msgid
-from servicecenter.timeline import Cursor, Entry, older_than
+from servicecenter.timeline import Cursor, Entry, keyset_params, keyset_position, older_than_bound
 
 SOURCE = "visit"
+ACTOR = aliased(User)
 
 
-def _entry(event: VisitEvent, kind: VisitKind, actor: str | None) -> Entry:
+def _entry(event) -> Entry:
+    """`event` is a row of the query below: the event's columns with the visit's kind and the actor's name."""
     status = Msgid(VISIT_STATUS.labels.get(event.to_status, N_("unknown")))
-    params = {"kind": Msgid(KIND_LABELS[kind]), "status": status}
+    params = {"kind": Msgid(KIND_LABELS[event.kind]), "status": status}
     if event.from_status is None:
         message = N_("%(kind)s visit requested")
     elif event.from_status == event.to_status:
@@ -27,20 +31,26 @@ def _entry(event: VisitEvent, kind: VisitKind, actor: str | None) -> Entry:
         params["reason"] = Msgid(FAILURE_LABELS[FailureReason(event.note)])
     else:
         message = N_("%(kind)s visit %(status)s")
-    return Entry(event.at, SOURCE, event.id, "visit", message, params, actor=actor)
+    return Entry(event.at, SOURCE, event.id, "visit", message, params, actor=event.actor)
+
+
+@cache
+def _query(position: str):
+    return (select(VisitEvent.id, VisitEvent.at, VisitEvent.from_status, VisitEvent.to_status, VisitEvent.note,
+                   Visit.kind, ACTOR.full_name.label("actor"))
+            .join(Visit, Visit.id == VisitEvent.visit_id).outerjoin(ACTOR, ACTOR.id == VisitEvent.actor_id)
+            .where(VisitEvent.citizen_id == bindparam("citizen_id"),
+                   older_than_bound(VisitEvent.at, VisitEvent.id, position))
+            .order_by(VisitEvent.at.desc(), VisitEvent.id.desc()).limit(bindparam("page")))
 
 
 def visit_entries(session: Session, citizen_id: int, *, before: Cursor | None, limit: int,
                   categories: set[str]) -> list[Entry]:
     if "visit" not in categories:
         return []
-    actor = aliased(User)
-    rows = session.execute(
-        select(VisitEvent, Visit.kind, actor.full_name).join(Visit, Visit.id == VisitEvent.visit_id)
-        .outerjoin(actor, actor.id == VisitEvent.actor_id)
-        .where(VisitEvent.citizen_id == citizen_id, older_than(VisitEvent.at, VisitEvent.id, SOURCE, before))
-        .order_by(VisitEvent.at.desc(), VisitEvent.id.desc()).limit(limit + 1)).all()
-    return [_entry(*row) for row in rows]
+    rows = session.execute(_query(keyset_position(SOURCE, before)),
+                           {"citizen_id": citizen_id, "page": limit + 1, **keyset_params(before)}).all()
+    return [_entry(row) for row in rows]
 
 
 visit_entries.categories = ("visit",)

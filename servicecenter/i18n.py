@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
+from babel import dates
 from flask import Flask, current_app, session
-from flask_babel import Babel, format_date, format_datetime, format_percent
+from flask_babel import Babel, format_date, format_datetime, format_percent, get_locale, get_timezone, gettext
 
 from servicecenter.citizens.cpr import mask_cpr
 
@@ -22,3 +26,37 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     app.jinja_env.filters["masked_cpr"] = mask_cpr
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.globals["format_percent"] = format_percent
+
+
+# For pages that show many values. Flask-Babel looks up the locale, time zone and translations for every call
+# (about 20 µs a date and 8 µs a message); a 50-entry timeline page spent several milliseconds on that alone.
+
+
+def short_datetime_formatter() -> Callable[[dt.datetime | None], str]:
+    """The `datetime` filter (Babel's "short" date and time in the user's time zone) for one request's many values:
+    the locale, time zone and patterns are looked up once. Same text as the filter (tested)."""
+    locale, zone = get_locale(), get_timezone()
+    glue = dates.get_datetime_format("short", locale).replace("'", "")
+    date_pattern = dates.parse_pattern(dates.get_date_format("short", locale))
+    time_pattern = dates.parse_pattern(dates.get_time_format("short", locale))
+
+    def format_short(value: dt.datetime | None) -> str:
+        if not value:
+            return ""
+        local = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone)
+        return glue.replace("{0}", time_pattern.apply(local, locale)).replace("{1}", date_pattern.apply(local, locale))
+
+    return format_short
+
+
+def cached_gettext() -> Callable[..., str]:
+    """gettext for one request that shows the same few messages many times: each msgid is looked up once."""
+    found: dict[str, str] = {}
+
+    def translate(message: str, **params) -> str:
+        text = found.get(message)
+        if text is None:
+            text = found[message] = gettext(message)
+        return text % params if params else text
+
+    return translate

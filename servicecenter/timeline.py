@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import true, tuple_
+from sqlalchemy import bindparam, true, tuple_
 from sqlalchemy.orm import Session
 
 CATEGORIES = ("course", "handover", "training", "equipment", "visit", "ticket")
@@ -71,17 +71,47 @@ def offered_categories(sources: Iterable[Source]) -> list[str]:
     return [c for c in CATEGORIES if c in found]
 
 
-def older_than(at_column, seq_column, source: str, before: Cursor | None):
-    """SQL condition: this source's rows sort after the cursor (are older, in newest-first order)."""
+# A source builds its statement once for each position of the cursor relative to it and executes it with the
+# cursor's values as parameters: building a statement per call cost more Python than executing it (SQLAlchemy
+# memoises a built statement's cache key and compiled form).
+
+
+def keyset_position(source: str, before: Cursor | None) -> str:
+    """Where this source's rows start relative to the cursor: the key of the source's statement."""
     if before is None:
-        return true()
+        return "all"
     if source < before.source:
-        return at_column <= before.at
-    if source > before.source:
-        return at_column < before.at
+        return "at_or_before"
+    return "before" if source > before.source else "before_row"
+
+
+def older_than_bound(at_column, seq_column, position: str):
+    """SQL condition: this source's rows sort after the cursor (are older, in newest-first order). The cursor's time
+    and seq are the parameters `before_at` and `before_seq`, given at execution (`keyset_params`)."""
+    return _older(at_column, seq_column, position, bindparam("before_at", type_=at_column.type),
+                  bindparam("before_seq", type_=seq_column.type))
+
+
+def keyset_params(before: Cursor | None) -> dict:
+    return {} if before is None else {"before_at": before.at, "before_seq": before.seq}
+
+
+def older_than(at_column, seq_column, source: str, before: Cursor | None):
+    """The same condition with the cursor's values in it, for a statement built per call."""
+    position = keyset_position(source, before)
+    return _older(at_column, seq_column, position, *((before.at, before.seq) if before else (None, None)))
+
+
+def _older(at_column, seq_column, position: str, at, seq):
+    if position == "all":
+        return true()
+    if position == "at_or_before":
+        return at_column <= at
+    if position == "before":
+        return at_column < at
     # A row-value comparison, not "at < A or (at = A and id < I)": both databases walk the (…, at, id) index
     # backwards from the cursor instead of filtering every row of the citizen's history.
-    return tuple_(at_column, seq_column) < tuple_(before.at, before.seq)
+    return tuple_(at_column, seq_column) < tuple_(at, seq)
 
 
 @dataclass(frozen=True)

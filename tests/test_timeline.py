@@ -7,15 +7,16 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from inventory.models import DeviceCategory
+from inventory.models import Device, DeviceCategory, DeviceStatus, Holder, Movement, MovementKind
+from inventory.service.ledger import move
 from inventory.timeline import movement_entries
 from servicecenter.auth.models import Role
 from servicecenter.courses import service as courses
 from servicecenter.courses.history import course_entries
-from servicecenter.courses.models import Course, CourseStatus
-from servicecenter.db import unit_of_work
+from servicecenter.courses.models import Course, CourseEvent, CourseStatus
+from servicecenter.db import unit_of_work, utcnow
 from servicecenter.organisations.models import OrganisationKind
-from servicecenter.timeline import Cursor, citizen_timeline
+from servicecenter.timeline import Cursor, citizen_timeline, older_than
 from servicecenter.training import service as training
 from servicecenter.training.history import training_entries
 from servicecenter.training.models import TraineeKind, TrainingMethod, TrainingResult
@@ -134,3 +135,51 @@ def test_the_course_referral_event_names_the_referring_organisation(session, his
     first = citizen_timeline(session, history["citizen"].id, SOURCES, limit=100).entries[-1]
     assert first.params["organisation"] == "gp_clinic GP-T"
     assert session.scalar(select(Course.lead_organisation_id).where(Course.id == history["course"].id))
+
+
+def test_a_movement_between_two_homes_of_the_citizen_is_shown_once(session, factory):
+    """Both of its ends are the citizen's: it is in the "into" and the "out of" range of the movements source."""
+    world = World(session, factory)
+    citizen = factory.citizen()
+    first, second = world.home(citizen), world.home(citizen)
+    device = world.device(DeviceCategory.TABLET)
+    world.scan("load", device.tag, world.van)
+    world.scan("handover", device.tag, first, actor=world.technician)
+    with unit_of_work(session):
+        move(session, session.get(Device, device.id), kind=MovementKind.HANDOVER,
+             to_holder=session.get(Holder, second.id), to_status=DeviceStatus.AT_CITIZEN, actor=world.technician,
+             now=utcnow())
+    world.scan("collect", device.tag, world.van, actor=world.technician)
+    moves = session.execute(select(Movement.id, Movement.from_holder_id, Movement.to_holder_id)
+                            .where(Movement.device_id == device.id).order_by(Movement.id.desc())).all()
+    # collected from the second home, moved from the first to the second, handed over into the first
+    assert [(f, t) for _, f, t in moves[:3]] == [(second.id, world.van.id), (first.id, second.id),
+                                                 (world.van.id, first.id)]
+    expected = [m.id for m in moves[:3]]
+
+    whole = citizen_timeline(session, citizen.id, SOURCES, limit=100, categories={"equipment"})
+    assert [e.seq for e in whole.entries] == expected
+    pages, cursor = [], None
+    while True:
+        page = citizen_timeline(session, citizen.id, SOURCES, before=cursor, limit=1, categories={"equipment"})
+        pages += [e.seq for e in page.entries]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert pages == expected
+
+
+@pytest.mark.parametrize("source", ["a_source_before", "course", "z_source_after"])
+def test_older_than_keeps_what_sorts_after_the_cursor_for_a_statement_built_per_call(session, history, source):
+    """The form with the cursor's values in the condition (a source that builds its statement per call uses it)."""
+    events = session.execute(select(CourseEvent.at, CourseEvent.id)
+                             .where(CourseEvent.citizen_id == history["citizen"].id)).all()
+    for at, seq in events:
+        cursor = Cursor(at, "course", seq)
+        found = session.scalars(select(CourseEvent.id).where(
+            CourseEvent.citizen_id == history["citizen"].id,
+            older_than(CourseEvent.at, CourseEvent.id, source, cursor))).all()
+        assert sorted(found) == sorted(i for a, i in events if (a, source, i) < (at, "course", seq))
+    everything = select(CourseEvent.id).where(CourseEvent.citizen_id == history["citizen"].id,
+                                              older_than(CourseEvent.at, CourseEvent.id, source, None))
+    assert len(session.scalars(everything).all()) == len(events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext
@@ -26,6 +27,7 @@ from servicecenter.courses.service import list_citizen_courses, list_programmes
 from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError, translate_message
 from servicecenter.extensions import db_session
+from servicecenter.i18n import cached_gettext, short_datetime_formatter
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
 from servicecenter.web import now, page_arg, require, show_error
@@ -251,8 +253,14 @@ def _timeline_page(citizen_id: int, chosen, cursor, limit: int) -> timeline.Page
                                      before=cursor, limit=limit, categories=chosen)
 
 
-def entry_text(entry: timeline.Entry) -> str:
-    return translate_message(entry.message, entry.params, gettext)
+def _entry_texts() -> Callable[[timeline.Entry], str]:
+    """Each entry's sentence in the reader's language; a page repeats a few dozen msgids, each is looked up once."""
+    translate = cached_gettext()
+    return lambda entry: translate_message(entry.message, entry.params, translate)
+
+
+def _category_labels() -> dict[str, str]:
+    return {key: str(label) for key, label in CATEGORY_LABELS.items()}
 
 
 @bp.get("/<int:citizen_id>/timeline")
@@ -266,8 +274,8 @@ def timeline_page(citizen_id: int):
     linkable = {endpoint for endpoint in {e.link[0] for e in page.entries if e.link}
                 if current_app.view_functions[endpoint].permission(current_user)}
     return render_template("citizens/timeline.html", citizen=citizen, page=page, chosen=chosen or set(),
-                           categories=CATEGORY_LABELS, offered=offered, entry_text=entry_text, linkable=linkable,
-                           paged=cursor is not None,
+                           categories=_category_labels(), offered=offered, entry_text=_entry_texts(),
+                           when=short_datetime_formatter(), linkable=linkable, paged=cursor is not None,
                            until=request.args.get("until", ""))
 
 
@@ -282,17 +290,18 @@ def timeline_pdf(citizen_id: int):
         page = _timeline_page(citizen_id, chosen, cursor, min(200, PDF_MAX_ENTRIES - len(entries)))
         entries += page.entries
         cursor, more = page.next_cursor, page.next_cursor is not None
+    entry_text, when, labels = _entry_texts(), short_datetime_formatter(), _category_labels()
     document = timeline_pdf_module.TimelineDocument(
         title=gettext("Timeline for %(name)s", name=citizen.full_name),
         subtitle_lines=[gettext("CPR: %(cpr)s", cpr=mask_cpr(citizen.cpr)),
                         f"{citizen.address}, {citizen.postal_code} {citizen.city}",
                         gettext("Printed %(at)s by %(name)s", at=format_datetime(now(), "short"),
                                 name=current_user.full_name)]
-        + ([gettext("Showing only: %(what)s", what=", ".join(str(CATEGORY_LABELS[c]) for c in sorted(chosen)))]
+        + ([gettext("Showing only: %(what)s", what=", ".join(labels[c] for c in sorted(chosen)))]
            if chosen else []),
         headings=(gettext("Time"), gettext("Event"), gettext("By")),
-        rows=[timeline_pdf_module.Row(format_datetime(e.at, "short"), str(CATEGORY_LABELS[e.category]),
-                                      entry_text(e), e.note, e.actor) for e in entries],
+        rows=[timeline_pdf_module.Row(when(e.at), labels[e.category], entry_text(e), e.note, e.actor)
+              for e in entries],
         footer=gettext("Page %(page)s"),
         truncated_note=gettext("Only the newest %(n)d events are printed.", n=PDF_MAX_ENTRIES) if more else None)
     response = make_response(timeline_pdf_module.render_timeline_pdf(document))
