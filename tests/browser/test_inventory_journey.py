@@ -58,6 +58,7 @@ def test_import_print_receive_and_load_ten_with_the_keyboard(page, live_app, liv
     page.locator("#scan-log [data-scan-result=ok]").nth(9).wait_for()
 
     page.goto("/inventory/scan/load")
+    page.locator("#holder:focus").wait_for()  # autofocus lands after the page's scripts, later on a busy machine
     page.keyboard.press("ArrowDown")  # the place list has the focus: first van
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
