@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from servicecenter.auth.models import User
 from servicecenter.errors import N_, Msgid
-from servicecenter.timeline import Cursor, Entry, older_than
+from servicecenter.timeline import Cursor, Entry, keyset_params, keyset_position, older_than_bound
 from support.models import EventKind, Ticket, TicketEvent
 from support.service.tickets import CATEGORY_LABELS, TICKET_STATUS
 
@@ -36,17 +38,23 @@ def _entry(event_id, kind, at, status, body, data, ticket_id, subject, category,
                  link=("support.ticket", {"ticket_id": ticket_id}))
 
 
+@cache
+def _query(position: str):
+    """Built once per cursor position, executed with parameters (see servicecenter/timeline.py)."""
+    return (select(TicketEvent.id, TicketEvent.kind, TicketEvent.at, TicketEvent.status, TicketEvent.body,
+                   TicketEvent.data, Ticket.id, Ticket.subject, Ticket.category, ACTOR.full_name)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id).outerjoin(ACTOR, ACTOR.id == TicketEvent.actor_id)
+            .where(TicketEvent.citizen_id == bindparam("citizen_id"), TicketEvent.kind.in_(SHOWN),
+                   older_than_bound(TicketEvent.at, TicketEvent.id, position))
+            .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(bindparam("page")))
+
+
 def ticket_entries(session: Session, citizen_id: int, *, before: Cursor | None, limit: int,
                    categories: set[str]) -> list[Entry]:
     if "ticket" not in categories:
         return []
-    rows = session.execute(
-        select(TicketEvent.id, TicketEvent.kind, TicketEvent.at, TicketEvent.status, TicketEvent.body,
-               TicketEvent.data, Ticket.id, Ticket.subject, Ticket.category, ACTOR.full_name)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id).outerjoin(ACTOR, ACTOR.id == TicketEvent.actor_id)
-        .where(TicketEvent.citizen_id == citizen_id, TicketEvent.kind.in_(SHOWN),
-               older_than(TicketEvent.at, TicketEvent.id, SOURCE, before))
-        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(limit + 1)).all()
+    rows = session.execute(_query(keyset_position(SOURCE, before)),
+                           {"citizen_id": citizen_id, "page": limit + 1, **keyset_params(before)}).all()
     return [_entry(*row) for row in rows]
 
 

@@ -363,6 +363,8 @@ def test_the_citizen_timeline_shows_the_tickets(world, session):
     entries = ticket_entries(session, citizen.id, before=None, limit=10, categories={"ticket"})
     assert [e.message for e in entries] == ["Ticket #%(id)s: %(status)s", "Ticket #%(id)s (%(category)s) opened"]
     assert entries[1].note == "Tabletten starter ikke"
+    older = ticket_entries(session, citizen.id, before=entries[0].cursor(), limit=10, categories={"ticket"})
+    assert [e.key for e in older] == [entries[1].key]  # paging by the cursor, as the timeline does
 
 
 def test_ticket_events_are_append_only(world, session):
