@@ -177,9 +177,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ticket_links_other_id'), ['other_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_links_ticket_id'), ['ticket_id'], unique=False)
 
-    with op.batch_alter_table('visits', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('swap_device_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_visits_swap_device_id_devices'), 'devices', ['swap_device_id'], ['id'])
+    _add_swap_device()
 
     for table in LEDGERS:
         create_append_only_guard(op, table)
@@ -190,9 +188,7 @@ def downgrade() -> None:
     for table in LEDGERS:
         drop_truncate_guard(op, table)
         drop_append_only_guard(op, table)
-    with op.batch_alter_table('visits', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_visits_swap_device_id_devices'), type_='foreignkey')
-        batch_op.drop_column('swap_device_id')
+    _drop_swap_device()
 
     with op.batch_alter_table('ticket_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_links_ticket_id'))
@@ -226,3 +222,25 @@ def downgrade() -> None:
     op.drop_table('sla_policies')
     op.drop_table('canned_responses')
     op.drop_table('business_hours')
+
+
+def _add_swap_device() -> None:
+    """visits.swap_device_id. On SQLite a plain ADD COLUMN with its REFERENCES clause: a batch rebuild of `visits`
+    would DROP the table, which its referencing rows (visit events, tickets) refuse with foreign keys on."""
+    if op.get_bind().dialect.name == "sqlite":
+        if "swap_device_id" in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("visits")}:
+            return  # kept by a downgrade on SQLite
+        op.execute("ALTER TABLE visits ADD COLUMN swap_device_id INTEGER "
+                   "CONSTRAINT fk_visits_swap_device_id_devices REFERENCES devices (id)")
+    else:
+        op.add_column('visits', sa.Column('swap_device_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_visits_swap_device_id_devices', 'visits', 'devices', ['swap_device_id'], ['id'])
+
+
+def _drop_swap_device() -> None:
+    """SQLite cannot drop a column that references another table without rebuilding `visits` (see above): there the
+    unused, nullable column stays."""
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    op.drop_constraint('fk_visits_swap_device_id_devices', 'visits', type_='foreignkey')
+    op.drop_column('visits', 'swap_device_id')
