@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from alembic import command
 from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.orm import sessionmaker
 
 from dispatch.models import Visit
 from servicecenter.migrations import alembic_config, current_revision
-from sqlalchemy.orm import sessionmaker
-
 from tests.conftest import make_test_app
 from tests.dispatch.helpers import DispatchWorld
 from tests.factories import Factory
