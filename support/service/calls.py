@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dispatch.models import Visit
 from dispatch.service.visits import OPEN as OPEN_VISITS
@@ -94,7 +94,8 @@ def identify(session: Session, text: str, *, actor, now: dt.datetime, citizen_id
         caller.devices = devices_at_home(session, caller.citizen.id)
         caller.visits = list(session.scalars(select(Visit).where(Visit.citizen_id == caller.citizen.id,
                                                                  Visit.status.in_(OPEN_VISITS))
-                                             .order_by(Visit.id.desc()).limit(10)))
+                                             .order_by(Visit.id.desc()).limit(10)
+                                             .options(lazyload("*"))))  # plain columns shown: not 8 eager joins
         caller.tickets = open_tickets_of_citizen(session, caller.citizen.id)
     return caller
 
