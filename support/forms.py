@@ -9,6 +9,16 @@ from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optiona
 
 from support.models import Category, Channel, Priority, RequesterKind, TicketStatus
 
+MAX_ID = 2**31 - 1  # the databases' integer: a larger number typed or forged is refused at the field
+
+
+def row_id(value) -> int:
+    """Coerce a posted id; out of range (or not a number) is an invalid choice, not a database error."""
+    number = int(value)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError("out of range")
+    return number
+
 REQUESTER_CHOICES = [(RequesterKind.CITIZEN.value, _l("The citizen")), (RequesterKind.RELATIVE.value, _l("A relative")),
                      (RequesterKind.NURSE.value, _l("A nurse")), (RequesterKind.STAFF.value, _l("Staff"))]
 CHANNEL_CHOICES = [(Channel.PHONE.value, _l("Phone")), (Channel.EMAIL.value, _l("E-mail")),
@@ -26,7 +36,7 @@ class LogCallForm(FlaskForm):
 
     q = HiddenField()
     citizen_id = HiddenField()
-    device_id = SelectField(_l("Device"), coerce=int, validate_choice=False)
+    device_id = SelectField(_l("Device"), coerce=row_id, validate_choice=False)
     body = TextAreaField(_l("What is it about?"), validators=[Optional(), Length(max=10_000)])
     category = StringField(validators=[AnyOf([c.value for c in Category], message=_l("Choose a category."))])
     requester_kind = SelectField(_l("Caller"), choices=REQUESTER_CHOICES, default=RequesterKind.CITIZEN.value)
@@ -49,7 +59,7 @@ class StatusForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee_id = SelectField(_l("Assignee"), coerce=int, validate_choice=False)
+    assignee_id = SelectField(_l("Assignee"), coerce=row_id, validate_choice=False)
     expected = HiddenField()
 
 
@@ -58,12 +68,12 @@ class PriorityForm(FlaskForm):
 
 
 class GroupChoiceForm(FlaskForm):
-    group_id = SelectField(_l("Group"), coerce=int, validate_choice=False)
+    group_id = SelectField(_l("Group"), coerce=row_id, validate_choice=False)
 
 
 class OtherTicketForm(FlaskForm):
     other = IntegerField(_l("Ticket number"), validators=[DataRequired(message=_l("Type a ticket number.")),
-                                                          NumberRange(min=1)])
+                                                          NumberRange(min=1, max=MAX_ID)])
 
 
 class SwapForm(FlaskForm):
@@ -71,4 +81,4 @@ class SwapForm(FlaskForm):
 
 
 class DeviceForm(FlaskForm):
-    device_id = SelectField(_l("Device"), coerce=int, validate_choice=False)
+    device_id = SelectField(_l("Device"), coerce=row_id, validate_choice=False)

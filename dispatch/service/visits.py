@@ -217,8 +217,8 @@ def fail(session: Session, visit: Visit, *, reason: FailureReason, note: str, ac
         _assigned_to(visit, actor)
     if len(note) > 500:
         raise DomainError(N_("A note can be at most %(max)s characters."), field="note", max=500)
+    visit.failure_reason, visit.failure_note, visit.finished_at = reason, note.strip() or None, now  # listeners see it
     move_visit(session, visit, VisitStatus.FAILED, actor=actor, now=now, note=reason.value)
-    visit.failure_reason, visit.failure_note, visit.finished_at = reason, note.strip() or None, now
     paused = False
     if reason == FailureReason.HOSPITALISED and visit.course.status == CourseStatus.ACTIVE:
         courses.change_status(session, visit.course, CourseStatus.PAUSED, actor=actor, now=now)

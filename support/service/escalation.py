@@ -22,7 +22,8 @@ def escalate_breached(session: Session, *, now: dt.datetime) -> list[int]:
     """Mark the breached, not yet escalated tickets (at most BATCH a run); returns their ids."""
     tickets = list(session.scalars(
         select(Ticket).where(Ticket.is_active.is_(True), Ticket.sla_due_at <= now, Ticket.escalated_at.is_(None))
-        .order_by(Ticket.sla_due_at, Ticket.id).limit(BATCH)))
+        .order_by(Ticket.sla_due_at, Ticket.id).limit(BATCH)
+        .with_for_update(of=Ticket, skip_locked=True)))  # one an agent is saving right now waits for the next run
     for ticket in tickets:
         target = "first_response" if ticket.first_response_at is None else "resolution"
         ticket.escalated_at = now
@@ -40,7 +41,7 @@ def recompute_active(session: Session, *, now: dt.datetime) -> int:
     count, last_id = 0, 0
     while True:
         batch = list(session.scalars(select(Ticket).where(Ticket.is_active.is_(True), Ticket.id > last_id)
-                                     .order_by(Ticket.id).limit(BATCH)))
+                                     .order_by(Ticket.id).limit(BATCH).with_for_update(of=Ticket)))
         for ticket in batch:
             refresh_sla(session, ticket, now=now, settings=settings)
         count += len(batch)

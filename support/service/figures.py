@@ -43,7 +43,12 @@ def _seconds(session: Session, start, end):
     return (func.julianday(end) - func.julianday(start)) * 86400
 
 
-def model_figures(session: Session, *, start: dt.datetime, end: dt.datetime) -> list[ModelFigures]:
+def model_figures(session: Session, *, start: dt.datetime, end: dt.datetime,
+                  now: dt.datetime | None = None) -> list[ModelFigures]:
+    """Per model for [start, end); time after `now` has not happened yet and counts no device-months."""
+    end = min(end, now) if now is not None else end
+    if end <= start:
+        end = start
     first, last = literal(start, UTCDateTime()), literal(end, UTCDateTime())
     clip_start = case((Custody.started_at < first, first), else_=Custody.started_at)
     clip_end = case((Custody.ended_at.is_(None), last), (Custody.ended_at > last, last), else_=Custody.ended_at)

@@ -47,6 +47,13 @@ def escalate_to_swap(session: Session, ticket: Ticket, *, note: str = "", actor,
     if home is None or device.status != DeviceStatus.AT_CITIZEN:
         raise DomainError(N_("%(tag)s is not in a citizen's home, so there is nothing to swap."), tag=device.tag)
     _holder, course = home
+    if ticket.citizen_id is not None and course.citizen_id != ticket.citizen_id:
+        raise Conflict(N_("%(tag)s is at another citizen's home than this ticket's."), tag=device.tag)
+    waiting = session.scalar(select(Visit.id).where(Visit.swap_device_id == device.id,
+                                                    Visit.status.in_(visits.OPEN)).limit(1))
+    if waiting is not None:
+        raise Conflict(N_("A swap visit for %(tag)s is already on its way (another ticket asked for it)."),
+                       tag=device.tag)
     request = visits.VisitRequest(
         earliest_on=today, latest_on=_working_days_after(today, SWAP_WORKING_DAYS[ticket.priority]),
         urgency=Urgency.URGENT if ticket.priority in (Priority.P1, Priority.P2) else Urgency.NORMAL,
@@ -63,15 +70,19 @@ def escalate_to_swap(session: Session, ticket: Ticket, *, note: str = "", actor,
 
 
 def follow_visit(session: Session, visit: Visit, from_status, *, actor, now: dt.datetime) -> None:
-    """Listener on every visit status change: a done swap resolves its tickets; a cancelled one reopens them; a
-    failed one is noted on them."""
+    """Listener on every visit status change: a done swap sends the collected device to repair and mends its kit
+    (whatever became of the tickets), then resolves its tickets; a cancelled one reopens them; a failed one is noted
+    on them."""
     if visit.kind != VisitKind.SWAP:
         return
+    done = _swap_devices(session, visit, actor=actor, now=now) if visit.status == VisitStatus.DONE else None
     for ticket in tickets_waiting_for(session, visit.id):
         if ticket.merged_into_id is not None:
             continue
-        if visit.status == VisitStatus.DONE:
-            _swap_done(session, ticket, visit, actor=actor, now=now)
+        if done is not None:
+            _log(session, ticket, EventKind.SWAP_DONE, actor=actor, now=now, data=done)
+            if ticket.is_active:
+                change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now)
         elif visit.status == VisitStatus.CANCELLED and ticket.is_active:
             _log(session, ticket, EventKind.NOTE, actor=actor, now=now, data={"visit": visit.id, "cancelled": True})
             change_status(session, ticket, TicketStatus.OPEN, actor=actor, now=now)
@@ -80,12 +91,14 @@ def follow_visit(session: Session, visit: Visit, from_status, *, actor, now: dt.
                  data={"visit": visit.id, "failed": str(visit.failure_reason or "")})
 
 
-def _swap_done(session: Session, ticket: Ticket, visit: Visit, *, actor, now: dt.datetime) -> None:
+def _swap_devices(session: Session, visit: Visit, *, actor, now: dt.datetime) -> dict:
+    """The faulty device, collected, is reported faulty (the warehouse sends it to repair); a delivered device of
+    the same kind takes its place in its kit. Returns what happened, for the tickets' history."""
     faulty = session.get(Device, visit.swap_device_id) if visit.swap_device_id else None
     to_repair = None
     if faulty is not None and faulty.status == DeviceStatus.RETURNED:
         inventory.scan(session, "fault", faulty.tag,
-                       inventory.Context(actor=actor, now=now, note=f"#{ticket.id}", visit_id=visit.id))
+                       inventory.Context(actor=actor, now=now, note=f"swap visit {visit.id}", visit_id=visit.id))
         to_repair = faulty.tag
     delivered = list(session.scalars(
         select(Device.tag).join(Movement, Movement.device_id == Device.id)
@@ -94,11 +107,8 @@ def _swap_done(session: Session, ticket: Ticket, visit: Visit, *, actor, now: dt
         .where(Holder.course_id == visit.course_id, Custody.ended_at.is_(None), Movement.visit_id == visit.id)
         .order_by(Device.tag)))
     _follow_kit(session, faulty, delivered, actor=actor, now=now)
-    data = {"visit": visit.id, "collected": faulty.tag if faulty else None, "to_repair": to_repair,
+    return {"visit": visit.id, "collected": faulty.tag if faulty else None, "to_repair": to_repair,
             "delivered": delivered}
-    _log(session, ticket, EventKind.SWAP_DONE, actor=actor, now=now, data=data)
-    if ticket.is_active:
-        change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now)
 
 
 def _follow_kit(session: Session, faulty: Device | None, delivered: list[str], *, actor, now: dt.datetime) -> None:

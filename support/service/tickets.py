@@ -129,6 +129,9 @@ def create_ticket(session: Session, data: TicketData, *, actor, now: dt.datetime
     group = session.get(SupportGroup, data.group_id) if data.group_id else default_group(session)
     if group is None or not group.is_active:
         raise DomainError(N_("Choose a group."), field="group_id")
+    # The turn is taken first: the group row is locked FOR UPDATE before the new ticket's foreign key takes its
+    # KEY SHARE lock on it, else two calls logged at once each hold one and wait for the other (a deadlock).
+    next_agent = round_robin_next(session, group) if group.round_robin and not data.assignee_id else None
     opened = data.called_at or now
     ticket = Ticket(subject=data.subject.strip(), requester_kind=data.requester_kind,
                     requester_name=(data.requester_name or "").strip()[:120] or None,
@@ -142,12 +145,8 @@ def create_ticket(session: Session, data: TicketData, *, actor, now: dt.datetime
          data={"channel": data.channel.value, "category": data.category.value, "priority": data.priority.value})
     record_event(session, actor=actor, action="ticket.create", entity_type="ticket", entity_id=ticket.id,
                  citizen_id=ticket.citizen_id, now=now, detail={"category": data.category.value})
-    if data.assignee_id:
-        assign(session, ticket, data.assignee_id, actor=actor, now=now)
-    elif group.round_robin:
-        next_agent = round_robin_next(session, group)
-        if next_agent is not None:
-            assign(session, ticket, next_agent, actor=actor, now=now)
+    if data.assignee_id or next_agent:
+        assign(session, ticket, data.assignee_id or next_agent, actor=actor, now=now)
     refresh_sla(session, ticket, now=now)
     return ticket
 
@@ -171,7 +170,8 @@ def round_robin_next(session: Session, group: SupportGroup) -> int | None:
     lock_row(session, group)
     on_duty = list(session.scalars(
         select(GroupMember.user_id).join(User, User.id == GroupMember.user_id)
-        .where(GroupMember.group_id == group.id, GroupMember.on_duty.is_(True), User.status == UserStatus.ACTIVE)
+        .where(GroupMember.group_id == group.id, GroupMember.on_duty.is_(True), User.status == UserStatus.ACTIVE,
+               User.role.in_(AGENT_ROLES))  # someone whose role changed since no longer takes a turn
         .order_by(GroupMember.user_id)))
     if not on_duty:
         return None
@@ -268,6 +268,8 @@ def add_message(session: Session, ticket: Ticket, body: str, *, public: bool, ac
     if len(body) > MAX_BODY:
         raise DomainError(N_("A text can be at most %(max)s characters."), field="body", max=MAX_BODY)
     _log(session, ticket, EventKind.REPLY if public else EventKind.NOTE, actor=actor, now=now, body=body)
+    record_event(session, actor=actor, action="ticket.reply" if public else "ticket.note", entity_type="ticket",
+                 entity_id=ticket.id, citizen_id=ticket.citizen_id, now=now)
     if public and ticket.status == S.NEW:
         change_status(session, ticket, S.OPEN, actor=actor, now=now)
     else:
@@ -303,6 +305,8 @@ def change_priority(session: Session, ticket: Ticket, priority: Priority, *, act
         return
     _log(session, ticket, EventKind.PRIORITY, actor=actor, now=now,
          data={"from": ticket.priority.value, "to": priority.value})
+    record_event(session, actor=actor, action="ticket.priority", entity_type="ticket", entity_id=ticket.id, now=now,
+                 detail={"from": ticket.priority.value, "to": priority.value})
     ticket.priority = priority
     refresh_sla(session, ticket, now=now)
 
@@ -316,6 +320,8 @@ def set_device(session: Session, ticket: Ticket, device_id: int | None, *, actor
     if device_id is not None and device is None:
         raise DomainError(N_("No such device."), field="device_id")
     _log(session, ticket, EventKind.DEVICE, actor=actor, now=now, data={"device": device.tag if device else None})
+    record_event(session, actor=actor, action="ticket.device", entity_type="ticket", entity_id=ticket.id, now=now,
+                 citizen_id=ticket.citizen_id, detail={"device": device_id})
     ticket.device_id = device_id
 
 
@@ -328,6 +334,8 @@ def change_group(session: Session, ticket: Ticket, group_id: int, *, actor, now:
         return
     _log(session, ticket, EventKind.ASSIGNED, actor=actor, now=now,
          data={"group_from": ticket.group_id, "group_to": group.id})
+    record_event(session, actor=actor, action="ticket.group", entity_type="ticket", entity_id=ticket.id, now=now,
+                 detail={"from": ticket.group_id, "to": group.id})
     ticket.group_id = group.id
     session.flush()
     session.refresh(ticket, ["group"])
@@ -347,6 +355,9 @@ def merge(session: Session, duplicate: Ticket, survivor: Ticket, *, actor, now: 
     _writable(survivor)
     if duplicate.citizen_id and survivor.citizen_id and duplicate.citizen_id != survivor.citizen_id:
         raise Conflict(N_("The tickets are about different citizens; link them instead."))
+    if duplicate.visit_id is not None and duplicate.status == S.WAITING_THIRD_PARTY:
+        raise Conflict(N_("#%(id)s waits for its swap visit: merge the other ticket into it instead."),
+                       id=duplicate.id)
     _log(session, duplicate, EventKind.MERGED_INTO, actor=actor, now=now, data={"ticket": survivor.id})
     _log(session, survivor, EventKind.MERGED_FROM, actor=actor, now=now, data={"ticket": duplicate.id})
     # Tickets merged into the duplicate before now follow it to the survivor.
@@ -372,12 +383,16 @@ def merge(session: Session, duplicate: Ticket, survivor: Ticket, *, actor, now: 
 def link(session: Session, ticket: Ticket, other: Ticket, *, actor, now: dt.datetime) -> None:
     if ticket.id == other.id:
         raise DomainError(N_("A ticket cannot be linked to itself."), field="other")
+    for row in sorted((ticket, other), key=lambda t: t.id):  # id order: A-B and B-A at once cannot deadlock
+        lock_row(session, row)
     low, high = sorted((ticket.id, other.id))
     if session.scalar(select(TicketLink.id).where(TicketLink.ticket_id == low, TicketLink.other_id == high)):
         return
     session.add(TicketLink(ticket_id=low, other_id=high, created_at=now))
     _log(session, ticket, EventKind.LINKED, actor=actor, now=now, data={"ticket": other.id})
     _log(session, other, EventKind.LINKED, actor=actor, now=now, data={"ticket": ticket.id})
+    record_event(session, actor=actor, action="ticket.link", entity_type="ticket", entity_id=ticket.id, now=now,
+                 citizen_id=ticket.citizen_id, detail={"other": other.id})
 
 
 def linked_tickets(session: Session, ticket_id: int) -> list[Ticket]:
@@ -460,6 +475,7 @@ def find_ticket_ids(session: Session, text: str) -> list[int]:
 
 
 def tickets_waiting_for(session: Session, visit_id: int) -> list[Ticket]:
-    return list(session.scalars(select(Ticket).where(Ticket.visit_id == visit_id,
-                                                     or_(Ticket.is_active.is_(True),
-                                                         Ticket.status == S.RESOLVED))))
+    """The tickets a swap visit is for, locked for this transaction (an agent may be saving one right now)."""
+    ids = list(session.scalars(select(Ticket.id).where(Ticket.visit_id == visit_id, or_(
+        Ticket.is_active.is_(True), Ticket.status == S.RESOLVED)).order_by(Ticket.id).with_for_update()))
+    return [session.get(Ticket, i, populate_existing=True) for i in ids]

@@ -143,9 +143,10 @@ def _month() -> tuple[dt.date | None, str]:
         previous = (first_of_this - dt.timedelta(days=1)).replace(day=1)
         return previous, previous.strftime("%Y-%m")
     try:
-        return dt.datetime.strptime(text, "%Y-%m").date(), text
+        first = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         return None, text[:20]
+    return (first, text) if 2000 <= first.year <= 2100 else (None, text[:20])  # no 500 on year 1 or 9999
 
 
 def _bounds(first: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -166,7 +167,7 @@ def figures():
         return render_template("support/figures.html", month=text, rows=None, number=_number,
                                error=gettext("Write the month as YYYY-MM, e.g. 2026-01.")), 400
     start, end = _bounds(first)
-    rows = figures_service.model_figures(db_session(), start=start, end=end)
+    rows = figures_service.model_figures(db_session(), start=start, end=end, now=now())
     return render_template("support/figures.html", month=text, first=first, rows=rows, number=_number, error=None)
 
 
@@ -177,7 +178,7 @@ def figures_csv():
     if first is None:
         return redirect(url_for("support.figures", month=text))
     start, end = _bounds(first)
-    rows = figures_service.model_figures(db_session(), start=start, end=end)
+    rows = figures_service.model_figures(db_session(), start=start, end=end, now=now())
     header = [gettext("Device model"), gettext("Device-months"), gettext("Faults"),
               gettext("Faults per 100 device-months"), gettext("Swaps"), gettext("Swaps per 100 device-months")]
     plain = "0.##"  # no thousands separator: spreadsheets read the number

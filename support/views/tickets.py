@@ -18,7 +18,7 @@ from servicecenter.auth.models import User
 from servicecenter.auth.permissions import can_work_tickets
 from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
-from servicecenter.errors import DomainError
+from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
 from servicecenter.web import now, require
 from support.forms import (
@@ -121,8 +121,10 @@ def _forms(s: Session, ticket: Ticket, citizen) -> dict:
             "link_form": OtherTicketForm(prefix="link", formdata=None), "swap_form": SwapForm(prefix="swap")}
 
 
-def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket], object], done: str | None):
-    """Validate, then one unit of work on the locked ticket; refusals are shown and nothing is saved."""
+def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket], object], done: str | None, *,
+         lock: bool = True):
+    """Validate, then one unit of work on the locked ticket; refusals are shown and nothing is saved. (A merge or
+    link locks its two tickets itself, in id order.)"""
     if form is not None and not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
@@ -133,7 +135,7 @@ def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket],
         abort(404)
     try:
         with unit_of_work(s):
-            result = do(s, tickets.lock_ticket(s, ticket_id))
+            result = do(s, tickets.lock_ticket(s, ticket_id) if lock else tickets.get_ticket(s, ticket_id))
     except DomainError as error:  # a ticket number typed for a merge or link that does not exist, too
         flash(error.translate(gettext), "danger")
     else:
@@ -211,7 +213,7 @@ def change_device(ticket_id: int):
         home = {d.id for d in calls.devices_at_home(s, ticket.citizen_id)} if ticket.citizen_id else set()
         chosen = form.device_id.data or None
         if chosen is not None and chosen not in home and chosen != ticket.device_id:
-            raise DomainError(gettext("Choose one of the citizen's devices."))
+            raise DomainError(N_("Choose one of the citizen's devices."))
         tickets.set_device(s, ticket, chosen, actor=current_user, now=now())
 
     return _act(ticket_id, form, do, gettext("The device is changed."))
@@ -224,7 +226,7 @@ def merge(ticket_id: int):
     form = OtherTicketForm(prefix="merge")
     _act(ticket_id, form, lambda s, t: tickets.merge(s, t, tickets.get_ticket(s, form.other.data),
                                                      actor=current_user, now=now()),
-         gettext("Merged into #%(id)s.", id=form.other.data))
+         gettext("Merged into #%(id)s.", id=form.other.data), lock=False)
     survivor = db_session().get(Ticket, ticket_id)
     target = survivor.merged_into_id if survivor is not None and survivor.merged_into_id else ticket_id
     return redirect(url_for("support.ticket", ticket_id=target))
@@ -236,7 +238,7 @@ def link(ticket_id: int):
     form = OtherTicketForm(prefix="link")
     return _act(ticket_id, form, lambda s, t: tickets.link(s, t, tickets.get_ticket(s, form.other.data),
                                                            actor=current_user, now=now()),
-                gettext("Linked to #%(id)s.", id=form.other.data))
+                gettext("Linked to #%(id)s.", id=form.other.data), lock=False)
 
 
 @bp.post("/tickets/<int:ticket_id>/swap")
