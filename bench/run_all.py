@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import citizens, inventory, planning, route_sheet, solomon, timeline
+from bench import citizens, inventory, planning, route_sheet, solomon, support, timeline
 
 
 def main() -> None:
@@ -24,6 +24,11 @@ def main() -> None:
         statements = sorted({n for name in cases for n in result[name]["sql_statements"]})
         print(f"{result['backend']:<10} {result['citizens']:>7} citizens {result['movements']:>8} movements  "
               f"timeline {pages}  statements {statements}")
+    for result in support.main()["results"]:
+        cases = ("queue_mine", "queue_unassigned_page5", "call_phone", "call_cpr")
+        pages = "  ".join(f"{name} p95 {result[name]['p95_ms']} ms" for name in cases if name in result)
+        statements = sorted({n for name in cases if name in result for n in result[name]["sql_statements"]})
+        print(f"{result['backend']:<10} {result['sizes']['tickets']:>7} tickets  {pages}  statements {statements}")
     overall = solomon.main()["overall"]
     print(f"Solomon {overall['instances']} instances: mean gap {overall['mean_gap_percent']} %, "
           f"feasible {overall['feasible']}/{overall['instances']}, vehicles {overall['vehicles']}")
