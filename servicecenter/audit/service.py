@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from servicecenter.audit.models import AuditEvent, Outcome
@@ -40,6 +40,19 @@ def record_event(
     )
     session.add(event)
     return event
+
+
+def record_reads(session: Session, citizen_ids: list[int], *, actor: object, action: str, now: dt.datetime,
+                 purpose: str | None) -> None:
+    """One audit row per citizen (each shown by name in a list), written in one statement: a page of 50 names is
+    one INSERT, not 50."""
+    rows = [{"at": now, "actor_id": getattr(actor, "id", None),
+             "actor_role": getattr(getattr(actor, "role", None), "value", None),
+             "actor_organisation_id": getattr(actor, "organisation_id", None), "action": action,
+             "entity_type": "citizen", "entity_id": citizen_id, "citizen_id": citizen_id, "purpose": purpose,
+             "outcome": Outcome.ALLOWED, "detail": None} for citizen_id in dict.fromkeys(citizen_ids)]
+    if rows:
+        session.execute(insert(AuditEvent).values(rows))
 
 
 def _access_rows():

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, inspect, or_, select,
 from sqlalchemy.orm import Session
 
 from servicecenter.audit.models import Outcome
-from servicecenter.audit.service import recent_citizen_ids, record_event
+from servicecenter.audit.service import recent_citizen_ids, record_event, record_reads
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.cpr import looks_like_cpr, normalise_cpr
 from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson
@@ -281,10 +281,7 @@ def search_citizens(
 
 def record_listed(session: Session, citizen_ids: list[int], *, actor: User, now: dt.datetime, action: str) -> None:
     """Each citizen shown by name in a list (search results, worklists) has seen a read of their data."""
-    purpose = PURPOSE_BY_ROLE.get(actor.role)
-    for citizen_id in dict.fromkeys(citizen_ids):
-        record_event(session, actor=actor, action=action, entity_type="citizen", entity_id=citizen_id,
-                     citizen_id=citizen_id, now=now, purpose=purpose)
+    record_reads(session, citizen_ids, actor=actor, action=action, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role))
 
 
 def list_recently_opened(session: Session, *, actor: User, now: dt.datetime) -> list[Citizen]:
