@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicecenter.auth.models import User
@@ -138,6 +138,10 @@ class Ticket(Base):
         Index("ix_tickets_assignee_queue", "assignee_id", "is_active", "sla_due_at", "id"),
         Index("ix_tickets_group_queue", "group_id", "is_active", "sla_due_at", "id"),
         Index("ix_tickets_active_due", "is_active", "sla_due_at", "id"),
+        # Unassigned: PostgreSQL does not walk the assignee index in deadline order for "assignee_id IS NULL" (it read
+        # and sorted the whole unassigned backlog per page); a partial index is that order itself.
+        Index("ix_tickets_unassigned_queue", "is_active", "sla_due_at", "id",
+              postgresql_where=text("assignee_id IS NULL"), sqlite_where=text("assignee_id IS NULL")),
     )
 
 
