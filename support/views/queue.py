@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from servicecenter.auth.permissions import can_work_tickets
 from servicecenter.citizens import service as citizens
 from servicecenter.db import unit_of_work
-from servicecenter.errors import DomainError
+from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
+from servicecenter.i18n import short_datetime_formatter
 from servicecenter.web import now, page_arg, require
 from support.service import queue as queues
 from support.service import tickets
@@ -33,13 +35,28 @@ def queue():
     page = queues.queue_page(s, view, user_id=current_user.id, now=at, page=page_arg(), group_id=group_id)
     counts = queues.queue_counts(s, user_id=current_user.id, now=at)
     html = render_template("support/queue.html", page=page, view=view, counts=counts, group_id=group_id,
-                           groups=tickets.list_groups(s), duty=tickets.memberships(s, current_user.id), now=at)
+                           groups=tickets.list_groups(s), duty=tickets.memberships(s, current_user.id), now=at,
+                           when=short_datetime_formatter(), words=_words(), badge_class=BADGES, csrf=generate_csrf(),
+                           ticket_path=url_for("support.ticket", ticket_id=0)[:-1])
     # Rendered first, then the citizens behind the callers' names are logged as read (before anything is sent):
     # the unit of work expires what was loaded, and the page must not reload its tickets one by one.
     listed = [t.citizen_id for t in page.tickets if t.citizen_id]
     with unit_of_work(s):
         citizens.record_listed(s, listed, actor=current_user, now=at, action="citizen.list_tickets")
     return html
+
+
+# The rows' links are the ticket's path with its number appended (url_for once, not 150 times a page).
+BADGES = {"breached": "text-bg-danger", "soon": "text-bg-warning", "paused": "text-bg-secondary",
+          "done": "text-bg-light border"}
+
+
+def _words() -> dict:
+    """Every label the rows repeat, translated once per page (50 rows called gettext hundreds of times)."""
+    msgids = {**tickets.CATEGORY_LABELS, **tickets.REQUESTER_LABELS, **tickets.TICKET_STATUS.labels,
+              "breached": N_("breached"), "soon": N_("breaching soon"), "paused": N_("paused"), "done": N_("done"),
+              "escalated": N_("escalated"), "take": N_("Take")}
+    return {key: gettext(msgid) for key, msgid in msgids.items()}
 
 
 @bp.post("/duty")

@@ -185,3 +185,21 @@ def test_a_merge_or_link_with_a_number_that_does_not_exist_says_so(world, client
     assert client.post("/support/tickets/99999/take").status_code == 404
     session.rollback()
     assert session.get(Ticket, ticket.id).merged_into_id is None
+
+
+def test_a_queue_row_shows_its_deadline_state_and_links(world, client, agent):
+    import datetime as dt
+
+    from babel.dates import format_datetime
+
+    from servicecenter.db import LOCAL_ZONE, utcnow
+    from support.models import Priority
+
+    breached = world.ticket(priority=Priority.P1, now=utcnow() - dt.timedelta(hours=1))  # 30 minutes, 24/7
+    page = client.get("/support/?view=unassigned").get_data(as_text=True)
+    row = page[page.index(f'data-href="/support/tickets/{breached.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'data-sla="breached"' in row and ">breached<" in row
+    due = format_datetime(breached.sla_due_at, "short", tzinfo=LOCAL_ZONE, locale="en")  # as the datetime filter
+    assert due in row
+    assert f'action="/support/tickets/{breached.id}/take"' in row and ">Take<" in row
