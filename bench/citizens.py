@@ -34,17 +34,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def postgres_url() -> str | None:
+def postgres_url(database: str = PG_BENCH_DB) -> str | None:
+    """A benchmark database of its own (created when missing), or None without a server."""
     try:
         engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_BENCH_DB}).scalar():
-                conn.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}).scalar():
+                conn.execute(text(f"CREATE DATABASE {database}"))
         engine.dispose()
     except Exception as error:  # noqa: BLE001 - a missing server only narrows the benchmark
         print(f"PostgreSQL not available ({error.__class__.__name__}); SQLite only", file=sys.stderr)
         return None
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
 
 
 def backends() -> list[tuple[str, str | None]]:

@@ -29,14 +29,14 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 
-from bench.citizens import PG_ADMIN_URL, percentile
+from bench import citizens as citizens_bench
+from bench.citizens import percentile
 from bench.inventory import _sqlite, places
 from bench.scale import build, fresh_postgres
 from inventory.models import Holder, HolderKind
@@ -105,16 +105,7 @@ CASES = [  # name, path (queue) or lookup kind (call)
 
 def postgres_url() -> str | None:
     """This benchmark's own database (created when missing), or None without a server."""
-    try:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_BENCH_DB}).scalar():
-                conn.execute(text(f"CREATE DATABASE {PG_BENCH_DB}"))
-        engine.dispose()
-    except Exception as error:  # noqa: BLE001 - a missing server only narrows the benchmark
-        print(f"PostgreSQL not available ({error.__class__.__name__}); SQLite only", file=sys.stderr)
-        return None
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
+    return citizens_bench.postgres_url(PG_BENCH_DB)
 
 
 def _backends() -> list[tuple[str, str]]:
