@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -29,7 +30,13 @@ def load_settings(session: Session) -> Settings:
                                                dt.timedelta(minutes=row.resolution_minutes), row.business_hours)
     rows = list(session.scalars(select(BusinessHoursRow).order_by(BusinessHoursRow.weekday)))
     hours = {r.weekday: (r.opens, r.closes) for r in rows} if rows else dict(sla.OFFICE_HOURS)
-    return Settings(policies, sla.BusinessCalendar(hours), hours)
+    return Settings(policies, _calendar(tuple(sorted(hours.items()))), hours)
+
+
+@lru_cache(maxsize=8)
+def _calendar(hours: tuple) -> sla.BusinessCalendar:
+    """One calendar per set of opening hours, kept: it caches its days off and opening intervals per date."""
+    return sla.BusinessCalendar(dict(hours))
 
 
 def save_settings(session: Session, *, policies: dict[Priority, tuple[int, int, bool]],

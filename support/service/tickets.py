@@ -405,9 +405,10 @@ def merged_tickets(session: Session, ticket_id: int) -> list[int]:
     return list(session.scalars(select(Ticket.id).where(Ticket.merged_into_id == ticket_id).order_by(Ticket.id)))
 
 
-def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
-    """The ticket's events and those of the tickets merged into it, oldest first."""
-    ids = [ticket.id, *merged_tickets(session, ticket.id)]
+def history(session: Session, ticket: Ticket, merged: list[int] | None = None) -> list[TicketEvent]:
+    """The ticket's events and those of the tickets merged into it (`merged`, if the caller has them), oldest
+    first."""
+    ids = [ticket.id, *(merged if merged is not None else merged_tickets(session, ticket.id))]
     return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id.in_(ids))
                                 .order_by(TicketEvent.at, TicketEvent.id)))
 
@@ -476,6 +477,6 @@ def find_ticket_ids(session: Session, text: str) -> list[int]:
 
 def tickets_waiting_for(session: Session, visit_id: int) -> list[Ticket]:
     """The tickets a swap visit is for, locked for this transaction (an agent may be saving one right now)."""
-    ids = list(session.scalars(select(Ticket.id).where(Ticket.visit_id == visit_id, or_(
-        Ticket.is_active.is_(True), Ticket.status == S.RESOLVED)).order_by(Ticket.id).with_for_update()))
-    return [session.get(Ticket, i, populate_existing=True) for i in ids]
+    return list(session.scalars(
+        select(Ticket).where(Ticket.visit_id == visit_id, or_(Ticket.is_active.is_(True), Ticket.status == S.RESOLVED))
+        .order_by(Ticket.id).with_for_update(of=Ticket).execution_options(populate_existing=True)))

@@ -63,19 +63,20 @@ def _render(ticket: Ticket, citizen, status: int = 200, **forms):
     device = s.get(Device, ticket.device_id) if ticket.device_id else None
     visit = s.get(Visit, ticket.visit_id) if ticket.visit_id else None
     suggestions = kb.suggestions(s, device_model_id=device.model_id if device else None, category=ticket.category)
-    events = tickets.history(s, ticket)
+    merged, groups = tickets.merged_tickets(s, ticket.id), tickets.list_groups(s)
+    events = tickets.history(s, ticket, merged)
     mentioned = {e.data.get("to") for e in events if e.data and e.data.get("to")}
     context = {
         "ticket": ticket, "citizen": citizen, "device": device, "visit": visit, "events": events,
         "names": dict(s.execute(select(User.id, User.full_name).where(User.id.in_(mentioned))).all()),
-        "group_names": {g.id: g.name for g in tickets.list_groups(s)},
+        "group_names": {g.id: g.name for g in groups},
         "sla": tickets.sla_state(s, ticket, now=at),
         "sla_label": tickets.sla_label, "linked": tickets.linked_tickets(s, ticket.id),
-        "merged": tickets.merged_tickets(s, ticket.id), "suggestions": suggestions,
+        "merged": merged, "suggestions": suggestions,
         "voted": kb.voted_ids(s, current_user.id, [a.id for a in suggestions]),
         "canned": _canned(s, ticket, citizen, device, visit), "allowed": _allowed_statuses(ticket),
         "writable": ticket.merged_into_id is None and ticket.status != TicketStatus.CLOSED,
-        **_forms(s, ticket, citizen), **forms,
+        **_forms(s, ticket, citizen, groups), **forms,
     }
     return render_template("support/ticket.html", **context), status
 
@@ -97,13 +98,13 @@ def _canned(s: Session, ticket: Ticket, citizen, device, visit) -> list[tuple[in
     return [(c.id, c.title, canned.render(c.body, values)) for c in canned.list_canned(s)]
 
 
-def _forms(s: Session, ticket: Ticket, citizen) -> dict:
+def _forms(s: Session, ticket: Ticket, citizen, groups) -> dict:
     assign = AssignForm(prefix="assign", formdata=None)
     assign.assignee_id.choices = [(0, gettext("— unassigned —"))] + [(a.id, a.full_name) for a in tickets.agents(s)]
     assign.assignee_id.data = ticket.assignee_id or 0
     assign.expected.data = str(ticket.assignee_id or 0)
     group = GroupChoiceForm(prefix="group", formdata=None)
-    group.group_id.choices = [(g.id, g.name) for g in tickets.list_groups(s)]
+    group.group_id.choices = [(g.id, g.name) for g in groups]
     group.group_id.data = ticket.group_id
     priority = PriorityForm(prefix="priority", formdata=None, priority=ticket.priority.value)
     device = DeviceForm(prefix="device", formdata=None)
