@@ -19,11 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")
 
 
-def expired_session(session, factory) -> int:
+def expired_session(session, factory, *, at: dt.datetime | None = None) -> int:
+    """A login session last seen five hours before `at` (default: now), so a job run at `at` ends it."""
+    at = at or utcnow()
     user = factory.user()
     with unit_of_work(session):
-        stale = UserSession(token_hash="x" * 64, user_id=user.id, created_at=utcnow() - dt.timedelta(hours=5),
-                            last_seen_at=utcnow() - dt.timedelta(hours=5))
+        stale = UserSession(token_hash="x" * 64, user_id=user.id, created_at=at - dt.timedelta(hours=5),
+                            last_seen_at=at - dt.timedelta(hours=5))
         session.add(stale)
     return stale.id
 
@@ -49,9 +51,11 @@ def test_a_second_run_of_the_same_slot_is_skipped(app, session, factory):
 
 
 def test_three_concurrent_ticks_run_the_slot_once(database_url, session, factory):
-    stale_id = expired_session(session, factory)
-    at = "2026-11-26T10:02:00+00:00"
-    procs = [subprocess.Popen([FLASK, "jobs", "tick", "--at", at], cwd=ROOT, env=env_for(database_url),
+    # The tick's explicit time and the stale session come from the same clock: a fixed --at with a session made
+    # from the wall clock passed only until the wall clock overtook the fixed date.
+    at = utcnow().replace(microsecond=0)
+    stale_id = expired_session(session, factory, at=at)
+    procs = [subprocess.Popen([FLASK, "jobs", "tick", "--at", at.isoformat()], cwd=ROOT, env=env_for(database_url),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(3)]
     outputs = [p.communicate(timeout=60)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs

@@ -1,0 +1,1 @@
+"""Dispatch services. Other features use dispatch only through what this package exports."""
