@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from dispatch.models import FailureReason, TimeOfDay, Urgency
 from dispatch.service.technicians import EXTRA_SKILLS
@@ -33,6 +33,21 @@ class RequestForm(FlaskForm):
     notes = TextAreaField(_l("Notes for the service center"), validators=[Optional(), Length(max=2000)])
 
 
+class VisitForm(FlaskForm):
+    """A visit requested where it arises: from a course, a ticket, a follow-up that falls due."""
+
+    kind = SelectField(_l("Visit"), validators=[InputRequired()])
+    earliest_on = DateField(_l("Earliest date"), validators=[InputRequired()])
+    latest_on = DateField(_l("Latest date"), validators=[InputRequired()])
+    time_of_day = SelectField(_l("Preferred time of day"),
+                              choices=[(k.value, v) for k, v in TIME_OF_DAY_LABELS.items()])
+    urgency = SelectField(_l("Urgency"), choices=[(k.value, v) for k, v in URGENCY_LABELS.items()])
+    relative_present = BooleanField(_l("A relative will be present"))
+    interpreter_needed = BooleanField(_l("Interpreter needed"))
+    hearing_needs = BooleanField(_l("Hearing impaired: call the relative, not the citizen"))
+    notes = TextAreaField(_l("What is the visit for?"), validators=[Optional(), Length(max=2000)])
+
+
 class BookForm(FlaskForm):
     day = DateField(_l("Day"), validators=[InputRequired()])
     time_of_day = SelectField(_l("Window"), choices=[(k.value, v) for k, v in TIME_OF_DAY_LABELS.items()])
@@ -45,7 +60,25 @@ class AllocateForm(FlaskForm):
 class FailForm(FlaskForm):
     reason = SelectField(_l("Why did it fail?"), validators=[InputRequired()],
                          choices=[("", _l("— choose —"))] + [(r.value, _l(FAILURE_LABELS[r])) for r in FailureReason])
+    call_again_on = DateField(_l("Hospitalised: call the citizen again on"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class ReplacementForm(FlaskForm):
+    """At the door: another device of the same model than a reserved one, and why."""
+
+    REASONS = {"faulty": _l("the reserved device does not work"),
+               "missing": _l("the reserved device is not in the van"), "other": _l("other reason (write it)")}
+    replaces = SelectField(_l("It replaces the reserved device"), validators=[InputRequired()])
+    code = StringField(_l("The device you deliver instead (scan or type its tag)"),
+                       validators=[InputRequired(), Length(max=40)])
+    reason = SelectField(_l("Why"), validators=[InputRequired()],
+                         choices=[("", _l("— choose —")), *REASONS.items()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+    def validate_note(self, field) -> None:
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Write the reason."))
 
 
 class TechnicianForm(FlaskForm):

@@ -121,13 +121,16 @@ class Device(Base):
     status: Mapped[DeviceStatus] = mapped_column(str_enum(DeviceStatus))
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"))
     kit_id: Mapped[int | None] = mapped_column(ForeignKey("kits.id"), index=True)
+    # The home (course holder) the device is reserved for, from the reservation until it is handed over there or
+    # the reservation is released: a reserved device goes into no other home.
+    reserved_for_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id"), index=True)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_moved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())  # the newest movement's occurred_at
     version: Mapped[int] = mapped_column(default=1)
 
     model: Mapped[DeviceModel] = relationship(lazy="joined")
-    holder: Mapped[Holder] = relationship(lazy="joined")
+    holder: Mapped[Holder] = relationship(lazy="joined", foreign_keys=[holder_id])
     owner: Mapped[Organisation] = relationship()
 
     __mapper_args__ = {"version_id_col": version}

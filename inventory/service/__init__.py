@@ -15,6 +15,7 @@ from inventory.service.catalog import (  # noqa: F401
     set_kit_template,
     set_location,
 )
+from inventory.service.homes import HomeDevice, devices_in_home, home_facts, home_of_device  # noqa: F401
 from inventory.service.kits import (  # noqa: F401
     create_kit,
     get_kit,
@@ -30,6 +31,7 @@ from inventory.service.operations import OPERATIONS, Context  # noqa: F401
 from inventory.service.queries import (  # noqa: F401
     device_timeline,
     get_device,
+    get_device_by_id,
     held_by_citizen_at,
     holder_at,
     holding_counts,
@@ -38,7 +40,7 @@ from inventory.service.queries import (  # noqa: F401
     list_models,
     recall,
 )
+from inventory.service.reservations import release, replace_reserved, reserve  # noqa: F401
 from inventory.service.scanning import ScanResult, scan  # noqa: F401
-from inventory.service.stock import low_stock, ready_kits, set_minimum, stock_lines  # noqa: F401
-from inventory.service.verify import verify_ledger  # noqa: F401
-from inventory.timeline import devices_in_home  # noqa: F401, E402
+from inventory.service.stock import low_stock, ready_kits, ready_spare, set_minimum, stock_lines  # noqa: F401
+from inventory.service.verify import add_reservation_claims, verify_ledger  # noqa: F401

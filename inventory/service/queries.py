@@ -21,6 +21,13 @@ def get_device(session: Session, tag: str) -> Device:
     return device
 
 
+def get_device_by_id(session: Session, device_id: int) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(N_("No such device."))
+    return device
+
+
 def device_timeline(session: Session, device_id: int, *, page: int = 1, per_page: int = 50) -> list[tuple]:
     """Movements newest first, with the names of both holders (two joins, no query per row)."""
     source, target = Holder.__table__.alias("src"), Holder.__table__.alias("dst")

@@ -1,14 +1,27 @@
 """Replay the ledger against current state: every device's status and holder must be what its newest movement
-says, and it must have exactly one open custody interval, at that holder."""
+says, and it must have exactly one open custody interval, at that holder. And the reservations: a device set aside
+for a home is still on its way there (on a shelf or in a van), and what another feature says is reserved for a home
+(dispatch: a setup visit's kit, a swap's replacement) is reserved for that home or already in it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from inventory.models import Custody, Device, Movement
+from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement
+from servicecenter.courses.models import Course
+
+# name -> claims(session) -> (device id, home holder id, what claims it): devices another feature counts on for a home.
+ReservationClaims = Callable[[Session], Iterable[tuple[int, int, str]]]
+CLAIMS: dict[str, ReservationClaims] = {}
+ON_THE_WAY = (DeviceStatus.RESERVED, DeviceStatus.IN_VAN)
+
+
+def add_reservation_claims(name: str, claims: ReservationClaims) -> None:
+    CLAIMS[name] = claims
 
 
 @dataclass(frozen=True)
@@ -44,4 +57,40 @@ def verify_ledger(session: Session) -> list[Disagreement]:
                        and_(open_custody.c.n == 1, open_custody.c.holder_id != Device.holder_id)))
         )
     ]
+    problems += verify_reservations(session)
     return sorted(problems, key=lambda d: d.tag)
+
+
+def verify_reservations(session: Session) -> list[Disagreement]:
+    home = aliased(Holder)
+    problems = [
+        Disagreement(tag, f"reserved for {home_name} but {status.value} at holder {holder}")
+        for tag, status, holder, home_name in session.execute(
+            select(Device.tag, Device.status, Device.holder_id, home.name).join(home, home.id == Device.reserved_for_id)
+            .where(Device.status.not_in(ON_THE_WAY)))
+    ]
+    problems += [Disagreement(tag, "status reserved but reserved for no home") for tag in session.scalars(
+        select(Device.tag).where(Device.status == DeviceStatus.RESERVED, Device.reserved_for_id.is_(None)))]
+    problems += [
+        Disagreement(tag, f"reserved for {home_name}, which is not an open course's home")
+        for tag, home_name in session.execute(
+            select(Device.tag, home.name).join(home, home.id == Device.reserved_for_id)
+            .outerjoin(Course, Course.id == home.course_id)
+            .where(or_(home.kind != HolderKind.COURSE, Course.end_reason.is_not(None))))
+    ]
+    return problems + _broken_claims(session)
+
+
+def _broken_claims(session: Session) -> list[Disagreement]:
+    claims = [claim for source in CLAIMS.values() for claim in source(session)]
+    devices = {d.id: d for d in session.scalars(select(Device).where(Device.id.in_({c[0] for c in claims})))}
+    return [Disagreement(devices[device_id].tag, f"{what} (home {home_id}) but reserved for "
+                         f"{devices[device_id].reserved_for_id} and {devices[device_id].status.value} at holder "
+                         f"{devices[device_id].holder_id}")
+            for device_id, home_id, what in claims
+            if not _serves(devices[device_id], home_id)]
+
+
+def _serves(device: Device, home_id: int) -> bool:
+    return device.reserved_for_id == home_id or (device.holder_id == home_id
+                                                 and device.status == DeviceStatus.AT_CITIZEN)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_babel import gettext
 
-from dispatch.service.visits import FAILURE_LABELS
+from dispatch.service import FAILURE_LABELS
 from support.models import NO_DEADLINE, EventKind, Ticket, TicketStatus
 from support.service import tickets
 from support.views import bp
