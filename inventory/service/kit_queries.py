@@ -83,10 +83,10 @@ def list_kits(session: Session, *, template_id: int | None = None, place: int | 
     return rows, len(kits) > per_page
 
 
-def kit_history(session: Session, kit_id: int, *, limit: int = 200) -> list[tuple[KitMembership, str, str]]:
-    """Every device that was ever in the kit, newest first: (membership, tag, model name); a membership with no
+def kit_history(session: Session, kit_id: int, *, limit: int = 200) -> list[tuple[KitMembership, str, DeviceModel]]:
+    """Every device that was ever in the kit, newest first: (membership, tag, model); a membership with no
     `removed_at` is current."""
     return list(session.execute(
-        select(KitMembership, Device.tag, DeviceModel.name).join(Device, Device.id == KitMembership.device_id)
+        select(KitMembership, Device.tag, DeviceModel).join(Device, Device.id == KitMembership.device_id)
         .join(DeviceModel, DeviceModel.id == Device.model_id).where(KitMembership.kit_id == kit_id)
         .order_by(KitMembership.added_at.desc(), KitMembership.id.desc()).limit(limit)))

@@ -59,10 +59,10 @@ def sim_of_device(session: Session, device_id: int) -> SimCard | None:
     return session.scalar(select(SimCard).where(SimCard.device_id == device_id))
 
 
-def sim_pairings(session: Session, sim_id: int, *, limit: int = 100) -> list[tuple[SimPairing, str, str]]:
-    """Which tablets the card sat in, newest first: (pairing, tablet tag, model name)."""
+def sim_pairings(session: Session, sim_id: int, *, limit: int = 100) -> list[tuple[SimPairing, str, DeviceModel]]:
+    """Which tablets the card sat in, newest first: (pairing, tablet tag, model)."""
     return list(session.execute(
-        select(SimPairing, Device.tag, DeviceModel.name).join(Device, Device.id == SimPairing.device_id)
+        select(SimPairing, Device.tag, DeviceModel).join(Device, Device.id == SimPairing.device_id)
         .join(DeviceModel, DeviceModel.id == Device.model_id).where(SimPairing.sim_id == sim_id)
         .order_by(SimPairing.paired_at.desc(), SimPairing.id.desc()).limit(limit)))
 

@@ -156,6 +156,8 @@ def _register_form(s) -> RegisterDeviceForm:
     form.model.choices = [(m.model_number, f"{m} ({m.model_number})") for m in service.list_models(s)]
     form.owner_organisation_id.choices = [(o.id, o.name) for o in organisations]
     form.depot_id.choices = [(d.id, d.name) for d in service.list_holders(s, HolderKind.DEPOT)]
+    # The next device of the same delivery: straight to its serial number (scanned from its box).
+    (form.serial if form.model.data else form.model).render_kw = {"autofocus": True, "autocomplete": "off"}
     return form
 
 
@@ -182,8 +184,7 @@ def register_device():
     s = db_session()
     form = _register_form(s)
     device = _register(s, form) if form.validate_on_submit() else None
-    if device is not None:
-        flash(gettext("%(tag)s is registered.", tag=device.tag), "success")
+    if device is not None:  # the page says so, with the label to print: no flash as well
         return redirect(url_for("inventory.register_device", registered=device.tag, model=form.model.data,
                                 owner=form.owner_organisation_id.data, depot=form.depot_id.data))
     registered = request.args.get("registered")
