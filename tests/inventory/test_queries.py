@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from inventory import service
 from inventory.models import Device, DeviceCategory, SignoffKind
@@ -147,3 +148,38 @@ def test_the_kit_history_keeps_a_swapped_out_device(session, world):
     assert history[scale.tag][1] is not None
     assert history[spare.tag][1] is None
     assert session.get(Device, scale.id).kit_id is None
+
+
+def _statements(session, lister) -> int:
+    """Statements for one page read in a fresh session, as a request would."""
+    counted = []
+    engine = session.get_bind()
+    fresh = Session(bind=engine)
+    listener = lambda *_a: counted.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        rows, _more = lister(fresh)
+        for row in rows:  # what the pages read of each row
+            getattr(row, "places", None)
+            getattr(getattr(row, "device", None), "holder", None)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+        fresh.close()
+    return len(counted)
+
+
+def test_a_page_of_kits_or_sims_costs_the_same_statements_for_more_rows(session, world):
+    from stdnum import luhn
+
+    def add(n):
+        for _ in range(n):
+            kit, members = world.kit()
+            body = f"8945{len(members) * 1000 + kit.id:014d}"
+            with unit_of_work(session):
+                service.register_sim(session, iccid=body + luhn.calc_check_digit(body), phone_number=None,
+                                     operator=None, device=session.merge(members[0]), now=utcnow())
+
+    add(1)
+    few = (_statements(session, service.list_kits), _statements(session, service.list_sims))
+    add(3)
+    assert (_statements(session, service.list_kits), _statements(session, service.list_sims)) == few
