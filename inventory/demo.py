@@ -1,6 +1,6 @@
-"""Demo inventory: device models, kit templates, two depots, two vans, stocked devices and packed kits, received two
-months ago. Made through the real services, so the ledger is whole; equipment reaches homes only on visits (the
-dispatch demo delivers it)."""
+"""Demo inventory: device models, kit templates, two depots, two vans, stocked devices with SIM cards in the
+tablets and packed kits, received two months ago. Made through the real services, so the ledger is whole; equipment
+reaches homes only on visits (the dispatch demo delivers it)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from stdnum import luhn
 
 from inventory import service
 from inventory.models import DeviceCategory, DeviceModel, HolderKind, KitTemplate
@@ -56,6 +57,7 @@ def load_inventory_demo(session: Session, *, now: dt.datetime) -> dict[str, int]
         for code in ("COPD", "HF"):
             service.set_minimum(session, **who, depot_id=depot.id, programme_id=programmes[code].id, minimum=3)
     devices = _stock(session, models, aarhus, herning, region, warehouse, now)
+    _sims(session, devices, now)
     kits = _kits(session, templates, devices, warehouse, now)
     return {"devices": len(devices), "kits": len(kits)}
 
@@ -71,6 +73,14 @@ def _stock(session, models, aarhus, herning, region, actor, now) -> list:
         service.scan(session, "accept", device.tag, service.Context(actor=actor, now=now))
         devices.append(device)
     return devices
+
+
+def _sims(session, devices, now) -> None:
+    """Every demo tablet has a SIM card (test ICCIDs: 89 45 and a Luhn check digit)."""
+    for i, device in enumerate(d for d in devices if d.model.category == DeviceCategory.TABLET):
+        body = f"894501{i + 1:012d}"
+        service.register_sim(session, iccid=body + luhn.calc_check_digit(body), phone_number=f"+45 2{i + 1:07d}",
+                             operator="TDC" if i % 2 else "Telia", device=device, now=now)
 
 
 def _kits(session, templates, devices, actor, now) -> list:
