@@ -75,7 +75,7 @@ def test_a_reserved_tablet_may_be_reactivated_but_not_suspended(session, world):
     tablet = world.device()
     sim = sim_in(world, tablet)
     change(world, service.suspend_sim, sim)
-    world.scan("reserve", tablet.tag)
+    world.scan("reserve", tablet.tag, reserve_for=world.home())  # set aside for a citizen's setup
     change(world, service.reactivate_sim, sim, "Reserved for a setup")
     assert service.get_sim(session, sim.id).state == SimState.ACTIVE
     with pytest.raises(DomainError, match="reserved for a visit"):
