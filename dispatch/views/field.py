@@ -87,7 +87,7 @@ def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200,
     in_home = inventory.devices_in_home(s, visit.course_id)
     home_tags = {d.tag for d in in_home}
     kit = inventory.get_kit(s, visit.kit_id) if visit.kit_id else None
-    replacement_form = replacement_form or ReplacementForm()
+    replacement_form = replacement_form or ReplacementForm(prefix="replace")
     replacement_form.replaces.choices = [(d.tag, f"{d.tag} {d.model}") for d in door.replaceable(s, visit)]
     return render_template(
         "dispatch/field_visit.html", visit=visit, citizen=access.citizen, fail_form=fail_form,
@@ -197,8 +197,8 @@ def field_scan(visit_id: int):
 def field_replacement(visit_id: int):
     """Deliver another device of the same model instead of a reserved one, with the reason: the reservation and
     the kit move to it (audited)."""
-    form = ReplacementForm()
-    form.replaces.choices = [(t, t) for t in request.form.getlist("replaces")]
+    form = ReplacementForm(prefix="replace")
+    form.replaces.choices = [(t, t) for t in request.form.getlist("replace-replaces")]
     if not form.validate_on_submit():
         return _render_stop(visit_id, FailForm(), 400, replacement_form=form)
     reason = " — ".join(p for p in (gettext(form.REASONS[form.reason.data]), form.note.data or "") if p)
