@@ -7,9 +7,11 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    """Plug the feature into the app: pages, the timeline source, the course-ended hook, demo data, navigation."""
+    """Plug the feature into the app: pages, the timeline source, the journey's facts and listeners, jobs, demo data,
+    navigation."""
     from dispatch.demo import load_dispatch_demo
     from dispatch.history import visit_entries
+    from dispatch.jobs import JOBS
     from dispatch.service import on_course_ended, on_course_status, reservation_claims, visit_facts
     from dispatch.views import bp
     from dispatch.views.citizen_panel import citizen_panel
@@ -17,16 +19,20 @@ def init_app(app: Flask) -> None:
     from inventory.service import add_reservation_claims
     from servicecenter.courses import journey
     from servicecenter.extensions import register_extension
+    from servicecenter.jobs import register_job
 
     app.config.setdefault("PLAN_SECONDS", 10.0)
     app.config.setdefault("PLAN_IN_BACKGROUND", True)
     app.config.setdefault("TRAVEL_PROVIDER", "haversine")
+    app.config.setdefault("PICKUP_OVERDUE_DAYS", 14)  # days after a course ends before its pickup is overdue
     app.register_blueprint(bp)
     register_extension(app, "timeline_sources", visit_entries)
     journey.add_fact_source("dispatch", visit_facts)
     journey.add_ended_listener("dispatch", on_course_ended)
     journey.add_status_listener("dispatch", on_course_status)
     add_reservation_claims("dispatch", reservation_claims)
+    for job in JOBS:
+        register_job(job)
     register_extension(app, "demo_loaders", load_dispatch_demo)
     register_extension(app, "citizen_panels", citizen_panel)
     register_extension(app, "course_panels", course_panel)

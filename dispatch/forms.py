@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from dispatch.models import FailureReason, TimeOfDay, Urgency
 from dispatch.service.technicians import EXTRA_SKILLS
@@ -76,9 +76,13 @@ class ReplacementForm(FlaskForm):
                          choices=[("", _l("— choose —")), *REASONS.items()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
-    def validate_note(self, field) -> None:
-        if self.reason.data == "other" and not (field.data or "").strip():
-            raise ValidationError(_l("Write the reason."))
+    def validate(self, extra_validators=None) -> bool:
+        """"Other reason" needs the reason written (an empty note stops its own validators, so it is checked here)."""
+        valid = super().validate(extra_validators)
+        if self.reason.data == "other" and not (self.note.data or "").strip():
+            self.note.errors = [*self.note.errors, _l("Write the reason.")]
+            return False
+        return valid
 
 
 class TechnicianForm(FlaskForm):

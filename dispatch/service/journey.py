@@ -1,11 +1,13 @@
 """Dispatch's part of the citizen's journey: the facts the course's state is derived from (its visits), what
 happens when a person ends a course (open visits cancelled, the pickup made), when everything is back (an unneeded
-pickup cancelled), and which devices dispatch counts on for a home (for `flask inventory verify`)."""
+pickup cancelled), which devices dispatch counts on for a home (for `flask inventory verify`), and the pickups that
+are overdue."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,9 +15,8 @@ from sqlalchemy.orm import Session
 from dispatch.models import Visit, VisitKind, VisitStatus
 from dispatch.service.visits import OPEN, VisitRequest, cancel, create_visit, open_visits_of_course
 from inventory import service as inventory
-from inventory.models import Device, Holder
 from servicecenter.courses.models import Course, CourseStatus
-from servicecenter.db import local_date
+from servicecenter.db import LOCAL_ZONE, local_date
 from servicecenter.errors import N_, Conflict
 
 V = VisitStatus
@@ -74,15 +75,35 @@ def on_course_status(session: Session, course: Course, from_status: CourseStatus
             cancel(session, visit, actor=actor, now=now, note=N_("everything is back"))
 
 
-def reservation_claims(session: Session) -> list[tuple[int, int, str]]:
-    """(device, home, what) for every device an open visit counts on: a setup's kit, a swap's replacement."""
-    kits = session.execute(
-        select(Device.id, Holder.id, Visit.id).join(Visit, Visit.kit_id == Device.kit_id)
-        .outerjoin(Holder, Holder.course_id == Visit.course_id)
-        .where(Visit.kind == VisitKind.SETUP, Visit.status.in_(OPEN)))
-    spares = session.execute(
-        select(Visit.replacement_device_id, Holder.id, Visit.id)
-        .outerjoin(Holder, Holder.course_id == Visit.course_id)
-        .where(Visit.replacement_device_id.is_not(None), Visit.status.in_(OPEN)))
-    return [(device, home, f"in the kit of setup visit {visit}") for device, home, visit in kits] + [
-        (device, home, f"the replacement of swap visit {visit}") for device, home, visit in spares]
+def reservation_claims(session: Session) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """What open visits count on, for inventory's check: (kit, course, what) for each setup's kit and (device,
+    course, what) for each swap's replacement. Inventory finds the members and the homes."""
+    kits = session.execute(select(Visit.kit_id, Visit.course_id, Visit.id).where(
+        Visit.kind == VisitKind.SETUP, Visit.status.in_(OPEN), Visit.kit_id.is_not(None)))
+    spares = session.execute(select(Visit.replacement_device_id, Visit.course_id, Visit.id).where(
+        Visit.replacement_device_id.is_not(None), Visit.status.in_(OPEN)))
+    return ([(kit, course, f"the kit of setup visit {visit}") for kit, course, visit in kits],
+            [(device, course, f"the replacement of swap visit {visit}") for device, course, visit in spares])
+
+
+@dataclass(frozen=True)
+class OverduePickup:
+    course: Course
+    devices: int  # still in the home
+    pickup: Visit | None  # the open pickup visit, if any
+
+
+def overdue_pickups(session: Session, *, today: dt.date, days: int, page: int = 1, per_page: int = 50
+                    ) -> tuple[list[OverduePickup], bool]:
+    """Courses ended more than `days` days ago whose devices are still in the home, the longest overdue first,
+    with their open pickup: three statements a page, whatever its length."""
+    cutoff = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), LOCAL_ZONE).astimezone(dt.UTC)
+    rows = list(session.scalars(select(Course).where(Course.status == CourseStatus.ENDING, Course.ended_at < cutoff)
+                                .order_by(Course.ended_at, Course.id).offset((page - 1) * per_page)
+                                .limit(per_page + 1)))
+    shown = rows[:per_page]
+    counts = inventory.home_facts(session, [c.id for c in shown])
+    pickups = {v.course_id: v for v in session.scalars(select(Visit).where(
+        Visit.course_id.in_([c.id for c in shown]), Visit.kind == VisitKind.PICKUP, Visit.status.in_(OPEN)))}
+    return [OverduePickup(c, counts.get(c.id, {}).get("devices_in_home", 0), pickups.get(c.id)) for c in shown], \
+        len(rows) > per_page

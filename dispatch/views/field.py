@@ -201,7 +201,7 @@ def field_replacement(visit_id: int):
     form.replaces.choices = [(t, t) for t in request.form.getlist("replace-replaces")]
     if not form.validate_on_submit():
         return _render_stop(visit_id, FailForm(), 400, replacement_form=form)
-    reason = " — ".join(p for p in (gettext(form.REASONS[form.reason.data]), form.note.data or "") if p)
+    reason = " — ".join(p for p in (str(form.REASONS[form.reason.data]), form.note.data or "") if p)
     answer = _at_the_door(visit_id, form.code.data, lambda s, v: door.deliver_replacement(
         s, v, replaces=form.replaces.data, code=form.code.data, reason=reason, actor=current_user, now=now()))
     return _answered(visit_id, answer)

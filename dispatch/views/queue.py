@@ -10,7 +10,7 @@ from sqlalchemy import case, select
 
 from dispatch.forms import AllocateForm, AssignForm, BookForm
 from dispatch.models import CitizenRequest, FailureReason, TimeOfDay, Urgency, Visit, VisitKind, VisitStatus
-from dispatch.service import allocation, planning, visits
+from dispatch.service import allocation, journey, planning, visits
 from dispatch.service.technicians import on_duty
 from dispatch.views import bp
 from dispatch.views.planner import confirmation_for
@@ -66,6 +66,21 @@ def queue():
                                action="citizen.list_visits")
     return render_template("dispatch/queue.html", visits=rows[:per_page], has_more=len(rows) > per_page,
                            page=page_arg(), show=show)
+
+
+@bp.get("/pickups/overdue")
+@require(can_dispatch)
+def overdue_pickups():
+    """Ended courses whose devices are still in the home after the allowed days, the longest overdue first."""
+    s = db_session()
+    days = current_app.config["PICKUP_OVERDUE_DAYS"]
+    rows, has_more = journey.overdue_pickups(s, today=local_date(now()), days=days, page=page_arg(),
+                                             per_page=current_app.config["PAGE_SIZE"])
+    with unit_of_work(s):
+        citizens.record_listed(s, [r.course.citizen_id for r in rows], actor=current_user, now=now(),
+                               action="citizen.list_overdue_pickups")
+    return render_template("dispatch/overdue_pickups.html", rows=rows, has_more=has_more, page=page_arg(), days=days,
+                           today=local_date(now()))
 
 
 def _load(visit_id: int, action: str) -> Visit:

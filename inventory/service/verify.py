@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, aliased
 from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement
 from servicecenter.courses.models import Course
 
-# name -> claims(session) -> (device id, home holder id, what claims it): devices another feature counts on for a home.
-ReservationClaims = Callable[[Session], Iterable[tuple[int, int, str]]]
+# name -> claims(session) -> ([(kit id, course id, what)], [(device id, course id, what)]): the kits and devices another
+# feature counts on for a course's home (dispatch: a setup's kit, a swap's replacement).
+ReservationClaims = Callable[[Session], tuple[Iterable[tuple[int, int, str]], Iterable[tuple[int, int, str]]]]
 CLAIMS: dict[str, ReservationClaims] = {}
 ON_THE_WAY = (DeviceStatus.RESERVED, DeviceStatus.IN_VAN)
 
@@ -82,13 +83,23 @@ def verify_reservations(session: Session) -> list[Disagreement]:
 
 
 def _broken_claims(session: Session) -> list[Disagreement]:
-    claims = [claim for source in CLAIMS.values() for claim in source(session)]
-    devices = {d.id: d for d in session.scalars(select(Device).where(Device.id.in_({c[0] for c in claims})))}
-    return [Disagreement(devices[device_id].tag, f"{what} (home {home_id}) but reserved for "
-                         f"{devices[device_id].reserved_for_id} and {devices[device_id].status.value} at holder "
-                         f"{devices[device_id].holder_id}")
-            for device_id, home_id, what in claims
-            if not _serves(devices[device_id], home_id)]
+    """Each claimed device is reserved for the claiming course's home, or already in it."""
+    claims: list[tuple[Device, int | None, str]] = []
+    for source in CLAIMS.values():
+        kits, devices = source(session)
+        claims += _claimed(session, list(kits), Device.kit_id) + _claimed(session, list(devices), Device.id)
+    return [Disagreement(d.tag, f"{what} (home {home_id}) but reserved for {d.reserved_for_id} and "
+                         f"{d.status.value} at holder {d.holder_id}")
+            for d, home_id, what in claims if not _serves(d, home_id)]
+
+
+def _claimed(session: Session, claims: list[tuple[int, int, str]], key) -> list[tuple[Device, int | None, str]]:
+    if not claims:
+        return []
+    homes = dict(session.execute(select(Holder.course_id, Holder.id).where(
+        Holder.course_id.in_({course for _k, course, _w in claims}))).all())
+    by_key = {k: (homes.get(course), what) for k, course, what in claims}
+    return [(d, *by_key[getattr(d, key.key)]) for d in session.scalars(select(Device).where(key.in_(by_key)))]
 
 
 def _serves(device: Device, home_id: int) -> bool:

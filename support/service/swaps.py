@@ -1,5 +1,6 @@
-"""Escalating a ticket to a swap visit (faulty device out, replacement in): the ticket waits on the field service
-with its SLA paused, and resolves with a note when the visit is done; the faulty device goes on to repair."""
+"""Escalating a ticket to a visit: a swap (faulty device out, replacement in; the faulty device goes on to repair)
+or a service visit (a technician fixes it in the home). The ticket waits on the field service with its SLA paused,
+and resolves with a note when the visit is done; a cancelled visit reopens it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dispatch import service as dispatch
 from dispatch.models import Urgency, Visit, VisitKind, VisitStatus
 from inventory import service as inventory
 from inventory.models import Device, DeviceStatus
+from servicecenter.courses import service as courses
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.workdays import danish_days_off
 from support.models import EventKind, Priority, Ticket, TicketStatus
@@ -43,12 +45,8 @@ def escalate_to_swap(session: Session, ticket: Ticket, *, note: str = "", actor,
     if home is not None and ticket.citizen_id is not None and home.citizen_id != ticket.citizen_id:
         raise Conflict(N_("%(tag)s is at another citizen's home than this ticket's."),
                        tag=inventory.get_device_by_id(session, ticket.device_id).tag)
-    request = dispatch.VisitRequest(
-        earliest_on=today, latest_on=_working_days_after(today, SWAP_WORKING_DAYS[ticket.priority]),
-        urgency=Urgency.URGENT if ticket.priority in (Priority.P1, Priority.P2) else Urgency.NORMAL,
-        notes=" — ".join(part for part in (f"#{ticket.id}: {ticket.subject}", note.strip()) if part)[:2000])
-    visit = dispatch.request_swap(session, device_id=ticket.device_id, request=request, actor=actor, now=now,
-                                  today=today, nearest_spare=True)
+    visit = dispatch.request_swap(session, device_id=ticket.device_id, request=_request(ticket, note, today),
+                                  actor=actor, now=now, today=today, nearest_spare=True)
     ticket.visit_id = visit.id
     if ticket.citizen_id is None:
         ticket.citizen_id = visit.citizen_id
@@ -58,18 +56,49 @@ def escalate_to_swap(session: Session, ticket: Ticket, *, note: str = "", actor,
     return visit
 
 
+def request_service_visit(session: Session, ticket: Ticket, *, note: str = "", actor, now: dt.datetime,
+                          today: dt.date) -> Visit:
+    """A service visit to the ticket's citizen (her running course), within working days set by the priority."""
+    _writable(ticket)
+    if ticket.visit_id is not None and dispatch.get_visit(session, ticket.visit_id).status in dispatch.OPEN:
+        raise Conflict(N_("A visit is already on its way for this ticket."))
+    if ticket.citizen_id is None:
+        raise DomainError(N_("The ticket has no citizen: choose the caller first."))
+    course = next((c for c in courses.list_citizen_courses(session, ticket.citizen_id) if c.end_reason is None), None)
+    if course is None:
+        raise DomainError(N_("The citizen has no running course to visit for."))
+    visit = dispatch.create_visit(session, course, VisitKind.SERVICE, _request(ticket, note, today), actor=actor,
+                                  now=now, today=today)
+    ticket.visit_id = visit.id
+    _log(session, ticket, EventKind.VISIT_REQUESTED, actor=actor, now=now, body=note.strip() or None,
+         data={"visit": visit.id, "kind": VisitKind.SERVICE.value})
+    change_status(session, ticket, TicketStatus.WAITING_THIRD_PARTY, actor=actor, now=now)
+    return visit
+
+
+def _request(ticket: Ticket, note: str, today: dt.date):
+    return dispatch.VisitRequest(
+        earliest_on=today, latest_on=_working_days_after(today, SWAP_WORKING_DAYS[ticket.priority]),
+        urgency=Urgency.URGENT if ticket.priority in (Priority.P1, Priority.P2) else Urgency.NORMAL,
+        notes=" — ".join(part for part in (f"#{ticket.id}: {ticket.subject}", note.strip()) if part)[:2000])
+
+
 def follow_visit(session: Session, visit: Visit, from_status, *, actor, now: dt.datetime) -> None:
     """Listener on every visit status change: a done swap sends the collected device to repair and mends its kit
-    (whatever became of the tickets), then resolves its tickets; a cancelled one reopens them; a failed one is noted
-    on them."""
-    if visit.kind != VisitKind.SWAP:
+    (whatever became of the tickets), then resolves its tickets, as a done service visit does; a cancelled one
+    reopens them; a failed one is noted on them."""
+    if visit.kind not in (VisitKind.SWAP, VisitKind.SERVICE):
         return
-    done = _swap_devices(session, visit, actor=actor, now=now) if visit.status == VisitStatus.DONE else None
+    done = None
+    if visit.status == VisitStatus.DONE:
+        done = _swap_devices(session, visit, actor=actor, now=now) if visit.kind == VisitKind.SWAP else {
+            "visit": visit.id}
     for ticket in tickets_waiting_for(session, visit.id):
         if ticket.merged_into_id is not None:
             continue
         if done is not None:
-            _log(session, ticket, EventKind.SWAP_DONE, actor=actor, now=now, data=done)
+            kind = EventKind.SWAP_DONE if visit.kind == VisitKind.SWAP else EventKind.VISIT_DONE
+            _log(session, ticket, kind, actor=actor, now=now, data=done)
             if ticket.is_active:
                 change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now)
         elif visit.status == VisitStatus.CANCELLED and ticket.is_active:

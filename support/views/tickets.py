@@ -119,7 +119,8 @@ def _forms(s: Session, ticket: Ticket, citizen, groups) -> dict:
             "status_form": StatusForm(prefix="status", formdata=None),
             "assign_form": assign, "group_form": group, "priority_form": priority, "device_form": device,
             "merge_form": OtherTicketForm(prefix="merge", formdata=None),
-            "link_form": OtherTicketForm(prefix="link", formdata=None), "swap_form": SwapForm(prefix="swap")}
+            "link_form": OtherTicketForm(prefix="link", formdata=None), "swap_form": SwapForm(prefix="swap"),
+            "visit_form": SwapForm(prefix="visit")}
 
 
 def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket], object], done: str | None, *,
@@ -251,3 +252,14 @@ def swap(ticket_id: int):
                                                                       actor=current_user, now=now(),
                                                                       today=local_date(now())),
                 gettext("A swap visit is requested; the ticket waits for it (the SLA is paused)."))
+
+
+@bp.post("/tickets/<int:ticket_id>/visit")
+@require(can_work_tickets)
+def service_visit(ticket_id: int):
+    """A technician fixes it in the home: a service visit from the ticket, which waits for it."""
+    form = SwapForm(prefix="visit")
+    return _act(ticket_id, form, lambda s, t: swaps.request_service_visit(s, t, note=form.note.data or "",
+                                                                           actor=current_user, now=now(),
+                                                                           today=local_date(now())),
+                gettext("A service visit is requested; the ticket waits for it (the SLA is paused)."))
