@@ -103,5 +103,6 @@ def _claimed(session: Session, claims: list[tuple[int, int, str]], key) -> list[
 
 
 def _serves(device: Device, home_id: int) -> bool:
-    return device.reserved_for_id == home_id or (device.holder_id == home_id
-                                                 and device.status == DeviceStatus.AT_CITIZEN)
+    """On its way to that home (reserved for it, on a shelf or in a van), or already there."""
+    on_the_way = device.reserved_for_id == home_id and device.status in ON_THE_WAY
+    return on_the_way or (device.holder_id == home_id and device.status == DeviceStatus.AT_CITIZEN)
