@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from dispatch.forms import VisitForm
-from dispatch.models import TimeOfDay, Urgency, VisitKind
+from dispatch.models import VisitKind
 from dispatch.service import visits
 from dispatch.views import bp
 from servicecenter.auth.permissions import can_dispatch, can_request_visits
@@ -55,7 +55,7 @@ def new_visit(course_id: int):
     if form.validate_on_submit():
         try:
             with unit_of_work(db_session()):
-                visit = visits.create_visit(db_session(), course, VisitKind(form.kind.data), _request(form),
+                visit = visits.create_visit(db_session(), course, VisitKind(form.kind.data), form.visit_request(),
                                             actor=current_user, now=now(), today=local_date(now()))
         except DomainError as error:
             show_error(error, form)
@@ -76,11 +76,3 @@ def _defaults(form: VisitForm) -> None:
     today = local_date(now())
     form.kind.data = kind
     form.earliest_on.data, form.latest_on.data = today, today + dt.timedelta(days=14)
-
-
-def _request(form: VisitForm) -> visits.VisitRequest:
-    return visits.VisitRequest(
-        earliest_on=form.earliest_on.data, latest_on=form.latest_on.data,
-        time_of_day=TimeOfDay(form.time_of_day.data), urgency=Urgency(form.urgency.data),
-        relative_present=form.relative_present.data, interpreter_needed=form.interpreter_needed.data,
-        hearing_needs=form.hearing_needs.data, notes=form.notes.data or "")
