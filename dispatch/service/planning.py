@@ -215,6 +215,8 @@ def assign(session: Session, visit: Visit, *, technician_id: int, start: int, ac
     outside the shift or the visit's window, or it overlaps another of the technician's visits (double-booking)."""
     if visit.status != VisitStatus.SCHEDULED or visit.scheduled_on is None:
         raise DomainError(N_("Book the visit on a day first."))
+    if needs_reservation(visit):  # published with an empty "deliver" list, the technician would go for nothing
+        raise DomainError(N_("Nothing is reserved to deliver on this visit yet: reserve it before assigning."))
     duty = next((d for d in on_duty(session, visit.scheduled_on) if d.technician.id == technician_id), None)
     if duty is None:
         raise DomainError(N_("That technician is not on duty that day."), field="technician_id")

@@ -189,8 +189,13 @@ def test_a_technician_cannot_be_double_booked_or_booked_off_duty(world, session)
     tech, _user = world.make_technician()
     day = next_weekday()
     first, second = world.setup_request(world.citizen_near(1)), world.setup_request(world.citizen_near(2))
+    _reserve_kits(world, session, [first])
     for v in (first, second):
         _book(world, session, v, day)
+    with pytest.raises(DomainError, match="Nothing is reserved"), unit_of_work(session):
+        planning.assign(session, session.get(Visit, second.id), technician_id=tech.id, start=10 * 60,
+                        actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
+    _reserve_kits(world, session, [second])
     with unit_of_work(session):
         planning.assign(session, session.get(Visit, first.id), technician_id=tech.id, start=9 * 60,
                         actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
