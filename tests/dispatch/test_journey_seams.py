@@ -214,7 +214,7 @@ def test_an_absence_strands_its_stops_back_to_the_planner_and_an_old_plan_cannot
     assert (stranded.status, stranded.technician_id, stranded.published_at, stranded.confirmation_text) == (
         VisitStatus.SCHEDULED, None, None, None)
     assert client.get(old_link).status_code == 410  # the citizen's old link is withdrawn with its text
-    with pytest.raises(DomainError, match="no longer on duty"), unit_of_work(session):
+    with pytest.raises(DomainError, match="No longer on duty"), unit_of_work(session):
         planning.publish(session, planning.get_run(session, run_id), actor=day.helpdesk, now=utcnow(),
                          confirmation=lambda v: ("", []))
     login(client, day.world.technician)
