@@ -36,6 +36,7 @@ TECHNICIAN = ("tekniker", "Servicecenter-demo-4")
 WAREHOUSE = ("lager", "Servicecenter-demo-5")
 COPD = "KOL (kronisk obstruktiv lungesygdom)"
 DEPOT = "Lager Aarhus"
+DOOR_NOTE = "Gudrun målte selv iltmætning og blodtryk"
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def _scan(page, code: str) -> tuple[str, str]:
 
 
 def _optimise_and_publish(page, day: dt.date, visit_id: int, shot: str) -> None:
-    """The planner optimises the day (the progress shows, then the page reloads) and publishes it."""
+    """The planner optimises the day and publishes it."""
     page.goto(f"/dispatch/plan?day={day.isoformat()}")
     page.locator("#optimise").click()
     page.locator("#publish, #plan-progress .alert-danger").first.wait_for(timeout=60_000)
@@ -145,6 +146,10 @@ def _devices(db, tags) -> dict[str, Device]:
 
 def test_the_whole_life_of_one_citizen(page, phone, live_app):
     live_app.config["PLAN_SECONDS"] = 2.0
+    # Workaround: on SQLite the background planning thread's last write (the result) can fail with "database is
+    # locked" when a request writes at the same moment (the page's progress poll refreshing the login session);
+    # the thread dies and the run stays "running" for good. Planning inside the request avoids the race (reported).
+    live_app.config["PLAN_IN_BACKGROUND"] = False
     page.on("dialog", lambda dialog: dialog.accept())  # publishing asks first
     cast = _prepare(live_app)
     today = local_date(utcnow())
@@ -233,7 +238,7 @@ def test_the_whole_life_of_one_citizen(page, phone, live_app):
     assert boxes.count() >= 1
     for n in range(boxes.count()):
         boxes.nth(n).check()
-    phone.fill("#training-note", "Gudrun målte selv iltmætning og blodtryk")
+    phone.fill("#training-note", DOOR_NOTE)
     screenshot(phone, "life-door-delivered")
     with phone.expect_navigation(wait_until="domcontentloaded"):
         phone.locator("#complete").press("Enter")  # the keyboard: a tap here raced the page's own scroll before
@@ -248,6 +253,7 @@ def test_the_whole_life_of_one_citizen(page, phone, live_app):
     assert (record.method, record.result) == (TrainingMethod.HOME_VISIT, TrainingResult.PASSED)
     assert record.follow_up_due_on is not None and record.follow_up_due_on >= today
     assert record.follow_up_held_at is None
+    assert record.note == DOOR_NOTE  # stored; no page shows a training's note yet (reported)
 
     # 5. The helpdesk sees the course active with the training, and records the follow-up conversation.
     _expect_course_state(page, course_id, "active")
