@@ -39,6 +39,7 @@ def visit_facts(session: Session, course_ids: Sequence[int]) -> dict[int, dict]:
             f["kit_reserved"] = f.get("kit_reserved", False) or (status in OPEN and kit_id is not None)
         if kind == VisitKind.PICKUP and status in OPEN:
             f["pickup_open"] = True
+            f["pickup_waiting"] = f.get("pickup_waiting", False) or status in NOT_STARTED
         elif status in OPEN:
             f["other_visits_open"] += 1
     return facts

@@ -5,10 +5,12 @@ stops and optimises again, and publishing schedules the visits with a technician
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dispatch.models import CitizenRequest, PlanRun, PlanStatus, Technician, Urgency, Visit, VisitKind, VisitStatus
@@ -20,10 +22,11 @@ from dispatch.service.technicians import OnDuty, get_technician, on_duty
 from dispatch.service.visits import WINDOWS, log, unbook
 from inventory import service as inventory
 from servicecenter.audit.service import record_event
-from servicecenter.db import get_or_raise, serialize_on
+from servicecenter.db import get_or_raise, serialize_on, unit_of_work
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.workdays import danish_days_off
 
+logger = logging.getLogger(__name__)
 PROMISE_MINUTES = 60  # the citizen is promised ETA ± this, inside the requested window
 UNPLANNED_MESSAGES = {
     pm.NO_LOCATION: N_("cannot plan: no location (add coordinates to the citizen)"),
@@ -101,17 +104,33 @@ def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTim
         if time.monotonic() - last[0] < 1.0:
             return
         last[0] = time.monotonic()
-        with factory() as session, session.begin():
-            get_run(session, run_id).progress = round(min(fraction, 0.99), 2)
+        try:
+            with factory() as session, unit_of_work(session):
+                get_run(session, run_id).progress = round(min(fraction, 0.99), 2)
+        except SQLAlchemyError:  # the next tick writes it; progress is only shown
+            logger.warning("plan %d: progress not saved", run_id)
 
     try:
         plan = plan_day(stops, technicians, provider, seconds=seconds, on_progress=progress)
         result, status, error = _as_json(plan), PlanStatus.DONE, None
     except Exception as exc:  # noqa: BLE001 - the planner must see that it failed, and why
         result, status, error = None, PlanStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
-    with factory() as session, session.begin():
-        run = get_run(session, run_id)
-        run.result, run.status, run.error, run.progress, run.finished_at = result, status, error, 1.0, now()
+    _finish(factory, run_id, result=result, status=status, error=error, now=now)
+
+
+def _finish(factory: Callable[[], Session], run_id: int, *, result, status: PlanStatus, error: str | None,
+            now: Callable[[], dt.datetime], attempts: int = 3) -> None:
+    """Store the run's end in a write transaction taken up front (on SQLite a read that turns into a write loses
+    to another writer), retried a few times; a run never stays "running" because its last write failed."""
+    for attempt in range(attempts):
+        try:
+            with factory() as session, unit_of_work(session):
+                run = get_run(session, run_id)
+                run.result, run.status, run.error, run.progress, run.finished_at = result, status, error, 1.0, now()
+            return
+        except SQLAlchemyError:
+            logger.exception("plan %d: result not saved (attempt %d)", run_id, attempt + 1)
+            result, status, error = None, PlanStatus.FAILED, "the result could not be saved; optimise again"
 
 
 def _as_json(plan: pm.Plan) -> dict:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_date, gettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -29,6 +30,9 @@ from servicecenter.web import now, require
 
 log = logging.getLogger(__name__)
 SCAN_MODES = ("deliver", "collect")  # the phone's two buttons
+# What is scanned on each kind of visit: a setup delivers (and collects again only what it delivered by mistake), a
+# swap both, a pickup only collects; a service, training or follow-up visit scans nothing.
+SCANS_BY_KIND = {VisitKind.SETUP: SCAN_MODES, VisitKind.SWAP: SCAN_MODES, VisitKind.PICKUP: ("collect",)}
 COLLECTS_FROM_HOME = (VisitKind.PICKUP, VisitKind.SWAP)
 WORKABLE = door.WORKABLE
 
@@ -84,20 +88,26 @@ def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200,
         access = citizens.open_citizen(s, visit.citizen_id, actor=current_user, now=now(), action="visit.field_view")
     if not access.allowed:
         abort(403)
+    kit = inventory.get_kit(s, visit.kit_id) if visit.kit_id else None
+    return render_template(
+        "dispatch/field_visit.html", citizen=access.citizen, fail_form=fail_form,
+        **_stop_lists(s, visit, replacement_form), needs_reservation=allocation.needs_reservation(visit),
+        relative=citizens.relative_to_contact(access.citizen) if visit.course.is_sensitive else None,
+        checklist=list(visit.course.programme.checklist or []) if visit.kind == VisitKind.SETUP else [],
+        scan_modes=SCANS_BY_KIND.get(visit.kind, ()),
+        scan_mode="collect" if visit.kind in COLLECTS_FROM_HOME and not kit else "deliver"), status
+
+
+def _stop_lists(s: Session, visit: Visit, replacement_form: ReplacementForm | None = None) -> dict:
+    """What the stop's lists show: the reserved devices (in the home yet?), what to collect, what may be replaced."""
     in_home = inventory.devices_in_home(s, visit.course_id)
     home_tags = {d.tag for d in in_home}
     kit = inventory.get_kit(s, visit.kit_id) if visit.kit_id else None
     replacement_form = replacement_form or ReplacementForm(prefix="replace")
     replacement_form.replaces.choices = [(d.tag, f"{d.tag} {d.model}") for d in door.replaceable(s, visit)]
-    return render_template(
-        "dispatch/field_visit.html", visit=visit, citizen=access.citizen, fail_form=fail_form,
-        replacement_form=replacement_form, kit_tag=kit.tag if kit else None,
-        deliver=[(d.tag, str(d.model), d.tag in home_tags) for d in allocation.reserved_devices(s, visit)],
-        collect=_to_collect(s, visit, in_home), workable=visit.status in WORKABLE,
-        needs_reservation=allocation.needs_reservation(visit),
-        relative=citizens.relative_to_contact(access.citizen) if visit.course.is_sensitive else None,
-        checklist=list(visit.course.programme.checklist or []) if visit.kind == VisitKind.SETUP else [],
-        scan_mode="collect" if visit.kind in COLLECTS_FROM_HOME and not kit else "deliver"), status
+    return {"visit": visit, "kit_tag": kit.tag if kit else None, "replacement_form": replacement_form,
+            "deliver": [(d.tag, str(d.model), d.tag in home_tags) for d in allocation.reserved_devices(s, visit)],
+            "collect": _to_collect(s, visit, in_home), "workable": visit.status in WORKABLE}
 
 
 def _to_collect(s: Session, visit: Visit, in_home: list) -> list[tuple[str, str]]:
@@ -208,8 +218,12 @@ def field_replacement(visit_id: int):
 
 
 def _answered(visit_id: int, answer: Answer):
+    """The answer row; with a scan that moved something, the stop's lists again (the page swaps them in)."""
     if request.headers.get("HX-Request"):
-        return render_template("dispatch/field_scan_answers.html", answers=[answer])
+        lists = render_template("dispatch/_stop_lists.html", **_stop_lists(
+            db_session(), _stop(db_session(), visit_id, lock=False))) if answer.ok else None
+        return render_template("dispatch/field_scan_answers.html", answers=[answer],
+                               lists_html=Markup(lists) if lists else None)  # noqa: S704 - rendered, escaped
     flash(answer.text, "success" if answer.ok else "danger")
     if answer.warning:
         flash(answer.warning, "warning")

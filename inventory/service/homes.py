@@ -17,7 +17,7 @@ from inventory.models import Custody, Device, DeviceCategory, DeviceModel, Holde
 class HomeDevice:
     id: int
     tag: str
-    model: str  # the model's name
+    model: str  # the model as every page names it: manufacturer and name
     model_id: int
     category: DeviceCategory
     course_id: int
@@ -32,8 +32,8 @@ def devices_in_home(session: Session, course_id: int | None = None, *, citizen_i
         raise ValueError("give a course or a citizen")
     condition = Holder.course_id == course_id if course_id is not None else Custody.citizen_id == citizen_id
     rows = session.execute(
-        select(Device.id, Device.tag, DeviceModel.name, DeviceModel.id, DeviceModel.category, Holder.course_id,
-               Device.kit_id, Custody.started_at)
+        select(Device.id, Device.tag, DeviceModel.manufacturer + " " + DeviceModel.name, DeviceModel.id,
+               DeviceModel.category, Holder.course_id, Device.kit_id, Custody.started_at)
         .join(Custody, Custody.device_id == Device.id).join(Holder, Holder.id == Custody.holder_id)
         .join(DeviceModel, DeviceModel.id == Device.model_id)
         .where(condition, Custody.ended_at.is_(None), Holder.kind == HolderKind.COURSE)

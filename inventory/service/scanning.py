@@ -42,7 +42,17 @@ def scan(session: Session, mode: str, code: str, ctx: Context) -> ScanResult:
     if outcome.movement is None:
         return ScanResult(tag, 0, N_("%(tag)s: already done, nothing changed."), {"tag": tag})
     result = ScanResult(tag, 1, N_("%(tag)s %(model)s: done."), {"tag": tag, "model": str(device.model)})
-    return _with_kit_warning(session, result, device) if device.kit_id else result
+    return _with_kit_warning(session, result, device) if device.kit_id and _kit_travels(op, ctx) else result
+
+
+# Where a kit should travel whole and a member moving alone is worth a warning: loading it, or into or out of a home
+# outside a visit (a partial return). At the door a visit's own guards check the kit (every member delivered, every
+# device collected), and in the warehouse returned devices are cleaned and tested one by one.
+TRAVELS_WHOLE = ("load", "handover", "collect")
+
+
+def _kit_travels(op, ctx: Context) -> bool:
+    return op.name in TRAVELS_WHOLE and ctx.visit_id is None
 
 
 def _with_kit_warning(session: Session, result: ScanResult, device) -> ScanResult:

@@ -12,6 +12,7 @@ from servicecenter.courses.models import (
     Course,
     CourseEvent,
     CourseEventKind,
+    CourseStatus,
     EndReason,
     ExclusionReason,
     PauseReason,
@@ -65,8 +66,11 @@ def _entry(event) -> Entry:
     if event.kind in (K.ENDED, K.PAUSED):
         params["reason"] = _reason(event.reason, event.kind)
     note = event.reason if event.kind == K.HANDOVER_DECLINED else None
+    message = MESSAGES[event.kind]
+    if event.kind == K.ENDED and event.to_status == CourseStatus.ENDING:  # the decision; the devices come later
+        message = N_("%(programme)s ended (%(reason)s): devices still to collect")
     return Entry(event.at, SOURCE, event.id, "handover" if event.kind in HANDOVER_KINDS else "course",
-                 MESSAGES[event.kind], params, note=note, actor=event.actor,
+                 message, params, note=note, actor=event.actor,
                  link=("courses.view", {"course_id": event.course_id}))
 
 

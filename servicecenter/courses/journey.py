@@ -31,6 +31,7 @@ class Facts:
     setup_at_door: bool = False  # dispatch: the setup visit is in progress (devices arrive one scan at a time)
     setup_done: bool = False  # dispatch: a setup visit was done
     pickup_open: bool = False  # dispatch: a pickup visit is open
+    pickup_waiting: bool = False  # dispatch: a pickup visit is open and not yet at the door
     other_visits_open: int = 0  # dispatch: open visits that are not pickups
     kit_devices_astray: int = 0  # dispatch: devices of the reserved kit neither reserved for nor in this home
 
@@ -147,7 +148,7 @@ def problems(course: Course, facts: Facts) -> list[str]:
         found.append(f"ended with {facts.devices_in_home} devices in the home and no pickup visit open")
     if course.end_reason is not None and facts.other_visits_open:
         found.append(f"ended, but {facts.other_visits_open} visits other than a pickup are still open")
-    if expected == C.ENDED and facts.pickup_open:
+    if expected == C.ENDED and facts.pickup_waiting:
         found.append("everything is back, but a pickup visit is still open")
     if facts.kit_devices_astray:
         found.append(f"{facts.kit_devices_astray} devices of the reserved kit are neither reserved for nor in the home")

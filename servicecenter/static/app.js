@@ -61,7 +61,15 @@ document.addEventListener("submit", function (event) {
     .then(function (response) {
       if (!response.ok) { failed(); return; }
       return response.text().then(function (html) {
-        log.insertAdjacentHTML("afterbegin", html);  // rendered and escaped by the server
+        var answer = document.createElement("div");
+        answer.innerHTML = html;  // rendered and escaped by the server
+        // Parts of the page sent again with the answer (a stop's lists) replace theirs.
+        answer.querySelectorAll("[data-replace]").forEach(function (part) {
+          var target = document.getElementById(part.getAttribute("data-replace"));
+          if (target && part.firstElementChild) target.replaceWith(part.firstElementChild);
+          part.remove();
+        });
+        log.insertAdjacentHTML("afterbegin", answer.innerHTML);
         beep(html.indexOf('data-scan-result="error"') < 0);
       });
     })

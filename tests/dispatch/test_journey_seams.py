@@ -321,7 +321,7 @@ def test_completing_a_setup_records_the_training_at_the_door_and_the_follow_up_f
     assert [a["passed"] for a in record.checklist] == [True] * (len(checklist) - 1) + [False]
     assert record.result.value == "partly" and record.note == "Datteren var med"
     assert record.follow_up_due_on == day.today + dt.timedelta(days=day.world.copd.follow_up_days)
-    assert {m["name"] for m in record.device_models} == {d.model.name for d in members}
+    assert {m["name"] for m in record.device_models} == {str(d.model) for d in members}
     assert fresh(session, Course, visit.course_id).status == CourseStatus.ACTIVE
 
 
@@ -440,3 +440,29 @@ def test_pausing_a_course_takes_its_booked_visits_off_the_routes(client, session
     assert fresh(session, Course, visit.course_id).status == CourseStatus.PAUSED
     login(client, day.world.technician)
     assert f"/my-day/visits/{service.id}" not in client.get("/dispatch/my-day").get_data(as_text=True)
+
+
+def test_a_scan_answer_brings_the_stops_lists_up_to_date_and_a_pickup_only_collects(client, session, day):
+    visit, members = day.setup_visit()
+    day.publish({day.anna: [visit]})
+    login(client, day.world.technician)
+    answer = scan(client, visit, members[0].tag, htmx=True).get_data(as_text=True)
+    lists = answer[answer.index('data-replace="stop-lists"'):]
+    assert members[0].tag in lists and lists.count("in the home") == 1 and lists.count("to deliver") >= 2
+    refused = scan(client, visit, "D0000000", htmx=True).get_data(as_text=True)
+    assert "data-replace" not in refused  # nothing moved: nothing to bring up to date
+    for d in members[1:]:
+        scan(client, visit, d.tag)
+    client.post(f"/dispatch/my-day/visits/{visit.id}/complete")
+    with unit_of_work(session):
+        courses.end_course(session, courses.get_course(session, visit.course_id), reason=EndReason.COMPLETED,
+                           exclusion_reason=None, actor=day.helpdesk, now=utcnow())
+    pickup = session.scalar(select(Visit).where(Visit.course_id == visit.course_id, Visit.kind == VisitKind.PICKUP))
+    with unit_of_work(session):
+        day._book(session.get(Visit, pickup.id))
+    day.publish({day.anna: [pickup]})
+    stop = client.get(f"/dispatch/my-day/visits/{pickup.id}").get_data(as_text=True)
+    assert 'id="mode-collect"' in stop and 'id="mode-deliver"' not in stop
+    login(client, day.helpdesk)
+    timeline = client.get(f"/citizens/{visit.citizen_id}/timeline").get_data(as_text=True)
+    assert "devices still to collect" in timeline
