@@ -146,10 +146,6 @@ def _devices(db, tags) -> dict[str, Device]:
 
 def test_the_whole_life_of_one_citizen(page, phone, live_app):
     live_app.config["PLAN_SECONDS"] = 2.0
-    # Workaround: on SQLite the background planning thread's last write (the result) can fail with "database is
-    # locked" when a request writes at the same moment (the page's progress poll refreshing the login session);
-    # the thread dies and the run stays "running" for good. Planning inside the request avoids the race (reported).
-    live_app.config["PLAN_IN_BACKGROUND"] = False
     page.on("dialog", lambda dialog: dialog.accept())  # publishing asks first
     cast = _prepare(live_app)
     today = local_date(utcnow())
@@ -366,7 +362,7 @@ def test_the_whole_life_of_one_citizen(page, phone, live_app):
         "active": ("course", "from “setup scheduled” to “active”"),
         "training": ("training", f"Training of the citizen in {COPD} (home visit): passed"),
         "follow-up": ("training", f"Follow-up conversation after the training in {COPD}"),
-        "ending": ("course", f"{COPD} ended: completed"),
+        "ending": ("course", f"{COPD} ended (completed): devices still to collect"),
         "pickup requested": ("visit", "pickup visit requested"),
         "pickup booked": ("visit", "pickup visit scheduled"),
         "pickup published": ("visit", "pickup visit: published"),
