@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Plug the feature into the app: pages, the timeline source, the course-ended hook, demo data, navigation."""
-    from dispatch.demo import load_dispatch_demo
+    from dispatch.demo import dispatch_demo_logins, load_dispatch_demo
     from dispatch.history import visit_entries
     from dispatch.service.allocation import create_pickup_for_ended_course
     from dispatch.views import bp
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     register_extension(app, "timeline_sources", visit_entries)
     register_extension(app, "on_course_ended", create_pickup_for_ended_course)
     register_extension(app, "demo_loaders", load_dispatch_demo)
+    register_extension(app, "demo_logins", dispatch_demo_logins)
     register_extension(app, "citizen_panels", citizen_panel)
     register_extension(app, "nav", ("dispatch.queue", _l("Visits")))
     register_extension(app, "nav", ("dispatch.my_day", _l("My day")))
