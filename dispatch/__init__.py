@@ -7,23 +7,37 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    """Plug the feature into the app: pages, the timeline source, the course-ended hook, demo data, navigation."""
+    """Plug the feature into the app: pages, the timeline source, the journey's facts and listeners, jobs, demo data,
+    navigation."""
     from dispatch.demo import dispatch_demo_logins, load_dispatch_demo
     from dispatch.history import visit_entries
-    from dispatch.service.allocation import create_pickup_for_ended_course
+    from dispatch.jobs import JOBS
+    from dispatch.service import on_course_ended, on_course_status, reservation_claims, visit_facts
     from dispatch.views import bp
     from dispatch.views.citizen_panel import citizen_panel
+    from dispatch.views.course_visits import course_actions, course_panel
+    from inventory.service import add_reservation_claims
+    from servicecenter.courses import journey
     from servicecenter.extensions import register_extension
+    from servicecenter.jobs import register_job
 
     app.config.setdefault("PLAN_SECONDS", 10.0)
     app.config.setdefault("PLAN_IN_BACKGROUND", True)
     app.config.setdefault("TRAVEL_PROVIDER", "haversine")
+    app.config.setdefault("PICKUP_OVERDUE_DAYS", 14)  # days after a course ends before its pickup is overdue
     app.register_blueprint(bp)
     register_extension(app, "timeline_sources", visit_entries)
-    register_extension(app, "on_course_ended", create_pickup_for_ended_course)
+    journey.add_fact_source("dispatch", visit_facts)
+    journey.add_ended_listener("dispatch", on_course_ended)
+    journey.add_status_listener("dispatch", on_course_status)
+    add_reservation_claims("dispatch", reservation_claims)
+    for job in JOBS:
+        register_job(job)
     register_extension(app, "demo_loaders", load_dispatch_demo)
     register_extension(app, "demo_logins", dispatch_demo_logins)
     register_extension(app, "citizen_panels", citizen_panel)
+    register_extension(app, "course_panels", course_panel)
+    register_extension(app, "course_actions", course_actions)
     register_extension(app, "nav", ("dispatch.queue", _l("Visits")))
     register_extension(app, "nav", ("dispatch.my_day", _l("My day")))
     register_extension(app, "nav", ("dispatch.my_requests", _l("My requests")))

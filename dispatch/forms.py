@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from dispatch.models import FailureReason, TimeOfDay, Urgency
 from dispatch.service.technicians import EXTRA_SKILLS
-from dispatch.service.visits import FAILURE_LABELS
+from dispatch.service.visits import FAILURE_LABELS, VisitRequest
 
 TIME_OF_DAY_LABELS = {TimeOfDay.ANY: _l("any time (8–16)"), TimeOfDay.MORNING: _l("morning (8–12)"),
                       TimeOfDay.AFTERNOON: _l("afternoon (12–16)")}
@@ -20,8 +20,9 @@ WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Fr
             _l("Sunday")]
 
 
-class RequestForm(FlaskForm):
-    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+class _VisitDetails(FlaskForm):
+    """When and how a visit is wanted: the same on every form that asks for one."""
+
     earliest_on = DateField(_l("Earliest date"), validators=[InputRequired()])
     latest_on = DateField(_l("Latest date"), validators=[InputRequired()])
     time_of_day = SelectField(_l("Preferred time of day"),
@@ -30,7 +31,25 @@ class RequestForm(FlaskForm):
     relative_present = BooleanField(_l("A relative will be present"))
     interpreter_needed = BooleanField(_l("Interpreter needed"))
     hearing_needs = BooleanField(_l("Hearing impaired: call the relative, not the citizen"))
+
+    def visit_request(self) -> VisitRequest:
+        return VisitRequest(
+            earliest_on=self.earliest_on.data, latest_on=self.latest_on.data,
+            time_of_day=TimeOfDay(self.time_of_day.data), urgency=Urgency(self.urgency.data),
+            relative_present=self.relative_present.data, interpreter_needed=self.interpreter_needed.data,
+            hearing_needs=self.hearing_needs.data, notes=self.notes.data or "")
+
+
+class RequestForm(_VisitDetails):
+    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
     notes = TextAreaField(_l("Notes for the service center"), validators=[Optional(), Length(max=2000)])
+
+
+class VisitForm(_VisitDetails):
+    """A visit requested where it arises: from a course, a ticket, a follow-up that falls due."""
+
+    kind = SelectField(_l("Visit"), validators=[InputRequired()])
+    notes = TextAreaField(_l("What is the visit for?"), validators=[Optional(), Length(max=2000)])
 
 
 class BookForm(FlaskForm):
@@ -45,7 +64,29 @@ class AllocateForm(FlaskForm):
 class FailForm(FlaskForm):
     reason = SelectField(_l("Why did it fail?"), validators=[InputRequired()],
                          choices=[("", _l("— choose —"))] + [(r.value, _l(FAILURE_LABELS[r])) for r in FailureReason])
+    call_again_on = DateField(_l("Hospitalised: call the citizen again on"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class ReplacementForm(FlaskForm):
+    """At the door: another device of the same model than a reserved one, and why."""
+
+    REASONS = {"faulty": _l("the reserved device does not work"),
+               "missing": _l("the reserved device is not in the van"), "other": _l("other reason (write it)")}
+    replaces = SelectField(_l("It replaces the reserved device"), validators=[InputRequired()])
+    code = StringField(_l("The device you deliver instead (scan or type its tag)"),
+                       validators=[InputRequired(), Length(max=40)])
+    reason = SelectField(_l("Why"), validators=[InputRequired()],
+                         choices=[("", _l("— choose —")), *REASONS.items()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+    def validate(self, extra_validators=None) -> bool:
+        """"Other reason" needs the reason written (an empty note stops its own validators, so it is checked here)."""
+        valid = super().validate(extra_validators)
+        if self.reason.data == "other" and not (self.note.data or "").strip():
+            self.note.errors = [*self.note.errors, _l("Write the reason.")]
+            return False
+        return valid
 
 
 class TechnicianForm(FlaskForm):

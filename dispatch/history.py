@@ -25,10 +25,13 @@ def _entry(event) -> Entry:
         message = N_("%(kind)s visit requested")
     elif event.from_status == event.to_status:
         message = N_("%(kind)s visit: %(note)s")
-        params["note"] = event.note or ""
+        params["note"] = Msgid(event.note or "")  # the system's notes are msgids; a person's text passes through
     elif event.note in set(FailureReason):
         message = N_("%(kind)s visit %(status)s: %(reason)s")
         params["reason"] = Msgid(FAILURE_LABELS[FailureReason(event.note)])
+    elif event.note:
+        message = N_("%(kind)s visit %(status)s: %(reason)s")
+        params["reason"] = Msgid(event.note)
     else:
         message = N_("%(kind)s visit %(status)s")
     return Entry(event.at, SOURCE, event.id, "visit", message, params, actor=event.actor)

@@ -49,6 +49,13 @@ class TimeOfDay(enum.StrEnum):
     AFTERNOON = "afternoon"  # 12-16
 
 
+class CitizenRequest(enum.StrEnum):
+    """What the citizen did with the link in the confirmation text (the helpdesk sees it in the queue)."""
+
+    MOVED = "moved"  # chose another offered time: booked on it
+    NO_TIME_FITS = "no_time_fits"  # none of the offered times: back in the queue, call the citizen
+
+
 class Urgency(enum.StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
@@ -76,6 +83,7 @@ class Visit(Base):
     skills: Mapped[list] = mapped_column(JSON, default=list)  # e.g. ["programme:COPD", "spirometry"]
     kit_id: Mapped[int | None] = mapped_column(ForeignKey("kits.id"))  # the kit reserved for a setup
     swap_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))  # a swap: the faulty device
+    replacement_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))  # a swap: reserved for it
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), index=True)
     scheduled_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     window_start: Mapped[int | None]  # minutes after midnight, local time: the window promised to the citizen
@@ -87,6 +95,8 @@ class Visit(Base):
     confirmation_text: Mapped[str | None] = mapped_column(Text)
     offered_slots: Mapped[list | None] = mapped_column(JSON)  # [[iso day, start minute, end minute], ...]
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    citizen_request: Mapped[CitizenRequest | None] = mapped_column(str_enum(CitizenRequest))
+    citizen_request_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     failure_reason: Mapped[FailureReason | None] = mapped_column(str_enum(FailureReason))
     failure_note: Mapped[str | None] = mapped_column(String(500))
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

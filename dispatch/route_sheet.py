@@ -80,6 +80,8 @@ class SheetStop:
     collect: list[DeviceLine]
     checklist: list[str]
     note: str | None = None
+    needs: tuple[str, ...] | list[str] = ()  # urgent, interpreter, hearing impaired, relative present
+    sensitive: str = ""  # a deceased citizen: be considerate, contact the relative (who)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class SheetLabels:
     phone: str = N_("Phone")
     access: str = N_("Access")
     task: str = N_("Task")
+    needs: str = N_("Needs")
     note: str = N_("Note")
     deliver: str = N_("Deliver")
     collect: str = N_("Collect")
@@ -198,11 +201,12 @@ def _details(stop: SheetStop, labels: SheetLabels, s: dict[str, ParagraphStyle])
     style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
              ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
              ("FONT", (0, 0), (0, -1), FONT, 8.5, 12), ("TEXTCOLOR", (0, 0), (0, -1), GREY)]
-    for label, value, look in ((labels.phone, stop.phone, "body"), (labels.access, stop.access_notes, "access"),
-                               (labels.task, stop.task, "body"), (labels.note, stop.note, "body")):
+    for label, value, look in (("", stop.sensitive, "access"), (labels.phone, stop.phone, "body"),
+                               (labels.access, stop.access_notes, "access"), (labels.task, stop.task, "body"),
+                               (labels.needs, " · ".join(stop.needs), "access"), (labels.note, stop.note, "body")):
         if not value:
             continue
-        if look == "access":  # boxed and bold: the one thing needed to get in
+        if look == "access":  # boxed and bold: what must not be missed at the door
             cell = (1, len(rows))
             style += [("BOX", cell, cell, 1.2, colors.black), ("LEFTPADDING", cell, cell, 4),
                       ("TOPPADDING", cell, cell, 3), ("BOTTOMPADDING", cell, cell, 4)]

@@ -11,9 +11,11 @@ def init_app(app: Flask) -> None:
     from inventory.cli import inventory_cli
     from inventory.demo import load_inventory_demo
     from inventory.jobs import JOBS
-    from inventory.timeline import devices_in_home, models_in_home, movement_entries
+    from inventory.service import devices_in_home, home_facts
+    from inventory.timeline import models_in_home, movement_entries
     from inventory.views import bp
     from inventory.views.citizen_panel import citizen_panel
+    from servicecenter.courses.journey import add_fact_source
     from servicecenter.extensions import register_extension
     from servicecenter.jobs import register_job
 
@@ -26,4 +28,5 @@ def init_app(app: Flask) -> None:
     register_extension(app, "timeline_sources", movement_entries)
     register_extension(app, "course_devices", devices_in_home)
     register_extension(app, "course_models", models_in_home)
+    add_fact_source("inventory", home_facts)
     register_extension(app, "nav", ("inventory.index", _l("Inventory")))

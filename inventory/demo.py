@@ -1,5 +1,6 @@
-"""Demo inventory: device models, kit templates, two depots, two vans, stocked devices, packed kits, and two
-citizens with equipment in the home. Made through the real services, so the ledger is whole."""
+"""Demo inventory: device models, kit templates, two depots, two vans, stocked devices with SIM cards in the
+tablets and packed kits, received two months ago. Made through the real services, so the ledger is whole; equipment
+reaches homes only on visits (the dispatch demo delivers it)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from stdnum import luhn
 
 from inventory import service
-from inventory.models import DeviceCategory, DeviceModel, Holder, HolderKind, KitTemplate
+from inventory.models import DeviceCategory, DeviceModel, HolderKind, KitTemplate
 from servicecenter.auth.models import Role, User
-from servicecenter.citizens.models import Citizen
 from servicecenter.courses.models import Programme
-from servicecenter.courses.service import open_course
 from servicecenter.organisations.models import Organisation, OrganisationKind
 
 MODELS = [
@@ -29,11 +29,13 @@ TEMPLATES = {
            [(DeviceCategory.TABLET, 1), (DeviceCategory.BLOOD_PRESSURE, 1), (DeviceCategory.SCALE, 1)]),
 }
 CLEANING = "Aftør alle flader med 70 % alkohol; lad tørre i 5 minutter."
+RECEIVED_AGO = dt.timedelta(days=60)  # the stock arrived before any demo visit, so the ledger runs forwards
 
 
 def load_inventory_demo(session: Session, *, now: dt.datetime) -> dict[str, int]:
     if session.scalar(select(DeviceModel.id).limit(1)) is not None:
         return {"devices": 0}
+    now = now - RECEIVED_AGO
     warehouse = session.scalar(select(User).where(User.role == Role.WAREHOUSE))
     technician = session.scalar(select(User).where(User.role == Role.TECHNICIAN))
     region = session.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
@@ -47,24 +49,24 @@ def load_inventory_demo(session: Session, *, now: dt.datetime) -> dict[str, int]
     aarhus = service.create_holder(session, **who, kind=HolderKind.DEPOT, name="Lager Aarhus")
     herning = service.create_holder(session, **who, kind=HolderKind.DEPOT, name="Lager Herning")
     service.create_holder(session, **who, kind=HolderKind.BIN, name="Aarhus hylde A1", depot=aarhus)
-    van = service.create_holder(session, **who, kind=HolderKind.VAN, name="Bil 1 (Torben)",
-                                user_id=technician.id if technician else None)
+    service.create_holder(session, **who, kind=HolderKind.VAN, name="Bil 1 (Torben)",
+                          user_id=technician.id if technician else None)
     service.create_holder(session, **who, kind=HolderKind.VAN, name="Bil 2")
     service.create_holder(session, **who, kind=HolderKind.REPAIR, name="MedTek Reparation A/S")
     for depot in (aarhus, herning):
         for code in ("COPD", "HF"):
             service.set_minimum(session, **who, depot_id=depot.id, programme_id=programmes[code].id, minimum=3)
     devices = _stock(session, models, aarhus, herning, region, warehouse, now)
+    _sims(session, devices, now)
     kits = _kits(session, templates, devices, warehouse, now)
-    _homes(session, kits, van, technician, now)
     return {"devices": len(devices), "kits": len(kits)}
 
 
 def _stock(session, models, aarhus, herning, region, actor, now) -> list:
     devices = []
-    for i in range(48):
+    for i in range(80):
         category = list(models)[i % 4]
-        depot = aarhus if i < 32 else herning
+        depot = aarhus if i < 64 else herning
         device = service.register_device(session, service.DeviceData(
             model_id=models[category].id, serial=f"DEMO{i + 1:05d}", owner_organisation_id=region.id,
             firmware_version="2.4.1" if i % 3 else "2.3.0"), depot=depot, actor=actor, now=now)
@@ -73,9 +75,17 @@ def _stock(session, models, aarhus, herning, region, actor, now) -> list:
     return devices
 
 
+def _sims(session, devices, now) -> None:
+    """Every demo tablet has a SIM card (test ICCIDs: 89 45 and a Luhn check digit)."""
+    for i, device in enumerate(d for d in devices if d.model.category == DeviceCategory.TABLET):
+        body = f"894501{i + 1:012d}"
+        service.register_sim(session, iccid=body + luhn.calc_check_digit(body), phone_number=f"+45 2{i + 1:07d}",
+                             operator="TDC" if i % 2 else "Telia", device=device, now=now)
+
+
 def _kits(session, templates, devices, actor, now) -> list:
     by_category: dict[DeviceCategory, list] = {}
-    for device in devices[:32]:  # Aarhus
+    for device in devices[:64]:  # Aarhus
         by_category.setdefault(device.model.category, []).append(device)
     kits = []
     for code in ("COPD", "COPD", "HF", "HF"):
@@ -85,14 +95,3 @@ def _kits(session, templates, devices, actor, now) -> list:
             service.pack(session, kit, by_category[item.category].pop().tag, actor=actor, now=now)
         kits.append(kit)
     return kits
-
-
-def _homes(session, kits, van: Holder, technician, now) -> None:
-    """The first two demo citizens have a COPD kit at home, delivered by van."""
-    citizens = list(session.scalars(select(Citizen).order_by(Citizen.id).limit(2)))
-    programme = kits[0].template.programme_id
-    for citizen, kit in zip(citizens, kits[:2], strict=False):
-        course = open_course(session, citizen_id=citizen.id, programme_id=programme, actor=technician, now=now)
-        home = service.course_holder(session, course)
-        service.scan(session, "load", kit.tag, service.Context(actor=technician, now=now, holder=van))
-        service.scan(session, "handover", kit.tag, service.Context(actor=technician, now=now, holder=home))

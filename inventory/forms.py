@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from inventory.models import DeviceCategory, HolderKind, MovementKind
+from inventory.models import DeviceCategory, HolderKind, MovementKind, SignoffKind, SimState
 
 CATEGORY_LABELS = {
     DeviceCategory.TABLET: _l("Tablet"),
@@ -50,6 +50,20 @@ MOVEMENT_LABELS = {
     MovementKind.FIND: _l("Found"),
     MovementKind.SCRAP: _l("Scrapped"),
 }
+
+SIGNOFF_LABELS = {
+    SignoffKind.CLEANING: _l("Cleaning"),
+    SignoffKind.FUNCTION_TEST: _l("Function test"),
+    SignoffKind.CALIBRATION: _l("Calibrated/serviced"),
+}
+
+SIM_STATE_LABELS = {
+    SimState.ACTIVE: _l("Active"),
+    SimState.SUSPENDED: _l("Suspended"),
+    SimState.TERMINATED: _l("Terminated"),
+}
+
+KIT_STATE_LABELS = {"complete": _l("Complete"), "incomplete": _l("Incomplete"), "split": _l("Split")}
 
 CLEANING_METHODS = [
     ("Aftørret med 70 % alkohol", _l("Wiped with 70 % alcohol")),
@@ -93,3 +107,39 @@ class StockMinimumForm(FlaskForm):
     depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
     minimum = IntegerField(_l("Minimum ready kits"), validators=[InputRequired(), NumberRange(0, 10000)])
+
+
+class FirmwareForm(FlaskForm):
+    firmware = StringField(_l("Firmware/app version"), validators=[Optional(), Length(max=40)])
+
+
+class CalibrationForm(FlaskForm):
+    method = StringField(_l("What was done (method or certificate)"), validators=[DataRequired(), Length(max=120)])
+    next_due_on = DateField(_l("Next due (empty: the model's interval from today)"), validators=[Optional()])
+
+
+class SimStateForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class RegisterDeviceForm(FlaskForm):
+    """One device by hand. The fields are named as the delivery file's columns, so the import's checks, which
+    name the column, put each error at its field."""
+
+    model = SelectField(_l("Model"), validators=[DataRequired()])
+    serial = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=60)])
+    owner_organisation_id = SelectField(_l("Owner"), coerce=int, validators=[DataRequired()])
+    depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
+    firmware = StringField(_l("Firmware/app version"), validators=[Optional(), Length(max=40)])
+    purchased = DateField(_l("Purchase date"), validators=[Optional()])
+    warranty_until = DateField(_l("Warranty until"), validators=[Optional()])
+    iccid = StringField(_l("SIM card: ICCID"), validators=[Optional(), Length(max=30)])
+    phone = StringField(_l("SIM card: phone number"), validators=[Optional(), Length(max=20)])
+    operator = StringField(_l("SIM card: operator"), validators=[Optional(), Length(max=40)])
+
+    def entry(self) -> dict[str, str]:
+        """The values as a row of a delivery file."""
+        return {"model": self.model.data, "serial": self.serial.data or "", "firmware": self.firmware.data or "",
+                "purchased": self.purchased.data.isoformat() if self.purchased.data else "",
+                "warranty_until": self.warranty_until.data.isoformat() if self.warranty_until.data else "",
+                "iccid": self.iccid.data or "", "phone": self.phone.data or "", "operator": self.operator.data or ""}

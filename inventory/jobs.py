@@ -1,4 +1,5 @@
-"""Inventory's scheduled jobs: the nightly ledger check and the low-stock check."""
+"""Inventory's scheduled jobs: the nightly ledger check, the low-stock check and the daily calibration/service due
+report."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from inventory.service import low_stock, verify_ledger
+from inventory.service import count_due, list_due, low_stock, verify_ledger
+from servicecenter.db import local_date
 from servicecenter.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,20 @@ def _low_stock(session: Session, _now: dt.datetime, _config: dict) -> str:
     return f"{len(lines)} low"
 
 
+def _calibration_due(session: Session, now: dt.datetime, _config: dict) -> str:
+    """Report the devices overdue for calibration or service (each by tag: no personal data) and how many fall due
+    within the coming days; the list is on the inventory's "Calibration due" page."""
+    today = local_date(now)
+    overdue, soon = count_due(session, today=today)
+    rows, _more = list_due(session, today=today, within_days=-1, per_page=50)
+    for row in rows:
+        log.warning("calibration/service overdue: %s (%s) due %s", row.device.tag, row.device.model.model_number,
+                    row.due_on.isoformat())
+    return f"{overdue} overdue, {soon} due soon"
+
+
 JOBS = [
     Job("inventory_verify_ledger", dt.timedelta(days=1), _verify),
     Job("inventory_low_stock", dt.timedelta(hours=1), _low_stock),
+    Job("inventory_calibration_due", dt.timedelta(days=1), _calibration_due),
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from servicecenter.db import AppendOnly, Base, UTCDateTime, str_enum
 from servicecenter.organisations.models import Organisation
@@ -121,13 +121,16 @@ class Device(Base):
     status: Mapped[DeviceStatus] = mapped_column(str_enum(DeviceStatus))
     holder_id: Mapped[int] = mapped_column(ForeignKey("holders.id"))
     kit_id: Mapped[int | None] = mapped_column(ForeignKey("kits.id"), index=True)
+    # The home (course holder) the device is reserved for, from the reservation until it is handed over there or
+    # the reservation is released: a reserved device goes into no other home.
+    reserved_for_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id"), index=True)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_moved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())  # the newest movement's occurred_at
     version: Mapped[int] = mapped_column(default=1)
 
     model: Mapped[DeviceModel] = relationship(lazy="joined")
-    holder: Mapped[Holder] = relationship(lazy="joined")
+    holder: Mapped[Holder] = relationship(lazy="joined", foreign_keys=[holder_id])
     owner: Mapped[Organisation] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
@@ -139,9 +142,9 @@ class Device(Base):
 
 
 class SimState(enum.StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    TERMINATED = "terminated"
+    ACTIVE = "active"  # the subscription runs
+    SUSPENDED = "suspended"  # paused at the operator while the tablet is in stock (no cost, no traffic)
+    TERMINATED = "terminated"  # cancelled for good
 
 
 class SimCard(Base):
@@ -155,6 +158,8 @@ class SimCard(Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), unique=True)  # the paired tablet
 
     device: Mapped[Device | None] = relationship()
+    # The state machine's helper (servicecenter.statuses.transition) reads and writes `status`.
+    status = synonym("state")
 
 
 class SimPairing(Base):
@@ -269,10 +274,12 @@ class Custody(Base):
 class SignoffKind(enum.StrEnum):
     CLEANING = "cleaning"
     FUNCTION_TEST = "function_test"
+    CALIBRATION = "calibration"  # calibrated or serviced: the model's service interval starts again
 
 
 class Signoff(AppendOnly, Base):
-    """Who cleaned or tested a device, when and how: required before a returned device is ready again."""
+    """Who cleaned, tested or calibrated a device, when and how: cleaning and test are required before a returned
+    device is ready again; a calibration restarts the model's service interval."""
 
     __tablename__ = "signoffs"
 

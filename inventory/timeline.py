@@ -1,5 +1,5 @@
 """Inventory's part of the citizen timeline (devices into and out of the homes of the citizen's courses) and the
-devices a course still has in the home (listed when the course ends: due for pickup)."""
+device models a course's home held at a moment (what a training was held with)."""
 
 from __future__ import annotations
 
@@ -62,14 +62,6 @@ def movement_entries(session: Session, citizen_id: int, *, before: Cursor | None
 
 
 movement_entries.categories = ("equipment",)
-
-
-def devices_in_home(session: Session, course_id: int) -> list[tuple[str, str]]:
-    """(tag, model name) of the devices the course's home holds now, by the ledger's open custody."""
-    return list(session.execute(
-        select(Device.tag, DeviceModel.name).join(Custody, Custody.device_id == Device.id)
-        .join(Holder, Holder.id == Custody.holder_id).join(DeviceModel, DeviceModel.id == Device.model_id)
-        .where(Holder.course_id == course_id, Custody.ended_at.is_(None)).order_by(Device.tag)))
 
 
 def models_in_home(session: Session, course_id: int, at: dt.datetime) -> list[dict]:

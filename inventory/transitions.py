@@ -1,8 +1,9 @@
-"""The device status machine: every allowed move, and nothing else."""
+"""The device status and SIM state machines: every allowed move, and nothing else."""
 
 from __future__ import annotations
 
 from inventory.models import DeviceStatus as S
+from inventory.models import SimState
 from servicecenter.errors import N_
 from servicecenter.statuses import TransitionTable
 
@@ -30,4 +31,14 @@ DEVICE_STATUS = TransitionTable(
         S.TESTING: N_("awaiting test"), S.FAULTY: N_("faulty"), S.REPAIR: N_("at repair"), S.LOST: N_("lost"),
         S.SCRAPPED: N_("scrapped"),
     },
+)
+
+SIM_STATE = TransitionTable(
+    "sim",
+    {
+        SimState.ACTIVE: {SimState.SUSPENDED, SimState.TERMINATED},
+        SimState.SUSPENDED: {SimState.ACTIVE, SimState.TERMINATED},
+        SimState.TERMINATED: set(),
+    },
+    {SimState.ACTIVE: N_("active"), SimState.SUSPENDED: N_("suspended"), SimState.TERMINATED: N_("terminated")},
 )

@@ -64,10 +64,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     support.init_app(app)
 
     from servicecenter.cli import register_cli
+    from servicecenter.courses.cli import courses_cli
     from servicecenter.errorpages import register_error_handlers
 
     register_error_handlers(app)
     register_cli(app)
+    app.cli.add_command(courses_cli)
 
     missing = undeclared_endpoints(app)
     if missing:

@@ -107,9 +107,10 @@ def _cpr(rng: random.Random, used: set[str]) -> str:
             return number
 
 
-def citizen_rows(count: int, *, seed: int, municipalities: list[Organisation], gp_ids: list[int],
+def citizen_rows(count: int, *, seed: int, municipalities: list[Organisation], gp_by_postal: dict[str, int],
                  now: dt.datetime, start: int = 0) -> list[dict]:
-    """Plain rows for a bulk insert: deterministic for (seed, start)."""
+    """Plain rows for a bulk insert: deterministic for (seed, start). A citizen's GP is a clinic in her own town
+    (the demo's clinics carry the postal code in their code), or none."""
     rng = random.Random(seed * 1_000_003 + start)
     towns = {code: (postal, town) for code, _n, _c, _la, _lo, postal, town in reference.MUNICIPALITIES}
     used: set[str] = set()
@@ -127,7 +128,7 @@ def citizen_rows(count: int, *, seed: int, municipalities: list[Organisation], g
             "longitude": round(municipality.longitude + rng.uniform(-0.12, 0.12), 5),
             "phone": phone, "mobile": None, "language": "da", "special_needs": None,
             "access_notes": rng.choice(ACCESS_NOTES),
-            "responsible_organisation_id": rng.choice(gp_ids) if gp_ids else None,
+            "responsible_organisation_id": gp_by_postal.get(postal),
             "created_by_id": None, "created_at": now, "updated_at": now, "version": 1,
             "first_name_key": first.lower(), "last_name_key": last.lower(), "address_key": address.lower(),
             "phone_key": phone_key(phone), "mobile_key": None,
@@ -139,13 +140,16 @@ def add_citizens(session: Session, count: int, *, seed: int, now: dt.datetime, b
     """Bulk-insert `count` more citizens (fast enough for 100,000); CPR numbers already present are skipped."""
     municipalities = list(session.scalars(
         select(Organisation).where(Organisation.kind == OrganisationKind.MUNICIPALITY).order_by(Organisation.code)))
-    gp_ids = list(session.scalars(select(Organisation.id).where(Organisation.kind == OrganisationKind.GP_CLINIC)))
+    gp_by_postal = {code.split("-")[1]: org_id for org_id, code in session.execute(
+        select(Organisation.id, Organisation.code).where(Organisation.kind == OrganisationKind.GP_CLINIC,
+                                                         Organisation.code.like("GP-%-%"))
+        .order_by(Organisation.id.desc()))}  # the first clinic of a town when it has several
     existing = set(session.scalars(select(Citizen.cpr)))
     start = session.scalar(select(func.count(Citizen.id))) or 0
     added = attempt = 0
     while added < count:
-        rows = citizen_rows(min(batch, count - added), seed=seed, municipalities=municipalities, gp_ids=gp_ids,
-                            now=now, start=start + attempt * batch)
+        rows = citizen_rows(min(batch, count - added), seed=seed, municipalities=municipalities,
+                            gp_by_postal=gp_by_postal, now=now, start=start + attempt * batch)
         attempt += 1
         rows = [r for r in rows if r["cpr"] not in existing]
         existing.update(r["cpr"] for r in rows)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from servicecenter.auth.service import end_expired_sessions
+from servicecenter.courses.journey import verify_courses
 from servicecenter.courses.service import overdue_handovers
 from servicecenter.db import Base, UTCDateTime, local_date, unit_of_work, utcnow
 from servicecenter.training.service import overdue_follow_ups
@@ -64,11 +65,19 @@ def _list_overdue_follow_ups(session: Session, now: dt.datetime, _config: dict) 
     return f"{len(overdue)} overdue"
 
 
+def _verify_courses(session: Session, _now: dt.datetime, _config: dict) -> str:
+    problems = verify_courses(session)
+    for problem in problems[:50]:
+        log.error("course %d disagrees with its journey: %s", problem.course_id, problem.problem)
+    return f"{len(problems)} disagreements"
+
+
 JOBS: dict[str, Job] = {
     job.name: job for job in [
         Job("end_expired_sessions", dt.timedelta(minutes=5), _end_expired_sessions),
         Job("overdue_handovers", dt.timedelta(hours=24), _flag_overdue_handovers),
         Job("overdue_follow_ups", dt.timedelta(hours=24), _list_overdue_follow_ups),
+        Job("courses_verify", dt.timedelta(hours=24), _verify_courses),
     ]
 }
 

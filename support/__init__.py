@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     """Pages, the timeline source, the visit listener, jobs, demo data, navigation."""
     from flask_babel import lazy_gettext as _l
 
-    from dispatch.service.visits import add_listener
+    from dispatch.service import add_listener
     from servicecenter.extensions import register_extension
     from servicecenter.jobs import register_job
     from support.demo import load_support_demo

@@ -8,11 +8,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.models import Custody, Device, DeviceCategory, DeviceModel
+from inventory import service as inventory
+from inventory.models import DeviceCategory, DeviceModel
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.models import Citizen
+from servicecenter.courses.models import Course, CourseStatus
+from servicecenter.db import local_date
 from support.models import Category, Priority, SupportGroup, TicketStatus
-from support.service import canned, kb, tickets
+from support.service import canned, kb, swaps, tickets
 
 CANNED = [
     ("Genstart tabletten", "Hej {citizen_name}\n\nPrøv at holde tænd/sluk-knappen på {device} inde i 10 sekunder, "
@@ -73,12 +76,12 @@ def load_support_demo(session: Session, *, now: dt.datetime) -> dict[str, int]:
 
 
 def _tickets(session: Session, group: SupportGroup, helpdesk: User, now: dt.datetime) -> int:
-    """Tickets for the citizens with equipment at home: one breached, one breaching soon, one waiting on the
-    customer, one resolved, and one unassigned new call."""
-    homes = session.execute(
-        select(Citizen, Device).join(Custody, Custody.citizen_id == Citizen.id).join(Device, Device.id ==
-                                                                                   Custody.device_id)
-        .where(Custody.ended_at.is_(None)).order_by(Citizen.id, Device.tag)).all()
+    """Tickets for the citizens with equipment at home: one breached (its tablet escalated to a swap visit), one
+    breaching soon, one waiting on the customer, one resolved, and one unassigned new call."""
+    active = session.scalars(select(Citizen).join(Course, Course.citizen_id == Citizen.id)
+                             .where(Course.status == CourseStatus.ACTIVE).order_by(Citizen.id)).all()
+    homes = [(c, d) for c in active for d in inventory.devices_in_home(session, citizen_id=c.id)
+             if d.category == DeviceCategory.TABLET]
     if not homes:
         return 0
     (first, tablet), last = homes[0], homes[-1]
@@ -93,14 +96,18 @@ def _tickets(session: Session, group: SupportGroup, helpdesk: User, now: dt.date
         (first, None, "Ringer om sin adgangskode", Category.USER_ADMIN, Priority.P3, dt.timedelta(minutes=10),
          None),
     ]
+    made = []
     for citizen, device, subject, category, priority, ago, status in plans:
         data = tickets.TicketData(subject=subject, category=category, priority=priority, group_id=group.id,
                                   citizen_id=citizen.id, device_id=device.id if device else None,
                                   requester_name=citizen.full_name, body=f"{subject}. Ringede selv.")
         ticket = tickets.create_ticket(session, data, actor=helpdesk, now=now - ago)
+        made.append(ticket)
         if status is not None:
             tickets.add_message(session, ticket, "Vi har talt med borgeren.", public=True, actor=helpdesk,
                                 now=now - ago + dt.timedelta(minutes=20))
             tickets.change_status(session, ticket, status, actor=helpdesk, now=now - ago + dt.timedelta(minutes=21))
         tickets.refresh_sla(session, ticket, now=now)
+    swaps.escalate_to_swap(session, made[0], note="Genstart hjalp ikke", actor=helpdesk, now=now,
+                           today=local_date(now))
     return len(plans)

@@ -14,7 +14,8 @@ from support.models import EventKind, Ticket, TicketEvent
 from support.service.tickets import CATEGORY_LABELS, TICKET_STATUS
 
 SOURCE = "ticket"
-SHOWN = (EventKind.CREATED, EventKind.STATUS, EventKind.SWAP_REQUESTED, EventKind.SWAP_DONE, EventKind.MERGED_INTO)
+SHOWN = (EventKind.CREATED, EventKind.STATUS, EventKind.SWAP_REQUESTED, EventKind.SWAP_DONE, EventKind.VISIT_REQUESTED,
+         EventKind.VISIT_DONE, EventKind.MERGED_INTO)
 ACTOR = aliased(User)
 
 
@@ -31,6 +32,10 @@ def _entry(event_id, kind, at, status, body, data, ticket_id, subject, category,
         params["device"] = (data or {}).get("device", "—")
     elif kind == EventKind.SWAP_DONE:
         message = N_("Ticket #%(id)s: swap done")
+    elif kind == EventKind.VISIT_REQUESTED:
+        message = N_("Ticket #%(id)s: service visit requested")
+    elif kind == EventKind.VISIT_DONE:
+        message = N_("Ticket #%(id)s: service visit done")
     else:
         message = N_("Ticket #%(id)s merged into #%(other)s")
         params["other"] = (data or {}).get("ticket", "—")

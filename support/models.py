@@ -70,6 +70,8 @@ class EventKind(enum.StrEnum):
     LINKED = "linked"
     SWAP_REQUESTED = "swap_requested"
     SWAP_DONE = "swap_done"
+    VISIT_REQUESTED = "visit_requested"  # a service visit booked from the ticket
+    VISIT_DONE = "visit_done"
     ESCALATED = "escalated"  # the scheduler found a target breached
 
 

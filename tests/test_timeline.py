@@ -7,13 +7,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from dispatch.models import VisitKind
+from dispatch.service import VisitRequest, create_visit
 from inventory.models import Device, DeviceCategory, DeviceStatus, Holder, Movement, MovementKind
 from inventory.service.ledger import move
 from inventory.timeline import movement_entries
 from servicecenter.auth.models import Role
 from servicecenter.courses import service as courses
 from servicecenter.courses.history import course_entries
-from servicecenter.courses.models import Course, CourseEvent, CourseStatus
+from servicecenter.courses.models import Course, CourseEvent, PauseReason
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.timeline import Cursor, citizen_timeline, older_than
@@ -44,14 +46,19 @@ def history(session, factory):
     with unit_of_work(session):
         course = courses.open_course(session, citizen_id=citizen.id, programme_id=world.copd.id, actor=gp_nurse,
                                      now=at(0))
-        courses.change_status(session, course, CourseStatus.ALLOCATED, actor=helpdesk, now=at(10))
+        setup = create_visit(session, course, VisitKind.SETUP, VisitRequest(earliest_on=T0.date(),
+                                                                            latest_on=T0.date()),
+                             actor=gp_nurse, now=at(0), today=T0.date())
+    with unit_of_work(session):
+        courses.pause_course(session, session.get(Course, course.id), reason=PauseReason.AWAY, call_again_on=None,
+                             actor=helpdesk, now=at(10))
     device = world.device(DeviceCategory.TABLET, now=at(5))
     home_holder = None
     with unit_of_work(session):
         from inventory.service import course_holder
         home_holder = course_holder(session, session.get(Course, course.id))
     world.scan("load", device.tag, world.van, now=at(20))
-    world.scan("handover", device.tag, home_holder, now=at(30), actor=world.technician)
+    world.scan("handover", device.tag, home_holder, now=at(30), actor=world.technician, visit_id=setup.id)
     with unit_of_work(session):
         record = training.record_training(session, training.TrainingData(
             trainee_kind=TraineeKind.CITIZEN, trainer_id=helpdesk.id, held_at=at(30), method=TrainingMethod.PHONE,

@@ -1,6 +1,7 @@
 """The citizen's confirmation link: signed, expiring at the end of the visit day, no login. The citizen confirms
-the visit or picks one of the offered slots (which puts the visit back for the helpdesk to book on that day).
-Rate limited per address; an expired or forged link changes nothing."""
+the visit, moves it to one of the offered times that has room (it is booked there, and the helpdesk sees the citizen
+did it), or says none suits (the visit goes back to the helpdesk's queue, flagged). Rate limited per address; an
+expired, replaced or forged link changes nothing."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.models import LinkUse, TimeOfDay, Visit, VisitStatus
-from dispatch.service.visits import log, move_visit
+from dispatch.models import LinkUse, Visit, VisitStatus
+from dispatch.service.planning import citizen_cannot, citizen_moved
+from dispatch.service.visits import log
 from servicecenter.db import LOCAL_ZONE
-from servicecenter.errors import N_, DomainError
+from servicecenter.errors import N_, Conflict, DomainError
 
 SALT = "visit-confirmation"
 LIMIT, PER = 20, dt.timedelta(minutes=10)
@@ -21,6 +23,12 @@ LIMIT, PER = 20, dt.timedelta(minutes=10)
 
 class LinkRefused(DomainError):
     status_code = 400
+
+
+class SlotTaken(LinkRefused):
+    """The chosen time has no room any more: the citizen chooses again (the link still holds)."""
+
+    status_code = 409
 
 
 class LinkGone(LinkRefused):
@@ -63,19 +71,20 @@ def open_link(session: Session, secret: str, token: str, *, now: dt.datetime) ->
 def confirm(session: Session, visit: Visit, *, now: dt.datetime) -> None:
     if visit.confirmed_at is None:
         visit.confirmed_at = now
-        log(session, visit, actor=None, now=now, from_status=visit.status, note="confirmed by the citizen")
+        log(session, visit, actor=None, now=now, from_status=visit.status, note=N_("confirmed by the citizen"))
 
 
 def choose_slot(session: Session, visit: Visit, slot: int, *, now: dt.datetime) -> None:
-    """Another offered slot: back to the queue for that day and part of the day (the helpdesk books it)."""
+    """Another offered time: booked on it when it still has room; otherwise refused with a message the citizen
+    understands (they can choose again, or say none suits)."""
     slots = visit.offered_slots or []
     if not 0 < slot < len(slots):  # slot 0 is the planned one: that is confirming
         raise LinkRefused(N_("Choose one of the offered times."))
-    day, start, _end = slots[slot]
-    move_visit(session, visit, VisitStatus.REQUESTED, actor=None, now=now, note="citizen chose another time")
-    chosen = dt.date.fromisoformat(day)
-    visit.earliest_on = visit.latest_on = chosen
-    visit.time_of_day = TimeOfDay.MORNING if start < 12 * 60 else TimeOfDay.AFTERNOON
-    visit.scheduled_on = visit.technician_id = visit.planned_start = visit.route_order = None
-    visit.published_at = visit.confirmed_at = None
-    visit.locked = False
+    try:
+        citizen_moved(session, visit, slots[slot], now=now, today=now.astimezone(LOCAL_ZONE).date())
+    except Conflict as error:
+        raise SlotTaken(error.message) from None
+
+
+def none_suits(session: Session, visit: Visit, *, now: dt.datetime) -> None:
+    citizen_cannot(session, visit, now=now)

@@ -11,16 +11,18 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.models import PlanRun, PlanStatus, Technician, Urgency, Visit, VisitKind, VisitStatus
+from dispatch.models import CitizenRequest, PlanRun, PlanStatus, Technician, Urgency, Visit, VisitKind, VisitStatus
 from dispatch.planning import model as pm
 from dispatch.planning.solver import plan_day
 from dispatch.planning.travel import TravelTimeProvider
+from dispatch.service.allocation import needs_reservation
 from dispatch.service.technicians import OnDuty, get_technician, on_duty
-from dispatch.service.visits import log
+from dispatch.service.visits import WINDOWS, log, unbook
 from inventory import service as inventory
 from servicecenter.audit.service import record_event
 from servicecenter.db import get_or_raise, serialize_on
 from servicecenter.errors import N_, Conflict, DomainError
+from servicecenter.workdays import danish_days_off
 
 PROMISE_MINUTES = 60  # the citizen is promised ETA ± this, inside the requested window
 UNPLANNED_MESSAGES = {
@@ -144,11 +146,15 @@ def _promise(visit: Visit, start: int) -> tuple[int, int]:
     return low, max(high, low + visit.service_minutes)
 
 
-def publish(session: Session, run: PlanRun, *, actor, now: dt.datetime,
-            confirmation: Callable[[Visit], tuple[str, list]]) -> int:
+Confirmation = Callable[[Visit], tuple[str, list]]
+
+
+def publish(session: Session, run: PlanRun, *, actor, now: dt.datetime, confirmation: Confirmation,
+            leave_out_unreserved: bool = False) -> int:
     """Schedule every planned visit with its technician, order and time, and prepare the citizen's confirmation
-    text (and the slots offered). Refused if the day's visits changed since the run, so nothing stale is
-    published. Returns the number of visits scheduled."""
+    text (and the slots offered). Refused if the day's visits changed since the run, a planned technician is absent
+    now, or a planned setup or swap has nothing reserved to deliver — unless the planner chose to leave those out:
+    they go back to the queue. Returns the number of visits scheduled."""
     if run.status != PlanStatus.DONE or not run.result:
         raise DomainError(N_("Only a finished plan can be published."))
     if latest_run(session, run.day).id != run.id:
@@ -158,30 +164,77 @@ def publish(session: Session, run: PlanRun, *, actor, now: dt.datetime,
     booked = {v.id: v for v in day_visits(session, run.day) if v.status == VisitStatus.SCHEDULED}
     if not set(planned) <= set(booked):
         raise Conflict(N_("Visits were rebooked or cancelled since this plan was made; optimise again."))
+    _technicians_still_on_duty(session, run)
+    unreserved = sorted(visit_id for visit_id in planned if needs_reservation(booked[visit_id]))
+    if unreserved and not leave_out_unreserved:
+        raise Conflict(N_("Nothing is reserved to deliver on %(n)d planned visits (a kit or a replacement is needed: "
+                          "%(visits)s). Reserve it, or publish without them."), n=len(unreserved),
+                       visits=", ".join(f"#{v}" for v in unreserved))
+    for visit_id in unreserved:
+        unbook(session, booked[visit_id], actor=actor, now=now,
+               note=N_("left out of the plan: nothing reserved to deliver"))
     for visit_id, (technician_id, order, stop) in planned.items():
-        visit = booked[visit_id]
-        visit.technician_id, visit.route_order, visit.planned_start = technician_id, order, stop["start"]
-        visit.window_start, visit.window_end = _promise(visit, stop["start"])
-        visit.published_at = now
-        visit.confirmation_text, visit.offered_slots = confirmation(visit)
-        log(session, visit, actor=actor, now=now, from_status=visit.status, note="published")
+        if visit_id not in unreserved:
+            _schedule(session, booked[visit_id], technician_id, order, stop["start"], actor=actor, now=now,
+                      confirmation=confirmation)
     run.status = PlanStatus.PUBLISHED
     record_event(session, actor=actor, action="plan.publish", entity_type="plan_run", entity_id=run.id, now=now,
-                 detail={"visits": len(planned)})
-    return len(planned)
+                 detail={"visits": len(planned) - len(unreserved), "left_out": unreserved})
+    return len(planned) - len(unreserved)
 
 
-def assign(session: Session, visit: Visit, *, technician_id: int, start: int, actor, now: dt.datetime) -> None:
-    """Book a visit by hand on its day to a technician at a time. Refused when the technician is not on duty,
-    it falls outside the shift, or it overlaps another of the technician's visits that day (double-booking)."""
+def _technicians_still_on_duty(session: Session, run: PlanRun) -> None:
+    duty = {d.technician.id for d in on_duty(session, run.day)}
+    gone = [route["technician_id"] for route in run.result["routes"] if route["technician_id"] not in duty]
+    if gone:
+        raise Conflict(N_("%(names)s is no longer on duty that day (an absence was added): optimise again."),
+                       names=", ".join(get_technician(session, t).user.full_name for t in gone))
+
+
+def _schedule(session: Session, visit: Visit, technician_id: int, order: int, start: int, *, actor,
+              now: dt.datetime, confirmation: Confirmation) -> None:
+    """The visit is published to the technician at that time; the citizen's confirmation text is prepared — never
+    for a deceased citizen (the relative is contacted)."""
+    visit.technician = get_technician(session, technician_id)  # the relationship too: the door checks whose it is
+    visit.route_order, visit.planned_start = order, start
+    visit.window_start, visit.window_end = _promise(visit, start)
+    visit.published_at = now
+    visit.citizen_request = visit.citizen_request_at = None
+    visit.confirmed_at = None
+    if visit.course.is_sensitive:
+        visit.confirmation_text, visit.offered_slots = None, None
+    else:
+        visit.confirmation_text, visit.offered_slots = confirmation(visit)
+    log(session, visit, actor=actor, now=now, from_status=visit.status, note=N_("published"))
+
+
+def assign(session: Session, visit: Visit, *, technician_id: int, start: int, actor, now: dt.datetime,
+           confirmation: Confirmation) -> None:
+    """Book a visit by hand on its day to a technician at a time: published to that technician at once (it is on
+    their "My day" and route sheet) with its confirmation text. Refused when the technician is not on duty, it falls
+    outside the shift or the visit's window, or it overlaps another of the technician's visits (double-booking)."""
     if visit.status != VisitStatus.SCHEDULED or visit.scheduled_on is None:
         raise DomainError(N_("Book the visit on a day first."))
+    if needs_reservation(visit):  # published with an empty "deliver" list, the technician would go for nothing
+        raise DomainError(N_("Nothing is reserved to deliver on this visit yet: reserve it before assigning."))
     duty = next((d for d in on_duty(session, visit.scheduled_on) if d.technician.id == technician_id), None)
     if duty is None:
         raise DomainError(N_("That technician is not on duty that day."), field="technician_id")
     end = start + visit.service_minutes
     if start < duty.start or end > duty.end:
         raise DomainError(N_("That is outside the technician's shift."), field="start")
+    if start < visit.window_start or end > visit.window_end:
+        raise DomainError(N_("That is outside the visit's window %(from)s–%(to)s."), field="start",
+                          **{"from": _hhmm(visit.window_start), "to": _hhmm(visit.window_end)})
+    _refuse_double_booking(session, visit, technician_id, start, end)
+    _schedule(session, visit, technician_id, 0, start, actor=actor, now=now, confirmation=confirmation)
+    visit.locked = True
+    _reorder(session, technician_id, visit.scheduled_on)
+    record_event(session, actor=actor, action="visit.assign", entity_type="visit", entity_id=visit.id,
+                 citizen_id=visit.citizen_id, now=now, detail={"technician": technician_id, "start": start})
+
+
+def _refuse_double_booking(session: Session, visit: Visit, technician_id: int, start: int, end: int) -> None:
     for other in day_visits(session, visit.scheduled_on):
         if other.id != visit.id and other.technician_id == technician_id and other.planned_start is not None \
                 and start < other.planned_start + other.service_minutes and other.planned_start < end:
@@ -189,9 +242,72 @@ def assign(session: Session, visit: Visit, *, technician_id: int, start: int, ac
                            name=get_technician(session, technician_id).user.full_name,
                            **{"from": _hhmm(other.planned_start),
                               "to": _hhmm(other.planned_start + other.service_minutes)})
-    visit.technician_id, visit.planned_start, visit.locked = technician_id, start, True
-    record_event(session, actor=actor, action="visit.assign", entity_type="visit", entity_id=visit.id,
-                 citizen_id=visit.citizen_id, now=now, detail={"technician": technician_id, "start": start})
+
+
+def _reorder(session: Session, technician_id: int, day: dt.date) -> None:
+    """The technician's stops that day in time order (a stop assigned by hand among planned ones)."""
+    stops = [v for v in day_visits(session, day) if v.technician_id == technician_id and v.planned_start is not None]
+    for order, visit in enumerate(sorted(stops, key=lambda v: (v.planned_start, v.id)), start=1):
+        visit.route_order = order
+
+
+# --- the citizen's own choice of another time: slots with room for the visit ---------------------------------
+
+TRAVEL_ALLOWANCE = 30  # minutes of driving counted with each visit when judging a day's room
+HALVES = ((8 * 60, 12 * 60), (12 * 60, 16 * 60))
+
+
+def has_room(session: Session, visit: Visit, day: dt.date, window: tuple[int, int]) -> bool:
+    """Whether the technicians on duty that day who have the visit's skills have time left in that window for it,
+    after the visits already booked there (each with a travel allowance)."""
+    start, end = window
+    able = [d for d in on_duty(session, day) if set(visit.skills) <= d.skills]
+    capacity = sum(max(0, min(end, d.end) - max(start, d.start)) for d in able)
+    booked = sum(v.service_minutes + TRAVEL_ALLOWANCE for v in day_visits(session, day)
+                 if v.id != visit.id and v.window_start is not None and v.window_start < end and start < v.window_end)
+    return booked + visit.service_minutes + TRAVEL_ALLOWANCE <= capacity
+
+
+def open_slots(session: Session, visit: Visit, *, after: dt.date, count: int = 3, horizon: int = 14
+               ) -> list[list]:
+    """Up to `count` other times (a working day's morning or afternoon, within the coming `horizon` days) with room
+    for the visit: [[iso day, start minute, end minute], ...]."""
+    off = danish_days_off(after.year, after.year + 1)
+    slots = []
+    for n in range(1, horizon + 1):
+        day = after + dt.timedelta(days=n)
+        if day.weekday() >= 5 or day in off:
+            continue
+        for window in _windows_for(visit):
+            if len(slots) < count and has_room(session, visit, day, window):
+                slots.append([day.isoformat(), *window])
+    return slots
+
+
+def _windows_for(visit: Visit) -> tuple[tuple[int, int], ...]:
+    wanted = WINDOWS[visit.time_of_day]
+    return tuple(h for h in HALVES if h[0] < wanted[1] and wanted[0] < h[1])
+
+
+def citizen_moved(session: Session, visit: Visit, slot: list, *, now: dt.datetime, today: dt.date) -> None:
+    """The citizen chose another offered time: booked on it if it still has room (the helpdesk sees it was the
+    citizen), else refused so the citizen can choose again or say none fits."""
+    from dispatch.service.visits import book
+
+    day = dt.date.fromisoformat(slot[0])
+    window = (slot[1], slot[2])
+    if day <= today or not has_room(session, visit, day, window):
+        raise Conflict(N_("That time has just been taken. Choose another, or tell us that none of them suits you."))
+    visit.earliest_on, visit.latest_on = min(visit.earliest_on, day), max(visit.latest_on, day)
+    book(session, visit, day=day, window=window, actor=None, now=now, today=today, note=N_("moved by the citizen"))
+    visit.citizen_request, visit.citizen_request_at = CitizenRequest.MOVED, now
+
+
+def citizen_cannot(session: Session, visit: Visit, *, now: dt.datetime) -> None:
+    """None of the offered times suits the citizen: the visit goes back to the helpdesk's queue, flagged, so they
+    call the citizen."""
+    unbook(session, visit, actor=None, now=now, note=N_("none of the offered times suits the citizen"))
+    visit.citizen_request, visit.citizen_request_at = CitizenRequest.NO_TIME_FITS, now
 
 
 def _hhmm(minutes: int) -> str:
@@ -203,4 +319,4 @@ def technician_day(session: Session, technician: Technician, day: dt.date) -> li
     return list(session.scalars(select(Visit).where(
         Visit.scheduled_on == day, Visit.technician_id == technician.id, Visit.published_at.is_not(None),
         Visit.status.in_((VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.DONE)))
-        .order_by(Visit.route_order, Visit.id)))
+        .order_by(Visit.route_order, Visit.planned_start, Visit.id)))

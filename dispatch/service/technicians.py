@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch.models import Absence, Shift, Technician
+from dispatch.models import Absence, Shift, Technician, Visit, VisitStatus
 from dispatch.service.allocation import depot_skill
+from dispatch.service.visits import unassign
 from inventory import service as inventory
 from inventory.models import HolderKind
 from servicecenter.audit.service import record_event
@@ -84,16 +85,23 @@ def _check_shifts(shifts: list[tuple[int, int, int]]) -> None:
 
 
 def add_absence(session: Session, technician: Technician, *, first_day: dt.date, last_day: dt.date, reason: str,
-                actor, now: dt.datetime) -> Absence:
+                actor, now: dt.datetime) -> tuple[Absence, list[Visit]]:
+    """Record an absence. The stops already given to the technician on those days are stranded: they go back to
+    the planner on their day (no technician, no time, the citizen's confirmation withdrawn). Returns them too."""
     if last_day < first_day:
         raise DomainError(N_("The last day is before the first."), field="last_day")
     absence = Absence(technician_id=technician.id, first_day=first_day, last_day=last_day,
                       reason=reason.strip()[:120] or None)
     session.add(absence)
     session.flush()
+    stranded = list(session.scalars(select(Visit).where(
+        Visit.technician_id == technician.id, Visit.status == VisitStatus.SCHEDULED,
+        Visit.scheduled_on.between(first_day, last_day)).order_by(Visit.scheduled_on, Visit.planned_start, Visit.id)))
+    for visit in stranded:
+        unassign(session, visit, actor=actor, now=now, note=N_("back to the planner: the technician is absent"))
     record_event(session, actor=actor, action="technician.absence", entity_type="technician",
-                 entity_id=technician.id, now=now)
-    return absence
+                 entity_id=technician.id, now=now, detail={"stranded": [v.id for v in stranded]})
+    return absence, stranded
 
 
 def absences_of(session: Session, technician_id: int, *, from_day: dt.date) -> list[Absence]:

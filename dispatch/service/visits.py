@@ -1,5 +1,6 @@
-"""Visits: the request (a nurse's referral with its setup visit), booking, the status machine with its stage
-guards, failure reasons that act, and the visit's history for the citizen timeline."""
+"""Visits: the request (a nurse's referral with its setup visit, or any visit where it arises), booking, the status
+machine with its stage guards, failure reasons that act, and the visit's history for the citizen timeline. Every
+status change is told to the course, which follows the journey."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dispatch.models import FailureReason, TimeOfDay, Urgency, Visit, VisitEvent, VisitKind, VisitStatus
-from inventory.models import Device
+from dispatch.service import allocation
+from inventory import service as inventory
 from servicecenter.audit.service import record_event
+from servicecenter.auth.models import User
+from servicecenter.courses import journey
 from servicecenter.courses import service as courses
-from servicecenter.courses.models import Course, CourseStatus
-from servicecenter.db import get_or_raise
-from servicecenter.errors import N_, Conflict, DomainError, PermissionDenied
+from servicecenter.courses.models import Course, PauseReason
+from servicecenter.db import get_or_raise, local_date
+from servicecenter.errors import N_, Conflict, DomainError, Msgid, PermissionDenied
 from servicecenter.statuses import TransitionTable, transition
+from servicecenter.training import service as training
+from servicecenter.training.models import TraineeKind, TrainingMethod, TrainingResult
 
 V = VisitStatus
 VISIT_STATUS = TransitionTable(
@@ -62,6 +68,13 @@ class VisitRequest:
     notes: str = ""
 
 
+def history(session: Session, visit_id: int) -> list[tuple[VisitEvent, str | None]]:
+    """The visit's events, newest first, with who did each (None: the system or the citizen)."""
+    return list(session.execute(select(VisitEvent, User.full_name).outerjoin(User, User.id == VisitEvent.actor_id)
+                                .where(VisitEvent.visit_id == visit_id)
+                                .order_by(VisitEvent.at.desc(), VisitEvent.id.desc())).tuples())
+
+
 def get_visit(session: Session, visit_id: int) -> Visit:
     return get_or_raise(session, Visit, visit_id, N_("No such visit."))
 
@@ -92,7 +105,17 @@ def move_visit(session: Session, visit: Visit, target: VisitStatus, *, actor, no
     log(session, visit, actor=actor, now=now, from_status=current, note=note)
     for listener in LISTENERS.values():
         listener(session, visit, current, actor=actor, now=now)
+    journey.follow(session, visit.course, actor=actor, now=now)
 
+
+def withdraw_confirmation(session: Session, visit: Visit, *, actor, now: dt.datetime) -> None:
+    """The confirmation text and its link no longer hold (the visit moved or went back to the queue): the link is
+    bound to the publication, so clearing it makes the old link say it was replaced."""
+    had_text = visit.confirmation_text is not None
+    visit.published_at = visit.confirmed_at = visit.confirmation_text = visit.offered_slots = None
+    if had_text:
+        log(session, visit, actor=actor, now=now, from_status=visit.status,
+            note=N_("the confirmation text and its link are withdrawn"))
 
 def _check_dates(request: VisitRequest, today: dt.date) -> None:
     if request.earliest_on < today:
@@ -108,8 +131,12 @@ def _check_dates(request: VisitRequest, today: dt.date) -> None:
 def create_visit(session: Session, course: Course, kind: VisitKind, request: VisitRequest, *, actor,
                  now: dt.datetime, today: dt.date) -> Visit:
     _check_dates(request, today)
-    if course.status == CourseStatus.ENDED and kind != VisitKind.PICKUP:
+    if course.end_reason is not None and kind != VisitKind.PICKUP:
         raise DomainError(N_("The course has ended."))
+    if kind == VisitKind.PICKUP and course.end_reason is None:
+        raise DomainError(N_("A pickup is made when the course ends."))
+    if kind == VisitKind.SETUP and any(v.kind == VisitKind.SETUP for v in open_visits_of_course(session, course.id)):
+        raise Conflict(N_("A setup visit is already open for this course."))
     visit = Visit(kind=kind, status=VisitStatus.REQUESTED, course_id=course.id, citizen_id=course.citizen_id,
                   requested_by_id=getattr(actor, "id", None), requested_at=now, earliest_on=request.earliest_on,
                   latest_on=request.latest_on, time_of_day=request.time_of_day, urgency=request.urgency,
@@ -121,6 +148,7 @@ def create_visit(session: Session, course: Course, kind: VisitKind, request: Vis
     log(session, visit, actor=actor, now=now, from_status=None)
     record_event(session, actor=actor, action="visit.create", entity_type="visit", entity_id=visit.id,
                  citizen_id=visit.citizen_id, now=now, detail={"kind": kind.value})
+    journey.follow(session, course, actor=actor, now=now)
     return visit
 
 
@@ -133,30 +161,81 @@ def request_setup(session: Session, *, citizen_id: int, programme_id: int, reque
     return create_visit(session, course, VisitKind.SETUP, request, actor=actor, now=now, today=today)
 
 
+def request_swap(session: Session, *, device_id: int, request: VisitRequest, actor, now: dt.datetime,
+                 today: dt.date, nearest_spare: bool = True) -> Visit:
+    """A swap visit for a device in a citizen's home. A ready device of its model is reserved as the replacement at
+    the nearest depot that has one (without one, the queue and the plan say a replacement is needed)."""
+    home = inventory.home_of_device(session, device_id)
+    device = inventory.get_device_by_id(session, device_id)
+    if home is None:
+        raise DomainError(N_("%(tag)s is not in a citizen's home, so there is nothing to swap."), tag=device.tag)
+    waiting = session.scalar(select(Visit.id).where(Visit.swap_device_id == device_id, Visit.status.in_(OPEN)))
+    if waiting is not None:
+        raise Conflict(N_("A swap visit for %(tag)s is already on its way (another ticket asked for it)."),
+                       tag=device.tag)
+    visit = create_visit(session, session.get(Course, home.course_id), VisitKind.SWAP, request, actor=actor, now=now,
+                         today=today)
+    visit.swap_device_id = device_id
+    if nearest_spare:
+        allocation.reserve_nearest_spare(session, visit, actor=actor, now=now)
+    return visit
+
+
+def open_visits_of_citizen(session: Session, citizen_id: int, *, limit: int = 10) -> list[Visit]:
+    """The citizen's open visits, newest first (plain columns are what the callers show)."""
+    return list(session.scalars(select(Visit).where(Visit.citizen_id == citizen_id, Visit.status.in_(OPEN))
+                                .order_by(Visit.id.desc()).limit(limit).options(lazyload("*"))))
+
+
+def visits_of_course(session: Session, course_id: int, *, limit: int = 50) -> list[Visit]:
+    return list(session.scalars(select(Visit).where(Visit.course_id == course_id).order_by(Visit.id.desc())
+                                .limit(limit)))
+
+
 def open_visits_of_course(session: Session, course_id: int) -> list[Visit]:
     return list(session.scalars(select(Visit).where(Visit.course_id == course_id, Visit.status.in_(OPEN))
                                 .order_by(Visit.id)))
 
 
 def book(session: Session, visit: Visit, *, day: dt.date, window: tuple[int, int] | None, actor,
-         now: dt.datetime, today: dt.date) -> None:
+         now: dt.datetime, today: dt.date, note: str | None = None) -> None:
     """Put a visit on a day (the planner sets technician and time when the day is optimised and published)."""
     if day < today:
         raise DomainError(N_("A visit cannot be booked in the past."), field="day")
     if not visit.earliest_on <= day <= visit.latest_on:
         raise DomainError(N_("The day is outside the requested period %(first)s – %(last)s."), field="day",
                           first=visit.earliest_on.isoformat(), last=visit.latest_on.isoformat())
+    if visit.course.paused_at is not None and visit.kind != VisitKind.PICKUP:
+        raise DomainError(N_("The course is paused (%(reason)s): resume it before booking its visits."), field="day",
+                          reason=Msgid(courses.PAUSE_REASON_LABELS[visit.course.pause_reason]))
     start, end = window or WINDOWS[visit.time_of_day]
     if not 0 <= start < end <= 24 * 60 or end - start < visit.service_minutes:
         raise DomainError(N_("The window is shorter than the visit."), field="window")
+    visit.citizen_request = visit.citizen_request_at = None  # whatever the citizen asked, this booking answers
     if visit.status == VisitStatus.SCHEDULED:  # moved to another day: the old plan no longer holds
-        move_visit(session, visit, VisitStatus.REQUESTED, actor=actor, now=now, note="rebooked")
+        move_visit(session, visit, VisitStatus.REQUESTED, actor=actor, now=now, note=N_("rebooked"))
+        withdraw_confirmation(session, visit, actor=actor, now=now)
     visit.scheduled_on, visit.window_start, visit.window_end = day, start, end
     visit.technician_id = visit.planned_start = visit.route_order = visit.published_at = None
     visit.locked = False
-    move_visit(session, visit, VisitStatus.SCHEDULED, actor=actor, now=now)
-    if visit.kind == VisitKind.SETUP and visit.course.status == CourseStatus.ALLOCATED:
-        courses.change_status(session, visit.course, CourseStatus.SETUP_SCHEDULED, actor=actor, now=now)
+    move_visit(session, visit, VisitStatus.SCHEDULED, actor=actor, now=now, note=note)
+
+
+def unbook(session: Session, visit: Visit, *, actor, now: dt.datetime, note: str) -> None:
+    """Back to the queue, off its day: no technician, no time, and the citizen's confirmation withdrawn."""
+    move_visit(session, visit, VisitStatus.REQUESTED, actor=actor, now=now, note=note)
+    visit.scheduled_on = visit.technician_id = visit.planned_start = visit.route_order = None
+    visit.window_start = visit.window_end = None
+    visit.locked = False
+    withdraw_confirmation(session, visit, actor=actor, now=now)
+
+
+def unassign(session: Session, visit: Visit, *, actor, now: dt.datetime, note: str) -> None:
+    """Back to the planner on its day (its technician cannot come): no technician, no time, no confirmation."""
+    visit.technician_id = visit.planned_start = visit.route_order = None
+    visit.locked = False
+    withdraw_confirmation(session, visit, actor=actor, now=now)
+    log(session, visit, actor=actor, now=now, from_status=visit.status, note=note)
 
 
 def start(session: Session, visit: Visit, *, actor, now: dt.datetime) -> None:
@@ -173,30 +252,81 @@ def _assigned_to(visit: Visit, actor) -> None:
         raise PermissionDenied(N_("This visit is not on your route."))
 
 
-def complete(session: Session, visit: Visit, *, devices_in_home: set[str], kit_tags: set[str], actor,
-             now: dt.datetime) -> None:
-    """Done, with the stage guard: a setup is done only when every device of its kit is in the home."""
+@dataclass(frozen=True)
+class DoorTraining:
+    """The training given at the door on a setup visit: the programme's checklist as the technician ticked it."""
+
+    passed_items: frozenset[str]
+    note: str = ""
+    form_token: str | None = None
+
+
+def complete(session: Session, visit: Visit, *, actor, now: dt.datetime, training_given: DoorTraining | None = None
+             ) -> None:
+    """Done, with the stage guards of its kind: a setup only with every device of its kit in the home (and then the
+    course is active and the training at the door recorded), a swap only with the faulty device collected and the
+    replacement delivered, a pickup only when the home is empty."""
     _assigned_to(visit, actor)
     if visit.status == VisitStatus.DONE:
         return  # a double submission
-    if visit.kind == VisitKind.SETUP:
-        missing = sorted(kit_tags - devices_in_home) if kit_tags else ["—"]
-        if not kit_tags or missing:
-            raise Conflict(N_("Scan every device of the kit into the home first: %(missing)s."),
-                           missing=", ".join(missing))
-    if visit.kind == VisitKind.SWAP and visit.swap_device_id is not None:
-        device = session.get(Device, visit.swap_device_id)
-        if device.tag in devices_in_home:
-            raise Conflict(N_("Collect the faulty device %(tag)s first."), tag=device.tag)
+    in_home = {d.tag for d in inventory.devices_in_home(session, visit.course_id)}
+    GUARDS.get(visit.kind, lambda *_a: None)(session, visit, in_home)
     if visit.status == VisitStatus.SCHEDULED:
         start(session, visit, actor=actor, now=now)
+    if visit.kind == VisitKind.SETUP:
+        courses.mark_set_up(session, visit.course, actor=actor, now=now)
+        _record_door_training(session, visit, training_given, actor=actor, now=now)
     move_visit(session, visit, VisitStatus.DONE, actor=actor, now=now)
     visit.finished_at = now
-    if visit.kind == VisitKind.SETUP and visit.course.status in (CourseStatus.SETUP_SCHEDULED,
-                                                                 CourseStatus.ALLOCATED):
-        if visit.course.status == CourseStatus.ALLOCATED:
-            courses.change_status(session, visit.course, CourseStatus.SETUP_SCHEDULED, actor=actor, now=now)
-        courses.change_status(session, visit.course, CourseStatus.ACTIVE, actor=actor, now=now)
+
+
+def _guard_setup(session: Session, visit: Visit, in_home: set[str]) -> None:
+    kit_tags = allocation.kit_tags(session, visit)
+    missing = sorted(kit_tags - in_home) if kit_tags else ["—"]
+    if not kit_tags or missing:
+        raise Conflict(N_("Scan every device of the kit into the home first: %(missing)s."),
+                       missing=", ".join(missing))
+
+
+def _guard_swap(session: Session, visit: Visit, in_home: set[str]) -> None:
+    faulty = inventory.get_device_by_id(session, visit.swap_device_id) if visit.swap_device_id else None
+    if faulty is not None and faulty.tag in in_home:
+        raise Conflict(N_("Collect the faulty device %(tag)s first."), tag=faulty.tag)
+    replacement = inventory.get_device_by_id(session, visit.replacement_device_id) \
+        if visit.replacement_device_id else None
+    if replacement is not None and replacement.tag not in in_home:
+        raise Conflict(N_("Deliver the replacement %(tag)s first."), tag=replacement.tag)
+
+
+def _guard_pickup(_session: Session, _visit: Visit, in_home: set[str]) -> None:
+    if in_home:
+        raise Conflict(N_("Collect every device first: %(missing)s. If one cannot be found, the visit could not be "
+                          "done: choose “device missing”."), missing=", ".join(sorted(in_home)))
+
+
+GUARDS = {VisitKind.SETUP: _guard_setup, VisitKind.SWAP: _guard_swap, VisitKind.PICKUP: _guard_pickup}
+
+
+def _record_door_training(session: Session, visit: Visit, given: DoorTraining | None, *, actor,
+                          now: dt.datetime) -> None:
+    """The programme's checklist as ticked at the door becomes the citizen's training record (method: home visit);
+    its follow-up conversation falls due after the programme's delay."""
+    checklist = list(visit.course.programme.checklist or [])
+    if not checklist:
+        return
+    passed = given.passed_items if given else frozenset()
+    result = (TrainingResult.PASSED if passed >= set(checklist)
+              else TrainingResult.PARTLY if passed else TrainingResult.NOT_PASSED)
+    models = [{"id": d.model_id, "name": d.model} for d in inventory.devices_in_home(session, visit.course_id)]
+    training.record_training(session, training.TrainingData(
+        trainee_kind=TraineeKind.CITIZEN, trainer_id=actor.id, held_at=now, method=TrainingMethod.HOME_VISIT,
+        result=result, answers=[training.ChecklistAnswer(item, item in passed) for item in checklist],
+        course_id=visit.course_id, note=(given.note if given else "")[:500], device_models=_unique(models),
+        form_token=given.form_token if given else None), actor=actor, now=now)
+
+
+def _unique(models: list[dict]) -> list[dict]:
+    return list({m["id"]: m for m in models}.values())
 
 
 @dataclass(frozen=True)
@@ -208,31 +338,54 @@ class FailureOutcome:
 
 
 def fail(session: Session, visit: Visit, *, reason: FailureReason, note: str, actor, now: dt.datetime,
-         as_technician: bool = True) -> FailureOutcome:
-    """Failed with a required reason, which acts: hospitalised pauses an active course; no mobile coverage
-    proposes excluding the citizen with that reason. The visit goes back to the queue (requeued)."""
+         as_technician: bool = True, call_again_on: dt.date | None = None) -> FailureOutcome:
+    """Failed with a required reason, which acts: hospitalised pauses the course until the day the helpdesk calls
+    again; no mobile coverage proposes excluding the citizen with that reason. The visit goes back to the queue
+    (requeued). A setup fails only with nothing it delivered left in the home."""
     if visit.status in (VisitStatus.FAILED, VisitStatus.REQUEUED) and visit.failure_reason == reason:
         return FailureOutcome()  # a double submission (the requeued visit is no longer on anyone's route)
     if as_technician:
         _assigned_to(visit, actor)
     if len(note) > 500:
         raise DomainError(N_("A note can be at most %(max)s characters."), field="note", max=500)
+    if reason == FailureReason.HOSPITALISED and call_again_on is None and visit.course.paused_at is None:
+        raise DomainError(N_("Give the day to call the citizen again."), field="call_again_on")
+    _nothing_left_behind(session, visit)
     visit.failure_reason, visit.failure_note, visit.finished_at = reason, note.strip() or None, now  # listeners see it
     move_visit(session, visit, VisitStatus.FAILED, actor=actor, now=now, note=reason.value)
     paused = False
-    if reason == FailureReason.HOSPITALISED and visit.course.status == CourseStatus.ACTIVE:
-        courses.change_status(session, visit.course, CourseStatus.PAUSED, actor=actor, now=now)
+    if reason == FailureReason.HOSPITALISED and visit.course.paused_at is None and visit.course.end_reason is None:
+        courses.pause_course(session, visit.course, reason=PauseReason.HOSPITALISED, note=note,
+                             call_again_on=call_again_on, actor=actor, now=now)
         paused = True
     requeue(session, visit, actor=actor, now=now)
+    if paused:  # nothing to book before the day the helpdesk calls again
+        _not_before(visit, call_again_on)
     return FailureOutcome(propose_exclusion=reason == FailureReason.NO_COVERAGE, paused_course=paused)
+
+
+def _nothing_left_behind(session: Session, visit: Visit) -> None:
+    """A setup that failed leaves nothing in the home: the devices delivered on it are collected again first."""
+    if visit.kind != VisitKind.SETUP or visit.course.activated_at is not None:
+        return
+    delivered = sorted(d.tag for d in inventory.devices_in_home(session, visit.course_id))
+    if delivered:
+        raise Conflict(N_("Collect what you delivered (%(tags)s) first: a visit that could not be done leaves "
+                          "nothing in the home."), tags=", ".join(delivered))
+
+
+def _not_before(visit: Visit, day: dt.date) -> None:
+    span = visit.latest_on - visit.earliest_on
+    if visit.earliest_on < day:
+        visit.earliest_on, visit.latest_on = day, day + max(span, dt.timedelta(days=14))
 
 
 def requeue(session: Session, visit: Visit, *, actor, now: dt.datetime) -> None:
     move_visit(session, visit, VisitStatus.REQUEUED, actor=actor, now=now)
     visit.scheduled_on = visit.technician_id = visit.planned_start = visit.route_order = None
-    visit.published_at = visit.confirmed_at = None
+    withdraw_confirmation(session, visit, actor=actor, now=now)
     visit.locked = False
-    today = now.date()
+    today = local_date(now)
     if visit.latest_on < today:  # the requested period has passed: keep it open for the coming two weeks
         visit.earliest_on, visit.latest_on = today, today + dt.timedelta(days=14)
     elif visit.earliest_on < today:
@@ -240,4 +393,12 @@ def requeue(session: Session, visit: Visit, *, actor, now: dt.datetime) -> None:
 
 
 def cancel(session: Session, visit: Visit, *, actor, now: dt.datetime, note: str = "") -> None:
+    """Cancel an open visit; what was reserved for it (a kit, a replacement) goes back to stock, and the citizen's
+    confirmation text is withdrawn. A pickup is not cancelled while devices are still in the home."""
+    if visit.kind == VisitKind.PICKUP and visit.course.end_reason is not None and \
+            inventory.devices_in_home(session, visit.course_id):
+        raise Conflict(N_("Devices are still in the home: the pickup stays. If they cannot be collected, report "
+                          "them lost."))
+    allocation.release_reservations(session, visit, actor=actor, now=now, note=note.strip()[:500] or None)
+    withdraw_confirmation(session, visit, actor=actor, now=now)
     move_visit(session, visit, VisitStatus.CANCELLED, actor=actor, now=now, note=note.strip()[:500] or None)

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch", template_folder="../templates")
 
-from dispatch.views import confirm, field, planner, queue, requests, technicians  # noqa: E402, F401
+from dispatch.views import confirm, course_visits, field, planner, queue, requests, technicians  # noqa: E402, F401

@@ -37,26 +37,36 @@ def confirm_link(token: str):
         visit = confirm.open_link(s, current_app.config["SECRET_KEY"], token, now=now())
     except confirm.LinkRefused as error:
         return _refused(error, token=token)
-    return render_template("dispatch/confirm.html", token=token, visit=visit, planned=_slot(visit, 0),
-                           others=[(n, _slot(visit, n)) for n in range(1, len(visit.offered_slots or []))])
+    return _page(token, visit)
+
+
+def _page(token: str, visit: Visit, error: str | None = None, status: int = 200):
+    return render_template("dispatch/confirm.html", token=token, visit=visit, planned=_slot(visit, 0), error=error,
+                           others=[(n, _slot(visit, n)) for n in range(1, len(visit.offered_slots or []))]), status
 
 
 def _answer(token: str, choice: str):
+    """Confirm (slot 0), another offered time, or "none": none of them suits the citizen."""
     s = db_session()
     try:
         with unit_of_work(s):
             visit = confirm.open_link(s, current_app.config["SECRET_KEY"], token, now=now())
-            slot = 0 if choice in ("confirm", "0") else _index(choice)
+            slot = 0 if choice in ("confirm", "0") else -2 if choice == "none" else _index(choice)
             chosen = _slot(visit, slot) if 0 <= slot < len(visit.offered_slots or []) else None
             if slot == 0:
                 confirm.confirm(s, visit, now=now())
+            elif slot == -2:
+                confirm.none_suits(s, visit, now=now())
             else:
                 confirm.choose_slot(s, visit, slot, now=now())
+    except confirm.SlotTaken as error:
+        return _page(token, confirm.open_link(s, current_app.config["SECRET_KEY"], token, now=now()),
+                     error.translate(gettext), error.status_code)
     except confirm.LinkRefused as error:
         return _refused(error, token=token)
     if slot != 0:
         _remember(token)
-    return render_template("dispatch/confirm_done.html", confirmed=slot == 0, chosen=chosen)
+    return render_template("dispatch/confirm_done.html", confirmed=slot == 0, chosen=chosen, none_suits=slot == -2)
 
 
 def _index(choice: str) -> int:

@@ -9,29 +9,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dispatch.forms import FailForm
+from dispatch.forms import FailForm, ReplacementForm
 from dispatch.models import FailureReason, Visit, VisitEvent, VisitKind, VisitStatus
-from dispatch.service import allocation, planning, technicians, visits
+from dispatch.service import allocation, door, planning, technicians, visits
 from dispatch.views import bp
 from inventory import service as inventory
-from inventory.models import Device
 from servicecenter.auth.permissions import can_work_visits
 from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, lock_row, unit_of_work
-from servicecenter.errors import N_, DomainError
+from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.web import now, require
 
 log = logging.getLogger(__name__)
-SCAN_MODES = {"deliver": "handover", "collect": "collect"}  # the phone's two buttons -> inventory operations
+SCAN_MODES = ("deliver", "collect")  # the phone's two buttons
 COLLECTS_FROM_HOME = (VisitKind.PICKUP, VisitKind.SWAP)
-WORKABLE = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+WORKABLE = door.WORKABLE
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,8 @@ def _on_my_route(s: Session, visit: Visit) -> Visit:
     return visit
 
 
-def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200):
+def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200,
+                 replacement_form: ReplacementForm | None = None):
     s = db_session()
     with unit_of_work(s):
         visit = _stop(s, visit_id, lock=False)
@@ -85,26 +85,28 @@ def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200):
     if not access.allowed:
         abort(403)
     in_home = inventory.devices_in_home(s, visit.course_id)
-    home_tags = {tag for tag, _model in in_home}
+    home_tags = {d.tag for d in in_home}
     kit = inventory.get_kit(s, visit.kit_id) if visit.kit_id else None
+    replacement_form = replacement_form or ReplacementForm(prefix="replace")
+    replacement_form.replaces.choices = [(d.tag, f"{d.tag} {d.model}") for d in door.replaceable(s, visit)]
     return render_template(
         "dispatch/field_visit.html", visit=visit, citizen=access.citizen, fail_form=fail_form,
-        kit_tag=kit.tag if kit else None,
-        deliver=[(d.tag, str(d.model), d.tag in home_tags) for d in (kit.members if kit else [])],
+        replacement_form=replacement_form, kit_tag=kit.tag if kit else None,
+        deliver=[(d.tag, str(d.model), d.tag in home_tags) for d in allocation.reserved_devices(s, visit)],
         collect=_to_collect(s, visit, in_home), workable=visit.status in WORKABLE,
-        replace_model=str(s.get(Device, visit.swap_device_id).model) if visit.swap_device_id else None,
+        needs_reservation=allocation.needs_reservation(visit),
+        relative=citizens.relative_to_contact(access.citizen) if visit.course.is_sensitive else None,
         checklist=list(visit.course.programme.checklist or []) if visit.kind == VisitKind.SETUP else [],
         scan_mode="collect" if visit.kind in COLLECTS_FROM_HOME and not kit else "deliver"), status
 
 
-def _to_collect(s: Session, visit: Visit, in_home: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _to_collect(s: Session, visit: Visit, in_home: list) -> list[tuple[str, str]]:
     """A pickup collects everything in the home; a swap only the faulty device."""
     if visit.kind not in COLLECTS_FROM_HOME:
         return []
     if visit.kind == VisitKind.SWAP and visit.swap_device_id is not None:
-        faulty = s.get(Device, visit.swap_device_id).tag
-        return [(tag, model) for tag, model in in_home if tag == faulty]
-    return in_home
+        return [(d.tag, d.model) for d in in_home if d.id == visit.swap_device_id]
+    return [(d.tag, d.model) for d in in_home]
 
 
 def _act(visit_id: int, do: Callable[[Session, Visit], object],
@@ -135,12 +137,11 @@ def field_start(visit_id: int):
 @bp.post("/my-day/visits/<int:visit_id>/complete")
 @require(can_work_visits)
 def field_complete(visit_id: int):
-    def do(s: Session, visit: Visit) -> None:
-        in_home = {tag for tag, _model in inventory.devices_in_home(s, visit.course_id)}
-        visits.complete(s, visit, devices_in_home=in_home, kit_tags=allocation.kit_tags(s, visit),
-                        actor=current_user, now=now())
-
-    ok, _ = _act(visit_id, do)
+    """Done; on a setup the checklist ticked at the door is the citizen's training record."""
+    given = visits.DoorTraining(passed_items=frozenset(request.form.getlist("trained")),
+                                note=request.form.get("training_note", "").strip()[:500],
+                                form_token=request.form.get("form_token") or None)
+    ok, _ = _act(visit_id, lambda s, v: visits.complete(s, v, actor=current_user, now=now(), training_given=given))
     if not ok:
         return redirect(url_for("dispatch.field_visit", visit_id=visit_id))
     flash(gettext("The visit is done."), "success")
@@ -155,6 +156,7 @@ def field_fail(visit_id: int):
         return _render_stop(visit_id, form, 400)
     reason = FailureReason(form.reason.data)
     ok, outcome = _act(visit_id, lambda s, v: visits.fail(s, v, reason=reason, note=form.note.data or "",
+                                                          call_again_on=form.call_again_on.data,
                                                           actor=current_user, now=now()),
                        done_already=lambda s, v: _failed_by_me(s, v, reason))
     if not ok:
@@ -162,7 +164,8 @@ def field_fail(visit_id: int):
     flash(gettext("The visit went back to the queue (%(reason)s).", reason=gettext(visits.FAILURE_LABELS[reason])),
           "info")
     if outcome is not None and outcome.paused_course:
-        flash(gettext("The citizen's course is paused."), "info")
+        flash(gettext("The citizen's course is paused; the helpdesk calls again on %(day)s.",
+                      day=format_date(form.call_again_on.data)), "info")
     return redirect(url_for("dispatch.my_day"))
 
 
@@ -183,7 +186,28 @@ def field_scan(visit_id: int):
     mode = request.form.get("mode", "deliver")
     if mode not in SCAN_MODES:
         abort(400)
-    answer = _scan_one(visit_id, mode, request.form.get("code", "").strip()[:40])
+    code = request.form.get("code", "").strip()[:40]
+    answer = _at_the_door(visit_id, code, lambda s, v: door.scan_at_door(s, v, mode, code, actor=current_user,
+                                                                         now=now()))
+    return _answered(visit_id, answer)
+
+
+@bp.post("/my-day/visits/<int:visit_id>/replacement")
+@require(can_work_visits)
+def field_replacement(visit_id: int):
+    """Deliver another device of the same model instead of a reserved one, with the reason: the reservation and
+    the kit move to it (audited)."""
+    form = ReplacementForm(prefix="replace")
+    form.replaces.choices = [(t, t) for t in request.form.getlist("replace-replaces")]
+    if not form.validate_on_submit():
+        return _render_stop(visit_id, FailForm(), 400, replacement_form=form)
+    reason = " — ".join(p for p in (str(form.REASONS[form.reason.data]), form.note.data or "") if p)
+    answer = _at_the_door(visit_id, form.code.data, lambda s, v: door.deliver_replacement(
+        s, v, replaces=form.replaces.data, code=form.code.data, reason=reason, actor=current_user, now=now()))
+    return _answered(visit_id, answer)
+
+
+def _answered(visit_id: int, answer: Answer):
     if request.headers.get("HX-Request"):
         return render_template("dispatch/field_scan_answers.html", answers=[answer])
     flash(answer.text, "success" if answer.ok else "danger")
@@ -192,13 +216,11 @@ def field_scan(visit_id: int):
     return redirect(url_for("dispatch.field_visit", visit_id=visit_id))
 
 
-def _scan_one(visit_id: int, mode: str, code: str) -> Answer:
+def _at_the_door(visit_id: int, code: str, do: Callable[[Session, Visit], inventory.ScanResult]) -> Answer:
     s = db_session()
     try:
         with unit_of_work(s):
-            visit = _stop(s, visit_id)
-            ctx = inventory.Context(actor=current_user, now=now(), holder=_place(s, visit, mode), visit_id=visit.id)
-            result = inventory.scan(s, SCAN_MODES[mode], code, ctx)
+            result = do(s, _stop(s, visit_id))
     except DomainError as error:
         return Answer(False, error.translate(gettext))
     except SQLAlchemyError:
@@ -207,15 +229,3 @@ def _scan_one(visit_id: int, mode: str, code: str) -> Answer:
                                      code=code[:20]))
     warning = gettext(result.warning, **result.warning_params) if result.warning else None
     return Answer(True, gettext(result.message, **result.params), warning)
-
-
-def _place(s: Session, visit: Visit, mode: str):
-    """Delivered: into the citizen's home for this course. Collected: into the technician's van."""
-    if visit.status not in WORKABLE:
-        raise DomainError(N_("The visit is %(status)s: nothing more is scanned on it."),
-                          status=visits.VISIT_STATUS.label(visit.status))
-    if mode == "deliver":
-        return inventory.course_holder(s, visit.course)
-    if visit.technician.van_id is None:
-        raise DomainError(N_("You have no van in your technician profile; ask the coordinator to add it."))
-    return inventory.get_holder(s, visit.technician.van_id)

@@ -13,13 +13,13 @@ from flask_login import current_user
 
 from dispatch import route_sheet
 from dispatch.planning.travel import provider_from_config
-from dispatch.service import planning, visits
+from dispatch.service import allocation, planning, technicians, visits
 from dispatch.service.confirm import make_token
 from dispatch.service.technicians import get_technician, on_duty
 from dispatch.views import bp
 from inventory import service as inventory
 from servicecenter.audit.service import record_event
-from servicecenter.auth.permissions import can_dispatch
+from servicecenter.auth.permissions import can_dispatch, can_print_route_sheet
 from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
@@ -48,6 +48,8 @@ def plan():
     duty = on_duty(s, day)
     return render_template("dispatch/plan.html", day=day, booked=booked, run=run, by_id=by_id, duty=duty,
                            technicians={d.technician.id: d.technician for d in duty},
+                           unreserved=[v for v in booked if v.status.value == "scheduled"
+                                       and allocation.needs_reservation(v)],
                            plot=_plot(run, by_id, duty) if run and run.result else None,
                            reasons=planning.UNPLANNED_MESSAGES)
 
@@ -133,12 +135,12 @@ def lock(visit_id: int):
 @require(can_dispatch)
 def publish(run_id: int):
     s = db_session()
-    secret = current_app.config["SECRET_KEY"]
     run = planning.get_run(s, run_id)
     try:
         with unit_of_work(s):
             count = planning.publish(s, planning.get_run(s, run_id), actor=current_user, now=now(),
-                                     confirmation=lambda v: _confirmation(v, secret))
+                                     confirmation=confirmation_for(current_app.config["SECRET_KEY"]),
+                                     leave_out_unreserved=request.form.get("leave_out") == "y")
     except DomainError as error:
         show_error(error)
     else:
@@ -146,21 +148,21 @@ def publish(run_id: int):
     return redirect(url_for("dispatch.plan", day=run.day.isoformat()))
 
 
-def _confirmation(visit, secret: str) -> tuple[str, list]:
-    """The text for the citizen (SMS or letter; sending is not part of this system yet) and the slots offered:
-    the planned one and the same window on the next two weekdays."""
-    slots = [[visit.scheduled_on.isoformat(), visit.window_start, visit.window_end]]
-    day = visit.scheduled_on
-    while len(slots) < 3:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and visit.earliest_on <= day <= max(visit.latest_on, day):
-            slots.append([day.isoformat(), visit.window_start, visit.window_end])
-    link = url_for("dispatch.confirm_link", token=make_token(secret, visit), _external=True)
-    text = gettext("Fælles Servicecenter visits you on %(day)s between %(start)s and %(end)s (%(task)s). "
-                   "Confirm or choose another time: %(link)s",
-                   day=format_date(visit.scheduled_on, "full"), start=_hhmm(visit.window_start),
-                   end=_hhmm(visit.window_end), task=gettext(visits.KIND_LABELS[visit.kind]), link=link)
-    return text, slots
+def confirmation_for(secret: str):
+    """The text for the citizen (SMS or letter; sending is not part of this system yet) with a signed link, and the
+    slots offered: the planned one and other times that have room for the visit."""
+
+    def confirmation(visit) -> tuple[str, list]:
+        slots = [[visit.scheduled_on.isoformat(), visit.window_start, visit.window_end]]
+        slots += planning.open_slots(db_session(), visit, after=visit.scheduled_on)
+        link = url_for("dispatch.confirm_link", token=make_token(secret, visit), _external=True)
+        text = gettext("Fælles Servicecenter visits you on %(day)s between %(start)s and %(end)s (%(task)s). "
+                       "Confirm or choose another time: %(link)s",
+                       day=format_date(visit.scheduled_on, "full"), start=_hhmm(visit.window_start),
+                       end=_hhmm(visit.window_end), task=gettext(visits.KIND_LABELS[visit.kind]), link=link)
+        return text, slots
+
+    return confirmation
 
 
 def _hhmm(minutes: int) -> str:
@@ -168,38 +170,30 @@ def _hhmm(minutes: int) -> str:
 
 
 @bp.get("/plan/<day>/sheet/<int:technician_id>.pdf")
-@require(can_dispatch)
+@require(can_print_route_sheet)
 def sheet(day: str, technician_id: int):
-    """The technician's route sheet; access notes are printed only here, and the print is audited per citizen."""
+    """A technician's route sheet: the planner prints anyone's, a technician only their own. Access notes are
+    printed only here, and the print is audited per citizen."""
     s = db_session()
     the_day = _day(day)
     technician = get_technician(s, technician_id)
+    if not can_dispatch(current_user) and technician.user_id != current_user.id:
+        abort(404)
     stops = planning.technician_day(s, technician, the_day)
     with unit_of_work(s):
         for v in stops:
             record_event(s, actor=current_user, action="visit.route_sheet_print", entity_type="visit",
                          entity_id=v.id, citizen_id=v.citizen_id, now=now(), purpose="route sheet")
-    labels = route_sheet.SheetLabels.translated(gettext)
-    loading, sheet_stops = [], []
-    for n, v in enumerate(stops, start=1):
-        deliver = [route_sheet.DeviceLine(t, m) for t, m in _kit_lines(v)]
-        collect = [route_sheet.DeviceLine(t, m) for t, m in inventory.devices_in_home(s, v.course_id)] \
-            if v.kind.value in ("pickup", "swap") else []
-        loading += deliver
-        sheet_stops.append(route_sheet.SheetStop(
-            number=n, eta=_hhmm(v.planned_start), window=f"{_hhmm(v.window_start)}–{_hhmm(v.window_end)}",
-            citizen_name=v.citizen.full_name, address=f"{v.citizen.address}, {v.citizen.postal_code} {v.citizen.city}",
-            phone=v.citizen.mobile or v.citizen.phone or "—", access_notes=v.citizen.access_notes or "",
-            task=gettext(visits.KIND_LABELS[v.kind]), deliver=deliver, collect=collect,
-            checklist=list(v.course.programme.checklist or []) if v.kind.value == "setup" else [],
-            note=v.notes or ""))
+    sheet_stops = [_sheet_stop(s, n, v) for n, v in enumerate(stops, start=1)]
     van = inventory.get_holder(s, technician.van_id).name if technician.van_id else "—"
     document = route_sheet.RouteSheet(
         title=gettext("Route sheet"), technician=technician.user.full_name, day_label=format_date(the_day, "full"),
         depot=inventory.get_holder(s, technician.depot_id).name, van=van,
         printed_label=gettext("Printed %(at)s by %(name)s", at=format_datetime(now(), "short"),
                               name=current_user.full_name),
-        labels=labels, loading=loading, stops=sheet_stops, footer_page=gettext("Page %(page)s of %(pages)s"))
+        labels=route_sheet.SheetLabels.translated(gettext),
+        loading=[line for stop in sheet_stops for line in stop.deliver], stops=sheet_stops,
+        footer_page=gettext("Page %(page)s of %(pages)s"))
     response = make_response(route_sheet.render_route_sheet(document))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="route-{the_day.isoformat()}-{technician_id}.pdf"'
@@ -207,9 +201,35 @@ def sheet(day: str, technician_id: int):
     return response
 
 
-def _kit_lines(visit) -> list[tuple[str, str]]:
-    if visit.kit_id is None:
-        return []
-    kit = inventory.get_kit(db_session(), visit.kit_id)
-    return [(d.tag, str(d.model)) for d in kit.members]
+@bp.get("/my-day/sheet.pdf")
+@require(can_print_route_sheet)
+def my_sheet():
+    """The technician's own route sheet for the day (today, or ?day=)."""
+    technician = technicians.technician_of_user(db_session(), current_user.id)
+    if technician is None:
+        abort(404)
+    return redirect(url_for("dispatch.sheet", day=_day(request.args.get("day")).isoformat(),
+                            technician_id=technician.id))
 
+
+def _sheet_stop(s, number: int, v) -> route_sheet.SheetStop:
+    """One stop as the sheet prints it: what to deliver (what is reserved) and collect, who to contact."""
+    deliver = [route_sheet.DeviceLine(d.tag, str(d.model)) for d in allocation.reserved_devices(s, v)]
+    in_home = inventory.devices_in_home(s, v.course_id)
+    collect = [route_sheet.DeviceLine(d.tag, d.model) for d in in_home
+               if v.kind.value == "pickup" or (v.kind.value == "swap" and d.id == v.swap_device_id)]
+    relative = citizens.relative_to_contact(v.citizen) if v.course.is_sensitive else None
+    needs = [gettext("URGENT")] if v.urgency.value == "urgent" else []
+    needs += [gettext("Interpreter needed")] if v.interpreter_needed else []
+    needs += [gettext("Hearing impaired: call the relative, not the citizen")] if v.hearing_needs else []
+    needs += [gettext("A relative will be present")] if v.relative_present else []
+    return route_sheet.SheetStop(
+        number=number, eta=_hhmm(v.planned_start), window=f"{_hhmm(v.window_start)}–{_hhmm(v.window_end)}",
+        citizen_name=v.citizen.full_name, address=f"{v.citizen.address}, {v.citizen.postal_code} {v.citizen.city}",
+        phone=v.citizen.mobile or v.citizen.phone or "—", access_notes=v.citizen.access_notes or "",
+        task=gettext(visits.KIND_LABELS[v.kind]), deliver=deliver, collect=collect,
+        checklist=list(v.course.programme.checklist or []) if v.kind.value == "setup" else [],
+        note=v.notes or "", needs=needs,
+        sensitive=gettext("Deceased: be considerate, contact the relative: %(who)s",
+                          who=f"{relative.name} {relative.phone or ''}".strip() if relative else "—")
+        if v.course.is_sensitive else "")

@@ -1,5 +1,5 @@
-"""The helpdesk's queue of visits and the visit page: allocate a kit, book a day, assign by hand, cancel,
-and act on a failure (exclude for no coverage)."""
+"""The helpdesk's queue of visits and the visit page: reserve a kit or a replacement, book a day, assign by hand,
+cancel, resume a paused course, and act on a failure (exclude for no coverage)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ from flask_login import current_user
 from sqlalchemy import case, select
 
 from dispatch.forms import AllocateForm, AssignForm, BookForm
-from dispatch.models import FailureReason, TimeOfDay, Urgency, Visit, VisitStatus
-from dispatch.service import allocation, planning, visits
+from dispatch.models import CitizenRequest, FailureReason, TimeOfDay, Urgency, Visit, VisitKind, VisitStatus
+from dispatch.service import allocation, journey, planning, visits
 from dispatch.service.technicians import on_duty
 from dispatch.views import bp
+from dispatch.views.planner import confirmation_for
 from inventory import service as inventory
 from inventory.models import HolderKind
 from servicecenter.auth.permissions import can_dispatch
 from servicecenter.citizens import service as citizens
 from servicecenter.citizens.guard import load_for_citizen
 from servicecenter.courses import service as courses
-from servicecenter.courses.models import CourseStatus, EndReason, ExclusionReason
+from servicecenter.courses.models import EndReason, ExclusionReason
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
@@ -34,7 +35,17 @@ def visit_labels():
     return {"visit_kind_label": lambda k: gettext(visits.KIND_LABELS[k]),
             "visit_status_label": lambda st: gettext(visits.VISIT_STATUS.labels[st]),
             "failure_label": lambda r: gettext(visits.FAILURE_LABELS[r]),
+            "needs_reservation": allocation.needs_reservation,
+            "visit_note": _note,
             "hhmm": lambda m: "" if m is None else f"{m // 60:02d}:{m % 60:02d}"}
+
+
+def _note(note: str | None) -> str:
+    """A visit event's note in the reader's language: a failure reason's label, the system's notes translated, a
+    person's own words as written."""
+    if not note:
+        return ""
+    return gettext(visits.FAILURE_LABELS[FailureReason(note)]) if note in set(FailureReason) else gettext(note)
 
 
 @bp.get("/")
@@ -46,14 +57,30 @@ def queue():
     statuses = QUEUE_STATUSES.get(show, QUEUE_STATUSES["open"])
     per_page = current_app.config["PAGE_SIZE"]
     urgent_first = case((Visit.urgency == Urgency.URGENT, 0), else_=1)
+    call_first = case((Visit.citizen_request == CitizenRequest.NO_TIME_FITS, 0), else_=1)
     rows = list(s.scalars(select(Visit).where(Visit.status.in_(statuses))
-                          .order_by(urgent_first, Visit.earliest_on, Visit.id)
+                          .order_by(urgent_first, call_first, Visit.earliest_on, Visit.id)
                           .offset((page_arg() - 1) * per_page).limit(per_page + 1)))
     with unit_of_work(s):
         citizens.record_listed(s, [v.citizen_id for v in rows[:per_page]], actor=current_user, now=now(),
                                action="citizen.list_visits")
     return render_template("dispatch/queue.html", visits=rows[:per_page], has_more=len(rows) > per_page,
                            page=page_arg(), show=show)
+
+
+@bp.get("/pickups/overdue")
+@require(can_dispatch)
+def overdue_pickups():
+    """Ended courses whose devices are still in the home after the allowed days, the longest overdue first."""
+    s = db_session()
+    days = current_app.config["PICKUP_OVERDUE_DAYS"]
+    rows, has_more = journey.overdue_pickups(s, today=local_date(now()), days=days, page=page_arg(),
+                                             per_page=current_app.config["PAGE_SIZE"])
+    with unit_of_work(s):
+        citizens.record_listed(s, [r.course.citizen_id for r in rows], actor=current_user, now=now(),
+                               action="citizen.list_overdue_pickups")
+    return render_template("dispatch/overdue_pickups.html", rows=rows, has_more=has_more, page=page_arg(), days=days,
+                           today=local_date(now()))
 
 
 def _load(visit_id: int, action: str) -> Visit:
@@ -78,10 +105,11 @@ def _render(visit: Visit, status: int = 200, **forms):
     s = db_session()
     context = {**_forms(visit), **forms}
     return render_template(
-        "dispatch/visit.html", visit=visit, **context, kit_tags=sorted(allocation.kit_tags(s, visit)),
-        in_home=inventory.devices_in_home(s, visit.course_id),
-        propose_exclusion=visit.failure_reason == FailureReason.NO_COVERAGE
-        and visit.course.status != CourseStatus.ENDED,
+        "dispatch/visit.html", visit=visit, **context, reserved=allocation.reserved_devices(s, visit),
+        kit=inventory.get_kit(s, visit.kit_id) if visit.kit_id else None,
+        in_home=inventory.devices_in_home(s, visit.course_id), history=visits.history(s, visit.id),
+        relative=citizens.relative_to_contact(visit.citizen) if visit.course.is_sensitive else None,
+        propose_exclusion=visit.failure_reason == FailureReason.NO_COVERAGE and visit.course.end_reason is None,
     ), status
 
 
@@ -109,11 +137,15 @@ def _act(visit_id: int, action: str, form_name: str, form, do, done: str):
 @bp.post("/visits/<int:visit_id>/allocate")
 @require(can_dispatch)
 def allocate(visit_id: int):
+    """A setup's kit, or a swap's replacement, reserved at the chosen depot."""
     form = AllocateForm(prefix="allocate")
     form.depot_id.choices = [(h.id, h.name) for h in inventory.list_holders(db_session(), HolderKind.DEPOT)]
-    return _act(visit_id, "visit.allocate", "allocate_form", form, lambda v: allocation.allocate_kit(
-        db_session(), v, depot_id=form.depot_id.data, actor=current_user, now=now()),
-        gettext("A kit is reserved for the visit."))
+
+    def do(v):
+        reserve = allocation.allocate_kit if v.kind == VisitKind.SETUP else allocation.allocate_replacement
+        reserve(db_session(), v, depot_id=form.depot_id.data, actor=current_user, now=now())
+
+    return _act(visit_id, "visit.allocate", "allocate_form", form, do, gettext("It is reserved for the visit."))
 
 
 @bp.post("/visits/<int:visit_id>/book")
@@ -140,7 +172,7 @@ def assign(visit_id: int):
         except ValueError:
             raise DomainError(N_("Write the time as HH:MM."), field="start") from None
         planning.assign(db_session(), v, technician_id=form.technician_id.data, start=start, actor=current_user,
-                        now=now())
+                        now=now(), confirmation=confirmation_for(current_app.config["SECRET_KEY"]))
 
     return _act(visit_id, "visit.assign", "assign_form", form, do, gettext("The visit is assigned."))
 
@@ -149,7 +181,6 @@ def assign(visit_id: int):
 @require(can_dispatch)
 def cancel(visit_id: int):
     def do(v):
-        allocation.release_kit(db_session(), v, actor=current_user, now=now())
         visits.cancel(db_session(), v, actor=current_user, now=now(), note=request.form.get("note", ""))
 
     return _act(visit_id, "visit.cancel", "cancel_form", None, do, gettext("The visit is cancelled."))
@@ -162,9 +193,7 @@ def exclude(visit_id: int):
     def do(v):
         if v.failure_reason != FailureReason.NO_COVERAGE:
             raise DomainError(N_("Only a visit that failed for no mobile coverage proposes an exclusion."))
-        visits.cancel(db_session(), v, actor=current_user, now=now(), note="excluded: no coverage")
-        allocation.release_kit(db_session(), v, actor=current_user, now=now())
-        courses.end_course(db_session(), v.course, reason=EndReason.EXCLUDED,
+        courses.end_course(db_session(), v.course, reason=EndReason.EXCLUDED,  # its open visits are cancelled too
                            exclusion_reason=ExclusionReason.NO_COVERAGE, actor=current_user, now=now())
 
     return _act(visit_id, "visit.exclude", "exclude_form", None, do,

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from dispatch.forms import RequestForm
-from dispatch.models import TimeOfDay, Urgency, Visit
+from dispatch.models import Visit
 from dispatch.service import visits
 from dispatch.views import bp
 from servicecenter.auth.models import Role, User
@@ -34,11 +34,7 @@ def request_setup(citizen_id: int):
     form.programme_id.choices = [(0, gettext("— choose —"))] + [(p.id, p.name) for p in list_programmes(s)]
     status = 200
     if form.validate_on_submit():
-        request = visits.VisitRequest(
-            earliest_on=form.earliest_on.data, latest_on=form.latest_on.data,
-            time_of_day=TimeOfDay(form.time_of_day.data), urgency=Urgency(form.urgency.data),
-            relative_present=form.relative_present.data, interpreter_needed=form.interpreter_needed.data,
-            hearing_needs=form.hearing_needs.data, notes=form.notes.data or "")
+        request = form.visit_request()
         try:
             with unit_of_work(s):
                 visits.request_setup(s, citizen_id=citizen_id, programme_id=form.programme_id.data, request=request,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from inventory import service as inventory
 from inventory.models import HolderKind
 from servicecenter.auth.models import Role, User, UserStatus
 from servicecenter.auth.permissions import can_manage_technicians
+from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
@@ -98,13 +99,20 @@ def add_absence(technician_id: int):
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                service.add_absence(s, service.get_technician(s, technician_id), first_day=form.first_day.data,
-                                    last_day=form.last_day.data, reason=form.reason.data or "", actor=current_user,
-                                    now=now())
+                _absence, stranded = service.add_absence(
+                    s, service.get_technician(s, technician_id), first_day=form.first_day.data,
+                    last_day=form.last_day.data, reason=form.reason.data or "", actor=current_user, now=now())
+                citizens.record_listed(s, [v.citizen_id for v in stranded], actor=current_user, now=now(),
+                                       action="citizen.list_stranded")
         except DomainError as error:
             show_error(error)
         else:
             flash(gettext("The absence is registered."), "success")
+            if stranded:  # named, so the planner knows which days to optimise again
+                flash(gettext("%(n)d stops went back to the planner and their confirmations were withdrawn: "
+                              "%(stops)s. Optimise those days again.", n=len(stranded),
+                              stops="; ".join(f"{format_date(v.scheduled_on)} {v.citizen.full_name}"
+                                              for v in stranded)), "warning")
     else:
         flash(gettext("Give the first and last day."), "danger")
     return redirect(url_for("dispatch.technician", technician_id=technician_id))

@@ -57,6 +57,37 @@ def create_device_model(session: Session, *, actor, now: dt.datetime, category: 
     return model
 
 
+def get_device_model(session: Session, model_id: int) -> DeviceModel:
+    return get_or_raise(session, DeviceModel, model_id, N_("No such device model."))
+
+
+def update_device_model(session: Session, model: DeviceModel, *, actor, now: dt.datetime, category: DeviceCategory,
+                        manufacturer: str, model_number: str, name: str, cleaning_procedure: str | None,
+                        service_interval_days: int | None) -> DeviceModel:
+    """Change a model's details; the category only while no device of the model exists (kits and SIM cards
+    are checked against it). The audit row names each field that changed, with its old and new value."""
+    model = session.scalar(select(DeviceModel).where(DeviceModel.id == model.id).with_for_update())
+    if session.scalar(select(DeviceModel.id).where(DeviceModel.model_number == model_number,
+                                                   DeviceModel.id != model.id)) is not None:
+        raise DomainError(N_("A device model with this model number exists."), field="model_number")
+    if category != model.category and session.scalar(select(Device.id).where(Device.model_id == model.id).limit(1)):
+        raise DomainError(N_("Devices of this model are registered: its category cannot change."), field="category")
+    wanted = {"category": category, "manufacturer": manufacturer, "model_number": model_number, "name": name,
+              "cleaning_procedure": cleaning_procedure, "service_interval_days": service_interval_days}
+    changed = {key: [_plain(getattr(model, key)), _plain(value)] for key, value in wanted.items()
+               if getattr(model, key) != value}
+    for key in changed:
+        setattr(model, key, wanted[key])
+    if changed:
+        record_event(session, actor=actor, action="device_model.update", entity_type="device_model",
+                     entity_id=model.id, now=now, detail={"changed": changed})
+    return model
+
+
+def _plain(value):
+    return value.value if isinstance(value, DeviceCategory) else value
+
+
 def set_kit_template(session: Session, *, actor, now: dt.datetime, programme_id: int, name: str,
                      items: list[tuple[DeviceCategory, int]]) -> KitTemplate:
     template = session.scalar(select(KitTemplate).where(KitTemplate.programme_id == programme_id))
@@ -129,6 +160,20 @@ def register_device(session: Session, data: DeviceData, *, depot: Holder, actor,
     session.flush()
     register(session, device, holder=depot, actor=actor, now=now)
     record_event(session, actor=actor, action="device.register", entity_type="device", entity_id=device.id, now=now)
+    return device
+
+
+def set_firmware(session: Session, device: Device, *, firmware: str | None, actor, now: dt.datetime) -> Device:
+    """Record the firmware/app version now on the device (after an update in the warehouse); audited with the
+    old and new value, which is the device's firmware history."""
+    firmware = (firmware or "").strip() or None
+    if firmware and len(firmware) > 40:
+        raise DomainError(N_("The firmware/app version is longer than %(n)d characters."), field="firmware", n=40)
+    device = session.scalar(select(Device).where(Device.id == device.id).with_for_update(of=Device))
+    if device.firmware_version != firmware:
+        record_event(session, actor=actor, action="device.firmware", entity_type="device", entity_id=device.id,
+                     now=now, detail={"from": device.firmware_version, "to": firmware})
+        device.firmware_version = firmware
     return device
 
 

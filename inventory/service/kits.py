@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.models import Device, DeviceStatus, HolderKind, Kit, KitMembership, KitTemplate
+from inventory.models import Device, DeviceStatus, Holder, Kit, KitMembership, KitTemplate
 from inventory.service.catalog import next_tag
-from inventory.service.operations import OPERATIONS, Context, apply, lock_device
+from inventory.service.operations import OPERATIONS, Context, apply, leave_kit, lock_device
 from inventory.tags import parse_tag
 from servicecenter.audit.service import record_event
 from servicecenter.errors import N_, DomainError, NotFound
@@ -75,7 +75,15 @@ def pack(session: Session, kit: Kit, code: str, *, actor, now: dt.datetime) -> D
     if state.members and device.holder_id != state.members[0].holder_id:
         raise DomainError(N_("%(tag)s is somewhere else than the rest of the kit."), field="code", tag=device.tag)
     _check_wanted(state, device)
+    home = _reserved_for(session, state.members)
+    if home is not None:  # the kit is set aside for a citizen's visit: so is what completes it
+        apply(session, OPERATIONS["reserve"], device, Context(actor=actor, now=now, reserve_for=home))
     return _add_member(session, kit, device, actor=actor, now=now)
+
+
+def _reserved_for(session: Session, members: list[Device]) -> Holder | None:
+    homes = {d.reserved_for_id for d in members if d.reserved_for_id is not None}
+    return session.get(Holder, homes.pop()) if len(homes) == 1 else None
 
 
 def _check_wanted(state: PackingState, device: Device) -> None:
@@ -93,50 +101,29 @@ def _add_member(session: Session, kit: Kit, device: Device, *, actor, now: dt.da
 
 
 def remove_from_kit(session: Session, kit: Kit, device: Device, *, actor, now: dt.datetime) -> None:
+    """Take a device out of its kit; if the kit is set aside for a citizen, the device no longer is."""
     lock_kit(session, kit)
     if device.kit_id != kit.id:
         raise DomainError(N_("%(tag)s is not in this kit."), field="code", tag=device.tag)
-    device.kit_id = None
-    for membership in session.scalars(select(KitMembership).where(
-            KitMembership.kit_id == kit.id, KitMembership.device_id == device.id, KitMembership.removed_at.is_(None))):
-        membership.removed_at = now
-    record_event(session, actor=actor, action="kit.unpack", entity_type="kit", entity_id=kit.id, now=now,
-                 detail={"device": device.tag})
+    if device.reserved_for_id is not None and device.status in (DeviceStatus.RESERVED, DeviceStatus.IN_VAN):
+        apply(session, OPERATIONS["release"], device, Context(actor=actor, now=now, note="taken out of its kit"))
+    leave_kit(session, device, actor=actor, now=now, why="unpack")
 
 
 def swap_member(session: Session, kit: Kit, out_code: str, in_code: str, *, actor, now: dt.datetime) -> Device:
-    """Replace one member (a faulty scale, say) by another of the same kind; both keep their histories.
-
-    At the depot the new device is packed as usual. In a citizen's home the technician brings the new device in
-    the van: it is handed over to the home and the old one collected into the van, in the same transaction."""
+    """Replace one member (a faulty scale, say) by another of the same kind at the depot; both keep their histories.
+    A member in a citizen's home is swapped on a swap visit, where the technician collects and delivers at the
+    door (the kit follows when the visit is done)."""
     kit = lock_kit(session, kit)
     out = lock_device(session, parse_tag(out_code))
     if out is None or out.kit_id != kit.id:
         raise DomainError(N_("%(tag)s is not in this kit."), field="code", tag=out_code.strip().upper())
-    if out.status != DeviceStatus.AT_CITIZEN:
-        remove_from_kit(session, kit, out, actor=actor, now=now)
-        session.flush()
-        return pack(session, kit, in_code, actor=actor, now=now)
-    return _swap_in_home(session, kit, out, in_code, actor=actor, now=now)
-
-
-def _swap_in_home(session: Session, kit: Kit, out: Device, in_code: str, *, actor, now: dt.datetime) -> Device:
-    new = lock_device(session, parse_tag(in_code))
-    if new is None:
-        raise DomainError(N_("%(tag)s is not registered."), field="code", tag=in_code.strip().upper())
-    if new.kit_id is not None:
-        raise DomainError(N_("%(tag)s is already in another kit."), field="code", tag=new.tag)
-    if new.model.category != out.model.category:
-        raise DomainError(N_("%(tag)s is not the same kind of device."), field="code", tag=new.tag)
-    van, home = new.holder, out.holder
-    if van.kind != HolderKind.VAN:
-        raise DomainError(N_("Load %(tag)s into your van first: the swap happens in the home."), field="code",
-                          tag=new.tag)
-    apply(session, OPERATIONS["handover"], new, Context(actor=actor, now=now, holder=home), kit_id=kit.id)
+    if out.status == DeviceStatus.AT_CITIZEN:
+        raise DomainError(N_("%(tag)s is in a citizen's home: it is swapped on a swap visit (escalate the ticket)."),
+                          field="code", tag=out.tag)
     remove_from_kit(session, kit, out, actor=actor, now=now)
-    apply(session, OPERATIONS["collect"], out, Context(actor=actor, now=now, holder=van), kit_id=kit.id)
     session.flush()
-    return _add_member(session, kit, new, actor=actor, now=now)
+    return pack(session, kit, in_code, actor=actor, now=now)
 
 
 def replace_member(session: Session, kit: Kit, out: Device, new: Device, *, actor, now: dt.datetime) -> None:

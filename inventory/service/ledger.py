@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement, MovementKind
 from inventory.transitions import DEVICE_STATUS
+from servicecenter.courses import journey
 from servicecenter.errors import N_, DomainError
 from servicecenter.statuses import transition
 
@@ -48,6 +49,9 @@ def move(
     session.flush()
     if to_holder.id != from_holder_id:
         _hand_custody(session, device, to_holder, movement, occurred)
+        # Into or out of a home: the course follows (active when set up, ended when the last device is back).
+        homes = {h.course_id for h in (session.get(Holder, from_holder_id), to_holder) if h is not None}
+        journey.follow_ids(session, homes - {None}, actor=actor, now=now)
     return movement
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from inventory.models import (
@@ -58,6 +58,14 @@ def ready_kits(session: Session, *, depot_id: int, programme_id: int) -> list[Ki
     rows = _ready_kit_rows(session, Holder.id == depot_id, KitTemplate.programme_id == programme_id)
     complete = _complete_kits(session, [kit_id for kit_id, *_ in rows])
     return [session.get(Kit, kit_id) for kit_id, *_ in rows if kit_id in complete]
+
+
+def ready_spare(session: Session, *, depot_id: int, model_id: int) -> Device | None:
+    """A ready device of the model outside any kit, on the depot's shelf or one of its bins, not reserved."""
+    places = select(Holder.id).where(or_(Holder.id == depot_id, Holder.depot_id == depot_id))
+    return session.scalar(select(Device).where(
+        Device.model_id == model_id, Device.status == DeviceStatus.READY, Device.kit_id.is_(None),
+        Device.reserved_for_id.is_(None), Device.holder_id.in_(places)).order_by(Device.id).limit(1))
 
 
 def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:

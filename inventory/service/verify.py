@@ -1,14 +1,28 @@
 """Replay the ledger against current state: every device's status and holder must be what its newest movement
-says, and it must have exactly one open custody interval, at that holder."""
+says, and it must have exactly one open custody interval, at that holder. And the reservations: a device set aside
+for a home is still on its way there (on a shelf or in a van), and what another feature says is reserved for a home
+(dispatch: a setup visit's kit, a swap's replacement) is reserved for that home or already in it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from inventory.models import Custody, Device, Movement
+from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement
+from servicecenter.courses.models import Course
+
+# name -> claims(session) -> ([(kit id, course id, what)], [(device id, course id, what)]): the kits and devices another
+# feature counts on for a course's home (dispatch: a setup's kit, a swap's replacement).
+ReservationClaims = Callable[[Session], tuple[Iterable[tuple[int, int, str]], Iterable[tuple[int, int, str]]]]
+CLAIMS: dict[str, ReservationClaims] = {}
+ON_THE_WAY = (DeviceStatus.RESERVED, DeviceStatus.IN_VAN)
+
+
+def add_reservation_claims(name: str, claims: ReservationClaims) -> None:
+    CLAIMS[name] = claims
 
 
 @dataclass(frozen=True)
@@ -44,4 +58,51 @@ def verify_ledger(session: Session) -> list[Disagreement]:
                        and_(open_custody.c.n == 1, open_custody.c.holder_id != Device.holder_id)))
         )
     ]
+    problems += verify_reservations(session)
     return sorted(problems, key=lambda d: d.tag)
+
+
+def verify_reservations(session: Session) -> list[Disagreement]:
+    home = aliased(Holder)
+    problems = [
+        Disagreement(tag, f"reserved for {home_name} but {status.value} at holder {holder}")
+        for tag, status, holder, home_name in session.execute(
+            select(Device.tag, Device.status, Device.holder_id, home.name).join(home, home.id == Device.reserved_for_id)
+            .where(Device.status.not_in(ON_THE_WAY)))
+    ]
+    problems += [Disagreement(tag, "status reserved but reserved for no home") for tag in session.scalars(
+        select(Device.tag).where(Device.status == DeviceStatus.RESERVED, Device.reserved_for_id.is_(None)))]
+    problems += [
+        Disagreement(tag, f"reserved for {home_name}, which is not an open course's home")
+        for tag, home_name in session.execute(
+            select(Device.tag, home.name).join(home, home.id == Device.reserved_for_id)
+            .outerjoin(Course, Course.id == home.course_id)
+            .where(or_(home.kind != HolderKind.COURSE, Course.end_reason.is_not(None))))
+    ]
+    return problems + _broken_claims(session)
+
+
+def _broken_claims(session: Session) -> list[Disagreement]:
+    """Each claimed device is reserved for the claiming course's home, or already in it."""
+    claims: list[tuple[Device, int | None, str]] = []
+    for source in CLAIMS.values():
+        kits, devices = source(session)
+        claims += _claimed(session, list(kits), Device.kit_id) + _claimed(session, list(devices), Device.id)
+    return [Disagreement(d.tag, f"{what} (home {home_id}) but reserved for {d.reserved_for_id} and "
+                         f"{d.status.value} at holder {d.holder_id}")
+            for d, home_id, what in claims if not _serves(d, home_id)]
+
+
+def _claimed(session: Session, claims: list[tuple[int, int, str]], key) -> list[tuple[Device, int | None, str]]:
+    if not claims:
+        return []
+    homes = dict(session.execute(select(Holder.course_id, Holder.id).where(
+        Holder.course_id.in_({course for _k, course, _w in claims}))).all())
+    by_key = {k: (homes.get(course), what) for k, course, what in claims}
+    return [(d, *by_key[getattr(d, key.key)]) for d in session.scalars(select(Device).where(key.in_(by_key)))]
+
+
+def _serves(device: Device, home_id: int) -> bool:
+    """On its way to that home (reserved for it, on a shelf or in a van), or already there."""
+    on_the_way = device.reserved_for_id == home_id and device.status in ON_THE_WAY
+    return on_the_way or (device.holder_id == home_id and device.status == DeviceStatus.AT_CITIZEN)

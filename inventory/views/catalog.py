@@ -1,10 +1,10 @@
-"""Overview, device lists and pages, "where was it", recall, places and device models."""
+"""Overview, "where was it", recall, places and device models."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -12,7 +12,10 @@ from inventory import service
 from inventory.forms import (
     CATEGORY_LABELS,
     HOLDER_LABELS,
+    KIT_STATE_LABELS,
     MOVEMENT_LABELS,
+    SIGNOFF_LABELS,
+    SIM_STATE_LABELS,
     DeviceModelForm,
     HolderForm,
     StockMinimumForm,
@@ -23,12 +26,13 @@ from inventory.transitions import DEVICE_STATUS
 from inventory.views import bp
 from servicecenter.audit.service import record_event
 from servicecenter.auth.permissions import can_manage_inventory, can_recall, can_view_inventory
+from servicecenter.citizens import service as citizens
+from servicecenter.citizens.models import Citizen
 from servicecenter.courses.service import list_programmes
-from servicecenter.csvexport import csv_lines
-from servicecenter.db import unit_of_work
+from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, page_arg, require, show_error
+from servicecenter.web import now, require, show_error
 
 
 @bp.app_context_processor
@@ -38,6 +42,9 @@ def inventory_labels():
         "holder_kind_label": lambda kind: HOLDER_LABELS.get(kind, kind),
         "category_label": lambda category: CATEGORY_LABELS.get(category, category),
         "movement_label": lambda kind: MOVEMENT_LABELS.get(kind, kind),
+        "signoff_label": lambda kind: SIGNOFF_LABELS.get(kind, kind),
+        "sim_state_label": lambda state: SIM_STATE_LABELS.get(state, state),
+        "kit_state_label": lambda state: KIT_STATE_LABELS.get(state, state),
     }
 
 
@@ -47,37 +54,6 @@ def index():
     s = db_session()
     return render_template("inventory/index.html", counts=service.holding_counts(s), low=service.low_stock(s),
                            split=service.split_kits(s, limit=20))
-
-
-def _device_filters() -> dict:
-    status = request.args.get("status") or None
-    if status and status not in DeviceStatus.__members__.values():
-        abort(400)
-    return {"status": DeviceStatus(status) if status else None, "model_id": request.args.get("model", type=int),
-            "holder_id": request.args.get("holder", type=int)}
-
-
-@bp.get("/devices")
-@require(can_view_inventory)
-def devices():
-    s = db_session()
-    rows, has_more = service.list_devices(s, **_device_filters(), page=page_arg(),
-                                          per_page=current_app.config["PAGE_SIZE"])
-    return render_template("inventory/devices.html", devices=rows, has_more=has_more, page=page_arg(),
-                           models=service.list_models(s), statuses=list(DeviceStatus))
-
-
-@bp.get("/devices.csv")
-@require(can_view_inventory)
-def devices_csv():
-    """The filtered device list as CSV (formula-safe cells), up to 50,000 rows."""
-    rows, _more = service.list_devices(db_session(), **_device_filters(), per_page=50_000)
-    header = [gettext("Tag"), gettext("Model"), gettext("Serial number"), gettext("Firmware/app version"),
-              gettext("Status"), gettext("Place")]
-    lines = csv_lines(header, ([d.tag, str(d.model), d.serial, d.firmware_version,
-                                gettext(DEVICE_STATUS.labels[d.status]), d.holder.name] for d in rows))
-    return Response("".join(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=devices.csv"})
 
 
 @bp.get("/places/<int:holder_id>/label.pdf")
@@ -92,45 +68,47 @@ def place_label(holder_id: int):
                     headers={"Content-Disposition": f"inline; filename=label-{holder.tag}.pdf"})
 
 
-@bp.get("/devices/<tag>")
-@require(can_view_inventory)
-def device(tag: str):
-    s = db_session()
-    try:
-        found = service.get_device(s, tag)
-    except DomainError:
-        abort(404)
-    timeline = service.device_timeline(s, found.id, page=page_arg())
-    return render_template("inventory/device.html", device=found, timeline=timeline, page=page_arg(),
-                           has_more=len(timeline) == 50)
-
-
 def _at_arg() -> dt.datetime | None:
-    """A local date-time from the form (Europe/Copenhagen) as UTC."""
-    from zoneinfo import ZoneInfo
-
+    """A local date-time from the form (Europe/Copenhagen) as UTC; none given means now."""
     value = request.args.get("at", "")
+    if not value:
+        return now()
     try:
         local = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return local.replace(tzinfo=ZoneInfo("Europe/Copenhagen")).astimezone(dt.UTC) if local.tzinfo is None else local
+    return local.replace(tzinfo=LOCAL_ZONE).astimezone(dt.UTC) if local.tzinfo is None else local
+
+
+def shown_citizen(s, citizen_id: int | None, action: str) -> Citizen | None:
+    """The citizen whose home it is, for a person who may see her; showing her name is an audited read. Anyone
+    else is told only that it is a citizen's home."""
+    if not citizen_id or not citizens.can_see(s, current_user, citizen_id):
+        return None
+    with unit_of_work(s):
+        citizens.record_listed(s, [citizen_id], actor=current_user, now=now(), action=action)
+    return s.get(Citizen, citizen_id)
 
 
 @bp.get("/where")
 @require(can_view_inventory)
 def where():
-    """Where was device X at time T."""
-    s, answer, error = db_session(), None, None
+    """Where was device X at time T, since when and until when."""
+    s, answer, error, citizen = db_session(), None, None, None
     at, tag = _at_arg(), request.args.get("tag", "")
     if tag and at:
         try:
             found = service.get_device(s, tag)
-            answer = (found, service.holder_at(s, found.id, at))
         except DomainError as exc:
             error = exc.translate(gettext)
-    return render_template("inventory/where.html", answer=answer, error=error, tag=tag,
-                           at=request.args.get("at", ""))
+        else:
+            custody = service.custody_at(s, found.id, at)
+            citizen = shown_citizen(s, custody.holder.citizen_id if custody else None, "inventory.where")
+            answer = (found, custody)
+    elif tag:
+        error = gettext("Give the date and time as YYYY-MM-DD HH:MM.")
+    shown_at = request.args.get("at") or now().astimezone(LOCAL_ZONE).strftime("%Y-%m-%dT%H:%M")
+    return render_template("inventory/where.html", answer=answer, error=error, tag=tag, at=shown_at, citizen=citizen)
 
 
 @bp.route("/recall", methods=["GET", "POST"])
@@ -182,6 +160,13 @@ def places():
                            stock=service.stock_lines(s))
 
 
+def _model_fields(form: DeviceModelForm) -> dict:
+    return {"category": DeviceCategory(form.category.data), "manufacturer": form.manufacturer.data.strip(),
+            "model_number": form.model_number.data.strip(), "name": form.name.data.strip(),
+            "cleaning_procedure": form.cleaning_procedure.data or None,
+            "service_interval_days": form.service_interval_days.data}
+
+
 @bp.route("/models", methods=["GET", "POST"])
 @require(can_manage_inventory)
 def models():
@@ -189,15 +174,29 @@ def models():
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                service.create_device_model(
-                    s, actor=current_user, now=now(), category=DeviceCategory(form.category.data),
-                    manufacturer=form.manufacturer.data,
-                    model_number=form.model_number.data, name=form.name.data,
-                    cleaning_procedure=form.cleaning_procedure.data or None,
-                    service_interval_days=form.service_interval_days.data)
+                service.create_device_model(s, actor=current_user, now=now(), **_model_fields(form))
         except DomainError as error:
             show_error(error, form)
         else:
             flash(gettext("The device model is created."), "success")
             return redirect(url_for("inventory.models"))
     return render_template("inventory/models.html", models=service.list_models(s), form=form)
+
+
+@bp.route("/models/<int:model_id>", methods=["GET", "POST"])
+@require(can_manage_inventory)
+def edit_model(model_id: int):
+    s = db_session()
+    model = service.get_device_model(s, model_id)
+    form = DeviceModelForm(obj=model)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(s):
+                service.update_device_model(s, service.get_device_model(s, model_id), actor=current_user, now=now(),
+                                            **_model_fields(form))
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The device model is saved."), "success")
+            return redirect(url_for("inventory.models"))
+    return render_template("inventory/model_edit.html", model=model, form=form), 400 if form.errors else 200

@@ -8,11 +8,9 @@ from zoneinfo import ZoneInfo
 from flask import render_template, request
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
-from inventory.models import Custody, Device
-from inventory.service import held_by_citizen_at
-from servicecenter.auth.permissions import can_scan, can_view_inventory
+from inventory.service import devices_in_home, held_by_citizen_at
+from servicecenter.auth.permissions import can_hand_over_outside_visit, can_view_inventory
 from servicecenter.courses.service import list_citizen_courses
 from servicecenter.extensions import db_session
 
@@ -31,13 +29,10 @@ def citizen_panel(citizen) -> Markup:
         return Markup("")
     s = db_session()
     at = _local_date_end(request.args.get("held_on", ""))
-    if at is not None:
-        held = held_by_citizen_at(s, citizen.id, at)
-    else:
-        held = list(s.scalars(select(Device).join(Custody, Custody.device_id == Device.id)
-                              .where(Custody.citizen_id == citizen.id, Custody.ended_at.is_(None))
-                              .order_by(Device.tag)))
+    held = held_by_citizen_at(s, citizen.id, at) if at is not None else devices_in_home(s, citizen_id=citizen.id)
     html = render_template("inventory/_citizen_panel.html", citizen=citizen, held=held, held_on=at and
                            request.args.get("held_on"),
-                           courses=list_citizen_courses(s, citizen.id), may_scan=can_scan(current_user))
+                           courses=[c for c in list_citizen_courses(s, citizen.id)
+                                    if c.activated_at is not None and c.end_reason is None],
+                           may_scan=can_hand_over_outside_visit(current_user))
     return Markup(html)  # noqa: S704 - render_template has already escaped everything in it

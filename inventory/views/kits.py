@@ -1,8 +1,9 @@
-"""Kits: create, pack by scanning against the template, swap or remove a member, print the kit's label."""
+"""Kits: the list (by programme, place and state), create, pack by scanning against the template, swap or remove a
+member, the membership history, print the kit's label."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,13 +11,13 @@ from sqlalchemy import select
 from inventory import service
 from inventory.forms import KitForm
 from inventory.labels import LAYOUTS, LabelData, render_labels
-from inventory.models import KitTemplate
+from inventory.models import HolderKind, KitTemplate
 from inventory.views import bp
 from servicecenter.auth.permissions import can_manage_inventory, can_view_inventory
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, require, show_error
+from servicecenter.web import now, page_arg, require, show_error
 
 
 def _kit_form(s) -> KitForm:
@@ -25,16 +26,33 @@ def _kit_form(s) -> KitForm:
     return form
 
 
+def _kit_filters() -> dict:
+    place = request.args.get("place", "")
+    state = request.args.get("state") or None
+    if state and state not in service.KIT_STATES:
+        abort(400)
+    return {"template_id": request.args.get("template", type=int), "state": state,
+            "place": service.HOMES if place == service.HOMES else (int(place) if place.isdigit() else None)}
+
+
+def _render_kits(s, form: KitForm, status: int = 200):
+    rows, has_more = service.list_kits(s, **_kit_filters(), page=page_arg(), per_page=current_app.config["PAGE_SIZE"])
+    places = service.list_holders(s, HolderKind.DEPOT, HolderKind.BIN, HolderKind.VAN, HolderKind.REPAIR)
+    return render_template("inventory/kits.html", form=form, rows=rows, has_more=has_more, page=page_arg(),
+                           templates=form.template_id.choices, places=places, states=service.KIT_STATES), status
+
+
 @bp.get("/kits")
 @require(can_view_inventory)
 def kits():
+    """Kits by tag, filtered by programme, place and state; a scanned kit tag opens the kit."""
     s = db_session()
     if request.args.get("tag"):
         try:
             return redirect(url_for("inventory.kit", tag=service.get_kit(s, request.args["tag"]).tag))
         except DomainError as error:
             show_error(error)
-    return render_template("inventory/kits.html", form=_kit_form(s), split=service.split_kits(s))
+    return _render_kits(s, _kit_form(s))
 
 
 @bp.post("/kits")
@@ -43,7 +61,7 @@ def create_kit():
     s = db_session()
     form = _kit_form(s)
     if not form.validate_on_submit():
-        return render_template("inventory/kits.html", form=form, split=service.split_kits(s)), 400
+        return _render_kits(s, form, 400)
     with unit_of_work(s):
         kit = service.create_kit(s, template=s.get(KitTemplate, form.template_id.data), actor=current_user, now=now())
     return redirect(url_for("inventory.kit", tag=kit.tag))
@@ -54,7 +72,8 @@ def create_kit():
 def kit(tag: str):
     s = db_session()
     found = service.get_kit(s, tag)
-    return render_template("inventory/kit.html", kit=found, state=service.packing_state(s, found))
+    return render_template("inventory/kit.html", kit=found, state=service.packing_state(s, found),
+                           history=service.kit_history(s, found.id))
 
 
 @bp.post("/kits/<tag>")

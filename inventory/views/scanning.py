@@ -17,12 +17,11 @@ from inventory.forms import CLEANING_METHODS, TEST_METHODS
 from inventory.models import HolderKind
 from inventory.tags import parse_tag
 from inventory.views import bp
-from servicecenter.auth.permissions import can_scan, can_view_citizens
+from servicecenter.auth.permissions import Permission, can_hand_over_outside_visit, can_scan
 from servicecenter.citizens.service import can_see
-from servicecenter.courses.models import CourseStatus
 from servicecenter.courses.service import get_course
 from servicecenter.db import unit_of_work
-from servicecenter.errors import N_, DomainError
+from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.web import now, require
 
@@ -36,14 +35,18 @@ class Mode:
     places: tuple[HolderKind, ...] = ()  # the place to choose before scanning
     methods: tuple = ()
     asks_reason: bool = False
+    outside_visit: bool = False  # into or out of a home without a visit: with a reason (the service checks it)
+    permission: Permission = can_scan  # who may use the mode, beyond scanning at all
 
 
 MODES = {
     "accept": Mode(_l("Receive delivery (goods-in)")),
     "load": Mode(_l("Load van"), (HolderKind.VAN,)),
     "unload": Mode(_l("Unload van at depot"), (HolderKind.DEPOT,)),
-    "handover": Mode(_l("Hand over to citizen"), (HolderKind.COURSE,)),
-    "collect": Mode(_l("Collect from citizen"), (HolderKind.VAN, HolderKind.DEPOT)),
+    "handover": Mode(_l("Hand over to citizen"), (HolderKind.COURSE,), asks_reason=True, outside_visit=True,
+                     permission=can_hand_over_outside_visit),
+    "collect": Mode(_l("Collect from citizen"), (HolderKind.VAN, HolderKind.DEPOT), asks_reason=True,
+                    outside_visit=True),
     "clean_start": Mode(_l("Start cleaning")),
     "clean_finish": Mode(_l("Finish cleaning"), methods=tuple(CLEANING_METHODS)),
     "test_pass": Mode(_l("Function test passed"), (HolderKind.DEPOT,), tuple(TEST_METHODS)),
@@ -65,16 +68,14 @@ class Answer:
 
 
 def _course(s):
-    """The citizen's course a handover goes to: only for those who may see the citizen, and only while it runs."""
+    """The citizen's course a handover goes to: only for those who may see the citizen (the service refuses an
+    ended course, or one not set up yet)."""
     course_id = request.values.get("course", type=int)
     if not course_id:
         return None
-    if not can_view_citizens(current_user) or not can_see(s, current_user, get_course(s, course_id).citizen_id):
+    if not can_see(s, current_user, get_course(s, course_id).citizen_id):
         abort(403)
-    course = get_course(s, course_id)
-    if course.status == CourseStatus.ENDED:
-        raise DomainError(N_("The course has ended: nothing more goes to this home."))
-    return course
+    return get_course(s, course_id)
 
 
 def _place(s, mode: Mode):
@@ -106,15 +107,23 @@ def _scan_one(mode_name: str, mode: Mode, code: str) -> Answer:
     return Answer(True, result.tag, gettext(result.message, **result.params), warning)
 
 
+def _modes() -> dict[str, Mode]:
+    """The scan modes this person may use (a handover outside a visit: only who may see the citizen and goes to
+    homes)."""
+    return {name: mode for name, mode in MODES.items() if mode.permission(current_user)}
+
+
 @bp.get("/scan/")
 @require(can_scan)
 def scan_modes():
-    return render_template("inventory/scan_modes.html", modes=MODES)
+    return render_template("inventory/scan_modes.html", modes=_modes())
 
 
 @bp.route("/scan/<mode_name>", methods=["GET", "POST"])
 @require(can_scan)
 def scan(mode_name: str):
+    if mode_name in MODES and mode_name not in _modes():
+        abort(403)
     mode = MODES.get(mode_name) or abort(404)
     answers = []
     if request.method == "POST":

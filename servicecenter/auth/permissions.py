@@ -49,13 +49,19 @@ can_manage_organisations = is_admin
 # Inventory: the warehouse runs it; technicians scan in vans and homes; the helpdesk looks things up.
 can_manage_inventory = has_role(Role.WAREHOUSE, Role.ADMIN)
 can_scan = has_role(Role.WAREHOUSE, Role.TECHNICIAN)
+# Into a citizen's home without a visit (an exception; the door is the rule): a technician, who may see the citizen,
+# with a reason, and only into a course that is set up (the service checks both). Collecting outside a visit (a
+# relative brings devices back to the depot) needs a reason too, but no citizen's name: the warehouse scans it.
+can_hand_over_outside_visit = has_role(Role.TECHNICIAN)
 can_view_inventory = has_role(Role.WAREHOUSE, Role.TECHNICIAN, Role.HELPDESK, Role.COORDINATOR, Role.ADMIN)
 # A recall lists citizens: the roles that may see citizens and have a reason to call them.
 can_recall = has_role(Role.HELPDESK, Role.COORDINATOR)
 
 # Courses: who may see them follows the citizen; the services check the organisation (the lead, the receiver).
 can_view_courses = can_view_citizens
-can_change_course_status = has_role(Role.HELPDESK, Role.COORDINATOR)
+# Pausing and ending are decisions (a nurse's only for courses her organisation leads: the service checks it); the
+# course's state itself follows the journey and is never set by hand.
+can_pause_course = has_role(Role.HELPDESK, Role.COORDINATOR, Role.NURSE)
 can_end_course = has_role(Role.HELPDESK, Role.COORDINATOR, Role.NURSE)
 can_hand_over = has_role(Role.NURSE, Role.HELPDESK, Role.COORDINATOR)
 # Training: the helpdesk on the phone, nurses and technicians in the home train citizens and relatives.
@@ -72,6 +78,8 @@ can_request_visits = has_role(Role.NURSE, Role.HELPDESK)
 can_dispatch = has_role(Role.HELPDESK, Role.COORDINATOR)
 can_manage_technicians = has_role(Role.COORDINATOR, Role.ADMIN)
 can_work_visits = has_role(Role.TECHNICIAN)
+# The planner prints any technician's route sheet; a technician their own (the view checks whose it is).
+can_print_route_sheet = has_role(Role.HELPDESK, Role.COORDINATOR, Role.TECHNICIAN)
 
 # Support: the helpdesk works tickets; coordinators too, and they set up SLA, groups, canned responses and the
 # knowledge base; technicians read the knowledge base.

@@ -340,3 +340,10 @@ def remove_contact(session: Session, citizen: Citizen, contact_id: int, *, actor
     session.delete(contact)
     record_event(session, actor=actor, action="citizen.contact_remove", entity_type="contact_person",
                  entity_id=contact_id, citizen_id=citizen.id, now=now)
+
+
+def relative_to_contact(citizen: Citizen) -> ContactPerson | None:
+    """The relative the service center may contact instead of the citizen (a deceased citizen's pickup, a hearing
+    impaired citizen): the first one who agreed to be contacted."""
+    return next((c for c in sorted(citizen.contacts, key=lambda c: c.id)
+                 if c.kind == ContactKind.RELATIVE and c.may_contact), None)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from servicecenter.courses.models import EndReason, ExclusionReason
-from servicecenter.courses.service import END_REASON_LABELS, EXCLUSION_REASON_LABELS
+from servicecenter.courses.models import EndReason, ExclusionReason, PauseReason
+from servicecenter.courses.service import END_REASON_LABELS, EXCLUSION_REASON_LABELS, PAUSE_REASON_LABELS
 
 
 class EndCourseForm(FlaskForm):
@@ -17,6 +17,14 @@ class EndCourseForm(FlaskForm):
     exclusion_reason = SelectField(_l("Exclusion reason (only when excluded)"), validators=[Optional()],
                                    choices=[("", "—")] + [(r.value, _l(EXCLUSION_REASON_LABELS[r]))
                                                           for r in ExclusionReason])
+
+
+class PauseForm(FlaskForm):
+    reason = SelectField(_l("Why is the course paused?"), validators=[InputRequired()],
+                         choices=[("", _l("— choose —")),
+                                  *((r.value, _l(PAUSE_REASON_LABELS[r])) for r in PauseReason)])
+    call_again_on = DateField(_l("Call the citizen again on"), validators=[Optional()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
 class OfferLeadForm(FlaskForm):

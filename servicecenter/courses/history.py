@@ -8,8 +8,21 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from servicecenter.auth.models import User
-from servicecenter.courses.models import Course, CourseEvent, CourseEventKind, EndReason, ExclusionReason, Programme
-from servicecenter.courses.service import COURSE_STATUS, END_REASON_LABELS, EXCLUSION_REASON_LABELS
+from servicecenter.courses.models import (
+    Course,
+    CourseEvent,
+    CourseEventKind,
+    EndReason,
+    ExclusionReason,
+    PauseReason,
+    Programme,
+)
+from servicecenter.courses.service import (
+    COURSE_STATUS,
+    END_REASON_LABELS,
+    EXCLUSION_REASON_LABELS,
+    PAUSE_REASON_LABELS,
+)
 from servicecenter.errors import N_, Msgid
 from servicecenter.organisations.models import Organisation
 from servicecenter.timeline import Cursor, Entry, keyset_params, keyset_position, older_than_bound
@@ -20,6 +33,8 @@ MESSAGES = {
     K.REFERRED: N_("Referred to %(programme)s by %(organisation)s"),
     K.STATUS: N_("%(programme)s: from “%(from)s” to “%(to)s”"),
     K.ENDED: N_("%(programme)s ended: %(reason)s"),
+    K.PAUSED: N_("%(programme)s paused: %(reason)s"),
+    K.RESUMED: N_("%(programme)s resumed"),
     K.HANDOVER_OFFERED: N_("%(programme)s: the lead is offered to %(organisation)s"),
     K.HANDOVER_ACCEPTED: N_("%(programme)s: %(organisation)s accepted the lead"),
     K.HANDOVER_DECLINED: N_("%(programme)s: %(organisation)s declined the lead"),
@@ -29,7 +44,9 @@ SOURCE = "course"
 ACTOR = aliased(User)
 
 
-def _reason(value: str | None) -> Msgid:
+def _reason(value: str | None, kind: CourseEventKind) -> Msgid:
+    if kind == K.PAUSED:
+        return Msgid(PAUSE_REASON_LABELS[PauseReason(value)]) if value in set(PauseReason) else Msgid(N_("unknown"))
     if value in set(ExclusionReason):
         return Msgid(EXCLUSION_REASON_LABELS[ExclusionReason(value)])
     return Msgid(END_REASON_LABELS[EndReason(value)]) if value in set(EndReason) else Msgid(N_("unknown"))
@@ -45,8 +62,8 @@ def _entry(event) -> Entry:
     params = {"programme": event.programme, "organisation": event.organisation or "—"}
     if event.kind == K.STATUS:
         params.update({"from": _status(event.from_status), "to": _status(event.to_status)})
-    if event.kind == K.ENDED:
-        params["reason"] = _reason(event.reason)
+    if event.kind in (K.ENDED, K.PAUSED):
+        params["reason"] = _reason(event.reason, event.kind)
     note = event.reason if event.kind == K.HANDOVER_DECLINED else None
     return Entry(event.at, SOURCE, event.id, "handover" if event.kind in HANDOVER_KINDS else "course",
                  MESSAGES[event.kind], params, note=note, actor=event.actor,

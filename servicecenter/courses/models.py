@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from servicecenter.citizens.models import Citizen
@@ -25,12 +25,23 @@ class Programme(Base):
 
 
 class CourseStatus(enum.StrEnum):
-    REFERRED = "referred"  # a doctor referred the citizen; nothing allocated yet
-    ALLOCATED = "allocated"  # equipment allocated (visitation)
-    SETUP_SCHEDULED = "setup_scheduled"  # a setup visit is booked
-    ACTIVE = "active"  # equipment works in the home; measurements flow
-    PAUSED = "paused"  # e.g. hospitalised
-    ENDED = "ended"  # with an end reason
+    """Derived from the journey (servicecenter.courses.journey), never set by hand; pausing and ending are the
+    human decisions it follows."""
+
+    REFERRED = "referred"  # a doctor referred the citizen; nothing reserved yet
+    ALLOCATED = "allocated"  # a kit is reserved for the setup visit (visitation)
+    SETUP_SCHEDULED = "setup_scheduled"  # the setup visit is booked on a day
+    ACTIVE = "active"  # the setup visit was done with every device of the kit in the home
+    PAUSED = "paused"  # paused by a person, with a reason (e.g. hospitalised) and a day to call again
+    ENDING = "ending"  # ended by a person, with a reason; devices are still in the home (the pickup is open)
+    ENDED = "ended"  # ended, and every device is back
+
+
+class PauseReason(enum.StrEnum):
+    HOSPITALISED = "hospitalised"
+    AWAY = "away"  # travelling, staying elsewhere for a while
+    CITIZEN_REQUEST = "citizen_request"
+    OTHER = "other"
 
 
 class EndReason(enum.StrEnum):
@@ -63,8 +74,14 @@ class Course(Base):
     lead_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     end_reason: Mapped[EndReason | None] = mapped_column(str_enum(EndReason))
     exclusion_reason: Mapped[ExclusionReason | None] = mapped_column(str_enum(ExclusionReason, 30))
-    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the decision to end (devices may be out)
     is_sensitive: Mapped[bool] = mapped_column(default=False)  # deceased: no reminders to the citizen
+    # When the setup visit was done with the whole kit in the home (the lead time ends here).
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # set while paused, with its reason
+    pause_reason: Mapped[PauseReason | None] = mapped_column(str_enum(PauseReason))
+    pause_note: Mapped[str | None] = mapped_column(String(500))
+    call_again_on: Mapped[dt.date | None] = mapped_column(Date)  # paused: the day the helpdesk calls again
 
     citizen: Mapped[Citizen] = relationship()
     programme: Mapped[Programme] = relationship(lazy="joined")
@@ -115,6 +132,8 @@ class CourseEventKind(enum.StrEnum):
     HANDOVER_ACCEPTED = "handover_accepted"
     HANDOVER_DECLINED = "handover_declined"
     HANDOVER_WITHDRAWN = "handover_withdrawn"
+    PAUSED = "paused"  # with the pause reason (and the day to call again) in `reason`
+    RESUMED = "resumed"
 
 
 class CourseEvent(AppendOnly, Base):

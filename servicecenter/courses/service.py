@@ -1,5 +1,6 @@
-"""Programmes and courses: referral, the course status machine, ending with a reason, the relay handover of the
-lead actor, and the inclusion rate."""
+"""Programmes and courses: referral, the decisions a person makes about a course (pause, resume, end, each with its
+reason; the state itself follows the journey, see journey.py), the relay handover of the lead actor, and the
+inclusion rate."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session, joinedload
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import Role
 from servicecenter.citizens.models import Citizen
+from servicecenter.courses import journey
+from servicecenter.courses.journey import COURSE_STATUS  # noqa: F401 - the labels, for pages and the timeline
 from servicecenter.courses.models import (
     Course,
     CourseEvent,
@@ -20,6 +23,7 @@ from servicecenter.courses.models import (
     ExclusionReason,
     Handover,
     HandoverStatus,
+    PauseReason,
     Programme,
 )
 from servicecenter.db import get_or_raise, local_date, lock_row
@@ -28,20 +32,7 @@ from servicecenter.organisations.models import Organisation, OrganisationKind
 from servicecenter.statuses import TransitionTable, transition
 from servicecenter.workdays import danish_days_off
 
-C, H = CourseStatus, HandoverStatus
-COURSE_STATUS = TransitionTable(
-    "course",
-    {
-        C.REFERRED: {C.ALLOCATED, C.ENDED},
-        C.ALLOCATED: {C.SETUP_SCHEDULED, C.REFERRED, C.ENDED},
-        C.SETUP_SCHEDULED: {C.ACTIVE, C.ALLOCATED, C.ENDED},
-        C.ACTIVE: {C.PAUSED, C.ENDED},
-        C.PAUSED: {C.ACTIVE, C.ENDED},
-        C.ENDED: set(),
-    },
-    {C.REFERRED: N_("referred"), C.ALLOCATED: N_("allocated"), C.SETUP_SCHEDULED: N_("setup scheduled"),
-     C.ACTIVE: N_("active"), C.PAUSED: N_("paused"), C.ENDED: N_("ended")},
-)
+H = HandoverStatus
 HANDOVER_STATUS = TransitionTable(
     "handover",
     {H.OFFERED: {H.ACCEPTED, H.DECLINED, H.WITHDRAWN}, H.ACCEPTED: set(), H.DECLINED: set(), H.WITHDRAWN: set()},
@@ -51,6 +42,10 @@ HANDOVER_STATUS = TransitionTable(
 END_REASON_LABELS = {
     EndReason.COMPLETED: N_("completed"), EndReason.DECEASED: N_("deceased"), EndReason.MOVED: N_("moved away"),
     EndReason.DECLINED: N_("declined by the citizen"), EndReason.EXCLUDED: N_("excluded"),
+}
+PAUSE_REASON_LABELS = {
+    PauseReason.HOSPITALISED: N_("hospitalised"), PauseReason.AWAY: N_("away from home"),
+    PauseReason.CITIZEN_REQUEST: N_("at the citizen's request"), PauseReason.OTHER: N_("other reason"),
 }
 EXCLUSION_REASON_LABELS = {
     ExclusionReason.NO_COVERAGE: N_("no mobile broadband coverage at home"),
@@ -165,37 +160,89 @@ def _log(session: Session, course: Course, kind: CourseEventKind, *, actor, now:
                             organisation_id=organisation_id, reason=reason))
 
 
-def change_status(session: Session, course: Course, target: CourseStatus, *, actor, now: dt.datetime) -> None:
-    if target == CourseStatus.ENDED:
-        raise DomainError(N_("End a course with a reason."))
-    current = course.status
-    transition(session, course, target, table=COURSE_STATUS, actor=actor, now=now, citizen_id=course.citizen_id)
-    _log(session, course, CourseEventKind.STATUS, actor=actor, now=now, from_status=current, to_status=target)
+def _may_decide(course: Course, actor) -> None:
+    """A nurse decides about a course only when her organisation leads it; the central roles always may."""
+    if getattr(actor, "role", None) == Role.NURSE and actor.organisation_id != course.lead_organisation_id:
+        raise PermissionDenied(N_("Only the lead organisation's nurses can pause or end the course."))
+
+
+def _still_running(course: Course) -> None:
+    if course.end_reason is not None:
+        raise DomainError(N_("The course has ended."))
+
+
+def mark_set_up(session: Session, course: Course, *, actor, now: dt.datetime) -> None:
+    """The setup visit was done with every device of the kit in the home (dispatch checks that): the course is
+    active from now, unless a person paused or ended it."""
+    if course.activated_at is None:
+        course.activated_at = now
+    journey.follow(session, course, actor=actor, now=now)
+
+
+def pause_course(session: Session, course: Course, *, reason: PauseReason, note: str = "",
+                 call_again_on: dt.date | None, actor, now: dt.datetime) -> None:
+    """A person pauses the course with a reason (hospitalised: with the day the helpdesk calls again)."""
+    lock_row(session, course)
+    _may_decide(course, actor)
+    _still_running(course)
+    if course.paused_at is not None:
+        raise Conflict(N_("The course is already paused."))
+    if reason == PauseReason.HOSPITALISED and call_again_on is None:
+        raise DomainError(N_("Give the day to call the citizen again."), field="call_again_on")
+    if call_again_on is not None and not local_date(now) <= call_again_on <= local_date(now) + dt.timedelta(days=366):
+        raise DomainError(N_("Call again on a day within the coming year."), field="call_again_on")
+    if len(note) > 500:
+        raise DomainError(N_("A note can be at most %(max)s characters."), field="note", max=500)
+    course.paused_at, course.pause_reason, course.call_again_on = now, reason, call_again_on
+    course.pause_note = note.strip() or None
+    _log(session, course, CourseEventKind.PAUSED, actor=actor, now=now, from_status=course.status,
+         to_status=CourseStatus.PAUSED, reason=reason.value)
+    journey.follow(session, course, actor=actor, now=now, note=reason.value, decided=True)
+
+
+def resume_course(session: Session, course: Course, *, actor, now: dt.datetime) -> None:
+    """A person resumes a paused course; its state is again what the journey says."""
+    lock_row(session, course)
+    _may_decide(course, actor)
+    _still_running(course)
+    if course.paused_at is None:
+        raise Conflict(N_("The course is not paused."))
+    course.paused_at = course.pause_reason = course.pause_note = course.call_again_on = None
+    target = journey.derive(course, journey.facts_of(session, [course.id])[course.id])
+    _log(session, course, CourseEventKind.RESUMED, actor=actor, now=now, from_status=course.status, to_status=target)
+    journey.follow(session, course, actor=actor, now=now, decided=True)
 
 
 def end_course(session: Session, course: Course, *, reason: EndReason, exclusion_reason: ExclusionReason | None,
                actor, now: dt.datetime) -> None:
     """End with a reason; an exclusion needs its reason from the fixed list (the inclusion rate is reported).
     A deceased citizen's course is marked sensitive: no reminders to the citizen, contact the relative.
-    A nurse ends only a course her organisation leads."""
+    The features that follow courses act in the same transaction (dispatch: open visits cancelled, the pickup
+    visit); the course is "ending" until every device is back, then "ended"."""
     lock_row(session, course)
-    if getattr(actor, "role", None) == Role.NURSE and actor.organisation_id != course.lead_organisation_id:
-        raise PermissionDenied(N_("Only the lead organisation's nurses can end the course."))
+    _may_decide(course, actor)
+    _still_running(course)
     if reason == EndReason.EXCLUDED and exclusion_reason is None:
         raise DomainError(N_("Choose why the citizen cannot be included."), field="exclusion_reason")
     if reason != EndReason.EXCLUDED and exclusion_reason is not None:
         raise DomainError(N_("An exclusion reason goes only with the end reason “excluded”."),
                           field="exclusion_reason")
-    current = course.status
-    transition(session, course, CourseStatus.ENDED, table=COURSE_STATUS, actor=actor, now=now,
-               citizen_id=course.citizen_id, reason=reason.value)
     course.end_reason, course.exclusion_reason, course.ended_at = reason, exclusion_reason, now
     course.is_sensitive = reason == EndReason.DECEASED
-    _log(session, course, CourseEventKind.ENDED, actor=actor, now=now, from_status=current,
-         to_status=CourseStatus.ENDED, reason=exclusion_reason or reason)
+    course.paused_at = course.pause_reason = course.pause_note = course.call_again_on = None
+    record_event(session, actor=actor, action="course.end", entity_type="course", entity_id=course.id,
+                 citizen_id=course.citizen_id, now=now, detail={"reason": reason.value,
+                                                                "exclusion": getattr(exclusion_reason, "value", None)})
+    from_status = course.status
+    journey.follow(session, course, actor=actor, now=now, note=reason.value, decided=True)
+    _log(session, course, CourseEventKind.ENDED, actor=actor, now=now, from_status=from_status,
+         to_status=course.status, reason=exclusion_reason or reason)
     handover = open_handover(session, course)
     if handover is not None:  # an ended course is led by no one new: the open offer lapses with it
         withdraw_handover(session, handover, actor=None, now=now)
+    for listener in journey.ENDED_LISTENERS.values():  # dispatch: open visits cancelled, the pickup visit
+        listener(session, course, actor=actor, now=now)
+    journey.follow(session, course, actor=actor, now=now)
 
 
 # --- the relay handover of the lead -------------------------------------------------------------------
@@ -215,8 +262,7 @@ def offer_lead(session: Session, course: Course, *, to_organisation_id: int, act
         raise DomainError(N_("The course is already led by that organisation."), field="to_organisation_id")
     if session.get(Organisation, to_organisation_id) is None:
         raise DomainError(N_("Choose an organisation."), field="to_organisation_id")
-    if course.status == CourseStatus.ENDED:
-        raise DomainError(N_("The course has ended."))
+    _still_running(course)
     if open_handover(session, course) is not None:
         raise Conflict(N_("A handover is already waiting for an answer."))
     handover = Handover(course_id=course.id, from_organisation_id=course.lead_organisation_id,

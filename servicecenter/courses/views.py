@@ -1,4 +1,5 @@
-"""Course pages: the course with its lead and training, status changes, ending, the relay handover."""
+"""Course pages: the course with its lead, training and journey; pausing, resuming and ending (the decisions a person
+makes, each with its reason: the state itself follows the journey); the relay handover."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from servicecenter.auth.permissions import (
-    can_change_course_status,
     can_end_course,
     can_hand_over,
     can_manage_programmes,
+    can_pause_course,
     can_record_training,
     can_view_courses,
     can_view_indicators,
@@ -18,14 +19,14 @@ from servicecenter.auth.permissions import (
 from servicecenter.citizens import service as citizens
 from servicecenter.citizens.guard import load_for_citizen
 from servicecenter.courses import service
-from servicecenter.courses.forms import DeclineForm, EndCourseForm, OfferLeadForm, ProgrammeForm
-from servicecenter.courses.models import Course, CourseStatus, EndReason, ExclusionReason
+from servicecenter.courses.forms import DeclineForm, EndCourseForm, OfferLeadForm, PauseForm, ProgrammeForm
+from servicecenter.courses.models import Course, EndReason, ExclusionReason, PauseReason
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.organisations.service import list_organisations
 from servicecenter.training.service import list_course_trainings
-from servicecenter.web import now, require, show_error
+from servicecenter.web import now, require, safe_next, show_error
 
 bp = Blueprint("courses", __name__, url_prefix="/courses", template_folder="templates")
 INCLUSION_TARGET = 0.95
@@ -36,10 +37,15 @@ def load_course(course_id: int, action: str) -> Course:
     return load_for_citizen(lambda s: service.get_course(s, course_id), action)
 
 
-def devices_in_home(course: Course) -> list[tuple[str, str]]:
-    """What the ledger says the course's home holds (inventory provides it; none without inventory)."""
+def devices_in_home(course: Course) -> list:
+    """What the ledger says the course's home holds (inventory provides it: rows with .tag and .model)."""
     providers = current_app.extensions.get("course_devices", [])
     return [row for provider in providers for row in provider(db_session(), course.id)]
+
+
+def course_panels(course: Course) -> list:
+    """What the features show on the course page (dispatch: the course's visits and a request for one)."""
+    return [panel(course) for panel in current_app.extensions.get("course_panels", [])]
 
 
 def _offer_form() -> OfferLeadForm:
@@ -57,40 +63,58 @@ def view(course_id: int):
 
 
 def _render(course: Course, *, offer_form: OfferLeadForm | None = None, decline_form: DeclineForm | None = None,
-            status: int = 200):
+            pause_form: PauseForm | None = None, status: int = 200):
     s = db_session()
     return render_template(
         "courses/view.html", course=course, handover=service.open_handover(s, course),
         offer_form=offer_form or _offer_form(), decline_form=decline_form or DeclineForm(),
-        next_statuses=[t for t in service.COURSE_STATUS.allowed[course.status] if t != CourseStatus.ENDED],
-        trainings=list_course_trainings(s, course.id), devices=devices_in_home(course),
-        may_change_status=can_change_course_status(current_user), may_end=can_end_course(current_user),
+        pause_form=pause_form or PauseForm(), trainings=list_course_trainings(s, course.id),
+        devices=devices_in_home(course), panels=course_panels(course),
+        may_pause=can_pause_course(current_user), may_end=can_end_course(current_user),
         may_hand_over=can_hand_over(current_user), may_train=can_record_training(current_user),
     ), status
 
 
-@bp.post("/<int:course_id>/status")
-@require(can_change_course_status)
-def change_status(course_id: int):
-    course = load_course(course_id, "course.status")
+@bp.post("/<int:course_id>/pause")
+@require(can_pause_course)
+def pause(course_id: int):
+    """A person pauses the course with a reason (and, for a hospital stay, the day to call again)."""
+    course = load_course(course_id, "course.pause")
+    form = PauseForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db_session()):
+                service.pause_course(db_session(), course, reason=PauseReason(form.reason.data),
+                                     note=form.note.data or "", call_again_on=form.call_again_on.data,
+                                     actor=current_user, now=now())
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("The course is paused."), "success")
+            return redirect(url_for("courses.view", course_id=course_id))
+    return _render(course, pause_form=form, status=400)
+
+
+@bp.post("/<int:course_id>/resume")
+@require(can_pause_course)
+def resume(course_id: int):
+    course = load_course(course_id, "course.resume")
     try:
-        target = CourseStatus(request.form.get("status", ""))
         with unit_of_work(db_session()):
-            service.change_status(db_session(), course, target, actor=current_user, now=now())
-    except ValueError:
-        abort(400)
+            service.resume_course(db_session(), course, actor=current_user, now=now())
     except DomainError as error:
         show_error(error)
     else:
-        flash(gettext("The course is now “%(status)s”.", status=gettext(service.COURSE_STATUS.labels[target])),
-              "success")
-    return redirect(url_for("courses.view", course_id=course_id))
+        flash(gettext("The course is resumed: it is “%(status)s”.",
+                      status=gettext(service.COURSE_STATUS.labels[course.status])), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("courses.view", course_id=course_id)))
 
 
 @bp.route("/<int:course_id>/end", methods=["GET", "POST"])
 @require(can_end_course)
 def end(course_id: int):
-    """Ending lists what is still in the home; those devices are due for pickup and move only when scanned."""
+    """Ending lists what is still in the home; those devices are due for pickup (dispatch makes the pickup visit in
+    the same transaction) and move only when scanned."""
     course = load_course(course_id, "course.end")
     form, status = EndCourseForm(), 200
     if form.validate_on_submit():
@@ -99,8 +123,6 @@ def end(course_id: int):
                 service.end_course(db_session(), course, reason=EndReason(form.reason.data), actor=current_user,
                                    exclusion_reason=ExclusionReason(form.exclusion_reason.data)
                                    if form.exclusion_reason.data else None, now=now())
-                for hook in current_app.extensions.get("on_course_ended", []):  # e.g. dispatch: the pickup visit
-                    hook(db_session(), course, actor=current_user, now=now())
         except DomainError as error:
             show_error(error, form)
             status = error.status_code
@@ -185,8 +207,15 @@ def handovers():
 
 @bp.app_context_processor
 def course_labels():
-    return {"end_reason_label": lambda r: gettext(service.END_REASON_LABELS[r]),
-            "exclusion_reason_label": lambda r: gettext(service.EXCLUSION_REASON_LABELS[r])}
+    return {"course_actions": _course_actions,
+            "end_reason_label": lambda r: gettext(service.END_REASON_LABELS[r]),
+            "exclusion_reason_label": lambda r: gettext(service.EXCLUSION_REASON_LABELS[r]),
+            "pause_reason_label": lambda r: gettext(service.PAUSE_REASON_LABELS[r])}
+
+
+def _course_actions(course: Course, purpose: str) -> list[tuple[str, str]]:
+    """(label, url) links the features offer for a course and a purpose (dispatch: book the follow-up visit)."""
+    return [link for provider in current_app.extensions.get("course_actions", []) for link in provider(course, purpose)]
 
 
 # --- programmes and the inclusion rate ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import Role, User, UserStatus
 from servicecenter.citizens.models import ContactPerson
-from servicecenter.courses.models import Course, CourseStatus, Programme
+from servicecenter.courses.models import Course, Programme
 from servicecenter.db import get_or_raise, local_date, lock_row
 from servicecenter.errors import N_, DomainError
 from servicecenter.training.models import (
@@ -70,7 +70,7 @@ def _trainee(session: Session, data: TrainingData) -> tuple[Course | None, int, 
             raise DomainError(N_("Choose a programme."), field="programme_id")
         return None, data.programme_id, user.full_name
     course = get_or_raise(session, Course, data.course_id or 0, N_("No such course."))
-    if course.status == CourseStatus.ENDED:
+    if course.end_reason is not None:
         raise DomainError(N_("The course has ended."))
     if data.trainee_kind == TraineeKind.CITIZEN:
         return course, course.programme_id, None
@@ -172,7 +172,7 @@ def _open_follow_ups(due_by: dt.date):
     return (select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
             .options(joinedload(Course.citizen))
             .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
-                   Course.status != CourseStatus.ENDED))
+                   Course.end_reason.is_(None)))
 
 
 def follow_ups_due(session: Session, *, due_by: dt.date, page: int, per_page: int

@@ -8,30 +8,23 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
+from dispatch import service as dispatch
 from dispatch.models import Visit
-from dispatch.service.visits import OPEN as OPEN_VISITS
-from inventory.models import Custody, Device, DeviceModel
+from inventory import service as inventory
+from inventory.models import Device
+from inventory.service import HomeDevice
 from inventory.tags import TAG_RE, parse_tag
 from servicecenter.audit.service import record_event
 from servicecenter.citizens.cpr import looks_like_cpr
 from servicecenter.citizens.models import Citizen
 from servicecenter.citizens.service import PURPOSE_BY_ROLE, phone_key, record_listed, visible_to
-from servicecenter.errors import N_, DomainError
+from servicecenter.errors import N_, DomainError, NotFound
 from support.models import Ticket
 from support.service.tickets import open_tickets_of_citizen
 
 MAX_MATCHES = 10
-
-
-@dataclass(frozen=True)
-class HomeDevice:
-    id: int
-    tag: str
-    model: str
-    model_id: int
-    category: str  # tablet, pulse oximeter, ... (inventory's DeviceCategory)
 
 
 @dataclass
@@ -71,11 +64,12 @@ def identify(session: Session, text: str, *, actor, now: dt.datetime, citizen_id
     caller = Caller(kind)
     if kind == "tag":
         tag = parse_tag(text)
-        caller.device = session.scalar(select(Device).where(Device.tag == tag))
-        if caller.device is None:
-            raise DomainError(N_("%(tag)s is not registered."), field="q", tag=tag)
-        condition = Citizen.id.in_(select(Custody.citizen_id).where(Custody.device_id == caller.device.id,
-                                                                    Custody.ended_at.is_(None)))
+        try:
+            caller.device = inventory.get_device(session, tag)
+        except NotFound:
+            raise DomainError(N_("%(tag)s is not registered."), field="q", tag=tag) from None
+        home = inventory.home_of_device(session, caller.device.id)
+        condition = Citizen.id == (home.citizen_id if home is not None else None)
     elif kind == "cpr":
         condition = Citizen.cpr == re.sub(r"\D", "", text)
     else:
@@ -91,19 +85,7 @@ def identify(session: Session, text: str, *, actor, now: dt.datetime, citizen_id
                  detail={"kind": kind, "results": len(caller.citizens)})
     record_listed(session, [c.id for c in caller.citizens], actor=actor, now=now, action="support.caller")
     if caller.citizen is not None:
-        caller.devices = devices_at_home(session, caller.citizen.id)
-        caller.visits = list(session.scalars(select(Visit).where(Visit.citizen_id == caller.citizen.id,
-                                                                 Visit.status.in_(OPEN_VISITS))
-                                             .order_by(Visit.id.desc()).limit(10)
-                                             .options(lazyload("*"))))  # plain columns shown: not 8 eager joins
+        caller.devices = inventory.devices_in_home(session, citizen_id=caller.citizen.id)
+        caller.visits = dispatch.open_visits_of_citizen(session, caller.citizen.id)
         caller.tickets = open_tickets_of_citizen(session, caller.citizen.id)
     return caller
-
-
-def devices_at_home(session: Session, citizen_id: int) -> list[HomeDevice]:
-    """The devices the citizen holds now, by the ledger's open custody."""
-    rows = session.execute(
-        select(Device.id, Device.tag, DeviceModel.name, DeviceModel.id, DeviceModel.category)
-        .join(Custody, Custody.device_id == Device.id).join(DeviceModel, DeviceModel.id == Device.model_id)
-        .where(Custody.citizen_id == citizen_id, Custody.ended_at.is_(None)).order_by(DeviceModel.name, Device.tag))
-    return [HomeDevice(*row) for row in rows]

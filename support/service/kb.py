@@ -8,10 +8,10 @@ import datetime as dt
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.models import DeviceModel
+from inventory import service as inventory
 from servicecenter.audit.service import record_event
 from servicecenter.db import get_or_raise, lock_row
-from servicecenter.errors import N_, DomainError
+from servicecenter.errors import N_, DomainError, NotFound
 from support.models import Article, ArticleVote, Category
 
 PER_PAGE = 25
@@ -33,8 +33,11 @@ def save_article(session: Session, article: Article | None, *, device_model_id: 
         raise DomainError(N_("A title can be at most %(max)s characters."), field="title_da", max=200)
     if device_model_id is None and category is None:
         raise DomainError(N_("Choose a device model, a category or both."), field="device_model_id")
-    if device_model_id is not None and session.get(DeviceModel, device_model_id) is None:
-        raise DomainError(N_("No such device model."), field="device_model_id")
+    if device_model_id is not None:
+        try:
+            inventory.get_device_model(session, device_model_id)
+        except NotFound:
+            raise DomainError(N_("No such device model."), field="device_model_id") from None
     article = article or Article(helpful_count=0)
     for name, value in texts.items():
         setattr(article, name, value)

@@ -1,18 +1,18 @@
-"""Escalating a ticket to a swap visit (faulty device out, replacement in): the ticket waits on the field service
-with its SLA paused, and resolves with a note when the visit is done; the faulty device goes on to repair."""
+"""Escalating a ticket to a visit: a swap (faulty device out, replacement in; the faulty device goes on to repair)
+or a service visit (a technician fixes it in the home). The ticket waits on the field service with its SLA paused,
+and resolves with a note when the visit is done; a cancelled visit reopens it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch import service as dispatch
 from dispatch.models import Urgency, Visit, VisitKind, VisitStatus
-from dispatch.service import visits
 from inventory import service as inventory
-from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement
-from servicecenter.courses.models import Course
+from inventory.models import Device, DeviceStatus
+from servicecenter.courses import service as courses
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.workdays import danish_days_off
 from support.models import EventKind, Priority, Ticket, TicketStatus
@@ -32,55 +32,73 @@ def _working_days_after(day: dt.date, count: int) -> dt.date:
 
 def escalate_to_swap(session: Session, ticket: Ticket, *, note: str = "", actor, now: dt.datetime,
                      today: dt.date) -> Visit:
-    """A swap visit for the ticket's device in the citizen's home, within working days set by the priority."""
+    """A swap visit for the ticket's device in the citizen's home, within working days set by the priority; a ready
+    device of its model is reserved as the replacement at the nearest depot that has one."""
     _writable(ticket)
     if ticket.visit_id is not None:
-        existing = session.get(Visit, ticket.visit_id)
-        if existing is not None and existing.status in visits.OPEN:
+        existing = dispatch.get_visit(session, ticket.visit_id)
+        if existing.status in dispatch.OPEN:
             raise Conflict(N_("A swap visit is already on its way for this ticket."))
     if ticket.device_id is None:
         raise DomainError(N_("Choose the faulty device on the ticket first."), field="device_id")
-    device = session.get(Device, ticket.device_id)
-    home = session.execute(
-        select(Holder, Course).join(Custody, Custody.holder_id == Holder.id).join(Course, Course.id == Holder.course_id)
-        .where(Custody.device_id == device.id, Custody.ended_at.is_(None), Holder.kind == HolderKind.COURSE)).first()
-    if home is None or device.status != DeviceStatus.AT_CITIZEN:
-        raise DomainError(N_("%(tag)s is not in a citizen's home, so there is nothing to swap."), tag=device.tag)
-    _holder, course = home
-    if ticket.citizen_id is not None and course.citizen_id != ticket.citizen_id:
-        raise Conflict(N_("%(tag)s is at another citizen's home than this ticket's."), tag=device.tag)
-    waiting = session.scalar(select(Visit.id).where(Visit.swap_device_id == device.id,
-                                                    Visit.status.in_(visits.OPEN)).limit(1))
-    if waiting is not None:
-        raise Conflict(N_("A swap visit for %(tag)s is already on its way (another ticket asked for it)."),
-                       tag=device.tag)
-    request = visits.VisitRequest(
-        earliest_on=today, latest_on=_working_days_after(today, SWAP_WORKING_DAYS[ticket.priority]),
-        urgency=Urgency.URGENT if ticket.priority in (Priority.P1, Priority.P2) else Urgency.NORMAL,
-        notes=" — ".join(part for part in (f"#{ticket.id}: {ticket.subject}", note.strip()) if part)[:2000])
-    visit = visits.create_visit(session, course, VisitKind.SWAP, request, actor=actor, now=now, today=today)
-    visit.swap_device_id = device.id
+    home = inventory.home_of_device(session, ticket.device_id)
+    if home is not None and ticket.citizen_id is not None and home.citizen_id != ticket.citizen_id:
+        raise Conflict(N_("%(tag)s is at another citizen's home than this ticket's."),
+                       tag=inventory.get_device_by_id(session, ticket.device_id).tag)
+    visit = dispatch.request_swap(session, device_id=ticket.device_id, request=_request(ticket, note, today),
+                                  actor=actor, now=now, today=today, nearest_spare=True)
     ticket.visit_id = visit.id
     if ticket.citizen_id is None:
-        ticket.citizen_id = course.citizen_id
+        ticket.citizen_id = visit.citizen_id
     _log(session, ticket, EventKind.SWAP_REQUESTED, actor=actor, now=now, body=note.strip() or None,
-         data={"visit": visit.id, "device": device.tag})
+         data={"visit": visit.id, "device": inventory.get_device_by_id(session, ticket.device_id).tag})
     change_status(session, ticket, TicketStatus.WAITING_THIRD_PARTY, actor=actor, now=now)
     return visit
 
 
+def request_service_visit(session: Session, ticket: Ticket, *, note: str = "", actor, now: dt.datetime,
+                          today: dt.date) -> Visit:
+    """A service visit to the ticket's citizen (her running course), within working days set by the priority."""
+    _writable(ticket)
+    if ticket.visit_id is not None and dispatch.get_visit(session, ticket.visit_id).status in dispatch.OPEN:
+        raise Conflict(N_("A visit is already on its way for this ticket."))
+    if ticket.citizen_id is None:
+        raise DomainError(N_("The ticket has no citizen: choose the caller first."))
+    course = next((c for c in courses.list_citizen_courses(session, ticket.citizen_id) if c.end_reason is None), None)
+    if course is None:
+        raise DomainError(N_("The citizen has no running course to visit for."))
+    visit = dispatch.create_visit(session, course, VisitKind.SERVICE, _request(ticket, note, today), actor=actor,
+                                  now=now, today=today)
+    ticket.visit_id = visit.id
+    _log(session, ticket, EventKind.VISIT_REQUESTED, actor=actor, now=now, body=note.strip() or None,
+         data={"visit": visit.id, "kind": VisitKind.SERVICE.value})
+    change_status(session, ticket, TicketStatus.WAITING_THIRD_PARTY, actor=actor, now=now)
+    return visit
+
+
+def _request(ticket: Ticket, note: str, today: dt.date):
+    return dispatch.VisitRequest(
+        earliest_on=today, latest_on=_working_days_after(today, SWAP_WORKING_DAYS[ticket.priority]),
+        urgency=Urgency.URGENT if ticket.priority in (Priority.P1, Priority.P2) else Urgency.NORMAL,
+        notes=" — ".join(part for part in (f"#{ticket.id}: {ticket.subject}", note.strip()) if part)[:2000])
+
+
 def follow_visit(session: Session, visit: Visit, from_status, *, actor, now: dt.datetime) -> None:
     """Listener on every visit status change: a done swap sends the collected device to repair and mends its kit
-    (whatever became of the tickets), then resolves its tickets; a cancelled one reopens them; a failed one is noted
-    on them."""
-    if visit.kind != VisitKind.SWAP:
+    (whatever became of the tickets), then resolves its tickets, as a done service visit does; a cancelled one
+    reopens them; a failed one is noted on them."""
+    if visit.kind not in (VisitKind.SWAP, VisitKind.SERVICE):
         return
-    done = _swap_devices(session, visit, actor=actor, now=now) if visit.status == VisitStatus.DONE else None
+    done = None
+    if visit.status == VisitStatus.DONE:
+        done = _swap_devices(session, visit, actor=actor, now=now) if visit.kind == VisitKind.SWAP else {
+            "visit": visit.id}
     for ticket in tickets_waiting_for(session, visit.id):
         if ticket.merged_into_id is not None:
             continue
         if done is not None:
-            _log(session, ticket, EventKind.SWAP_DONE, actor=actor, now=now, data=done)
+            kind = EventKind.SWAP_DONE if visit.kind == VisitKind.SWAP else EventKind.VISIT_DONE
+            _log(session, ticket, kind, actor=actor, now=now, data=done)
             if ticket.is_active:
                 change_status(session, ticket, TicketStatus.RESOLVED, actor=actor, now=now)
         elif visit.status == VisitStatus.CANCELLED and ticket.is_active:
@@ -92,20 +110,16 @@ def follow_visit(session: Session, visit: Visit, from_status, *, actor, now: dt.
 
 
 def _swap_devices(session: Session, visit: Visit, *, actor, now: dt.datetime) -> dict:
-    """The faulty device, collected, is reported faulty (the warehouse sends it to repair); a delivered device of
-    the same kind takes its place in its kit. Returns what happened, for the tickets' history."""
-    faulty = session.get(Device, visit.swap_device_id) if visit.swap_device_id else None
+    """The faulty device, collected, is reported faulty (the warehouse sends it to repair); the replacement
+    delivered takes its place in its kit. Returns what happened, for the tickets' history."""
+    faulty = inventory.get_device_by_id(session, visit.swap_device_id) if visit.swap_device_id else None
     to_repair = None
     if faulty is not None and faulty.status == DeviceStatus.RETURNED:
         inventory.scan(session, "fault", faulty.tag,
                        inventory.Context(actor=actor, now=now, note=f"swap visit {visit.id}", visit_id=visit.id))
         to_repair = faulty.tag
-    delivered = list(session.scalars(
-        select(Device.tag).join(Movement, Movement.device_id == Device.id)
-        .join(Custody, Custody.movement_id == Movement.id)
-        .join(Holder, Holder.id == Custody.holder_id)
-        .where(Holder.course_id == visit.course_id, Custody.ended_at.is_(None), Movement.visit_id == visit.id)
-        .order_by(Device.tag)))
+    in_home = {d.id: d.tag for d in inventory.devices_in_home(session, visit.course_id)}
+    delivered = [in_home[visit.replacement_device_id]] if visit.replacement_device_id in in_home else []
     _follow_kit(session, faulty, delivered, actor=actor, now=now)
     return {"visit": visit.id, "collected": faulty.tag if faulty else None, "to_repair": to_repair,
             "delivered": delivered}
@@ -116,7 +130,7 @@ def _follow_kit(session: Session, faulty: Device | None, delivered: list[str], *
     if faulty is None or faulty.kit_id is None or faulty.status == DeviceStatus.AT_CITIZEN:
         return
     for tag in delivered:
-        new = session.scalar(select(Device).where(Device.tag == tag))
+        new = inventory.get_device(session, tag)
         if new.kit_id is None and new.model.category == faulty.model.category:
             inventory.replace_member(session, inventory.get_kit(session, faulty.kit_id), faulty, new, actor=actor,
                                      now=now)

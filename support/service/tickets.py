@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from inventory import service as inventory
 from inventory.models import Device
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import Role, User, UserStatus
 from servicecenter.citizens.models import Citizen
 from servicecenter.db import get_or_raise, lock_row
-from servicecenter.errors import N_, Conflict, DomainError, Msgid
+from servicecenter.errors import N_, Conflict, DomainError, Msgid, NotFound
 from servicecenter.statuses import TransitionTable, transition
 from support import sla
 from support.models import (
@@ -124,8 +125,8 @@ def create_ticket(session: Session, data: TicketData, *, actor, now: dt.datetime
     _check(data, now)
     if data.citizen_id is not None and session.get(Citizen, data.citizen_id) is None:
         raise DomainError(N_("No such citizen."), field="citizen_id")
-    if data.device_id is not None and session.get(Device, data.device_id) is None:
-        raise DomainError(N_("No such device."), field="device_id")
+    if data.device_id is not None:
+        _device(session, data.device_id)
     group = session.get(SupportGroup, data.group_id) if data.group_id else default_group(session)
     if group is None or not group.is_active:
         raise DomainError(N_("Choose a group."), field="group_id")
@@ -311,14 +312,19 @@ def change_priority(session: Session, ticket: Ticket, priority: Priority, *, act
     refresh_sla(session, ticket, now=now)
 
 
+def _device(session: Session, device_id: int) -> Device:
+    try:
+        return inventory.get_device_by_id(session, device_id)
+    except NotFound:
+        raise DomainError(N_("No such device."), field="device_id") from None
+
+
 def set_device(session: Session, ticket: Ticket, device_id: int | None, *, actor, now: dt.datetime) -> None:
     """The device the ticket is about (the caller checks it is one of the citizen's)."""
     _writable(ticket)
     if ticket.device_id == device_id:
         return
-    device = session.get(Device, device_id) if device_id is not None else None
-    if device_id is not None and device is None:
-        raise DomainError(N_("No such device."), field="device_id")
+    device = _device(session, device_id) if device_id is not None else None
     _log(session, ticket, EventKind.DEVICE, actor=actor, now=now, data={"device": device.tag if device else None})
     record_event(session, actor=actor, action="ticket.device", entity_type="ticket", entity_id=ticket.id, now=now,
                  citizen_id=ticket.citizen_id, detail={"device": device_id})

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask_babel import gettext
 
-from dispatch.service.visits import FAILURE_LABELS
+from dispatch.service import FAILURE_LABELS
 from support.models import NO_DEADLINE, EventKind, Ticket, TicketStatus
 from support.service import tickets
 from support.views import bp
@@ -78,6 +78,10 @@ def event_text(event, names: dict[int, str], groups: dict[int, str]) -> str:
     if event.kind == k.SWAP_DONE:
         return gettext("Swap done: %(collected)s collected (to repair), %(delivered)s delivered",
                        collected=data.get("collected") or "—", delivered=", ".join(data.get("delivered") or []) or "—")
+    if event.kind == k.VISIT_REQUESTED:
+        return gettext("Service visit requested")
+    if event.kind == k.VISIT_DONE:
+        return gettext("Service visit done")
     if event.kind == k.ESCALATED:
         target = gettext("first response") if data.get("target") == "first_response" else gettext("resolution")
         return gettext("SLA breached (%(target)s): escalated", target=target)

@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.models import Visit
-from inventory.models import Device
+from dispatch import service as dispatch
+from inventory import service as inventory
 from servicecenter.auth.models import User
 from servicecenter.auth.permissions import can_work_tickets
 from servicecenter.citizens import service as citizens
@@ -32,7 +32,7 @@ from support.forms import (
     SwapForm,
 )
 from support.models import Priority, Ticket, TicketStatus
-from support.service import calls, canned, kb, swaps, tickets
+from support.service import canned, kb, swaps, tickets
 from support.views import bp
 
 
@@ -60,8 +60,8 @@ def ticket(ticket_id: int):
 def _render(ticket: Ticket, citizen, status: int = 200, **forms):
     s = db_session()
     at = now()
-    device = s.get(Device, ticket.device_id) if ticket.device_id else None
-    visit = s.get(Visit, ticket.visit_id) if ticket.visit_id else None
+    device = inventory.get_device_by_id(s, ticket.device_id) if ticket.device_id else None
+    visit = dispatch.get_visit(s, ticket.visit_id) if ticket.visit_id else None
     suggestions = kb.suggestions(s, device_model_id=device.model_id if device else None, category=ticket.category)
     merged, groups = tickets.merged_tickets(s, ticket.id), tickets.list_groups(s)
     events = tickets.history(s, ticket, merged)
@@ -108,10 +108,10 @@ def _forms(s: Session, ticket: Ticket, citizen, groups) -> dict:
     group.group_id.data = ticket.group_id
     priority = PriorityForm(prefix="priority", formdata=None, priority=ticket.priority.value)
     device = DeviceForm(prefix="device", formdata=None)
-    home = calls.devices_at_home(s, citizen.id) if citizen is not None else []
+    home = inventory.devices_in_home(s, citizen_id=citizen.id) if citizen is not None else []
     device.device_id.choices = [(0, "—")] + [(d.id, f"{d.tag} {d.model}") for d in home]
     at_home = ticket.device_id in {d.id for d in home}  # only then can it be swapped
-    gone = s.get(Device, ticket.device_id) if ticket.device_id and not at_home else None
+    gone = inventory.get_device_by_id(s, ticket.device_id) if ticket.device_id and not at_home else None
     if gone is not None:  # swapped or collected since: still the ticket's device, so the list shows it
         device.device_id.choices.append((gone.id, f"{gone.tag} {gone.model}"))
     device.device_id.data = ticket.device_id or 0
@@ -119,7 +119,8 @@ def _forms(s: Session, ticket: Ticket, citizen, groups) -> dict:
             "status_form": StatusForm(prefix="status", formdata=None),
             "assign_form": assign, "group_form": group, "priority_form": priority, "device_form": device,
             "merge_form": OtherTicketForm(prefix="merge", formdata=None),
-            "link_form": OtherTicketForm(prefix="link", formdata=None), "swap_form": SwapForm(prefix="swap")}
+            "link_form": OtherTicketForm(prefix="link", formdata=None), "swap_form": SwapForm(prefix="swap"),
+            "visit_form": SwapForm(prefix="visit")}
 
 
 def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket], object], done: str | None, *,
@@ -211,7 +212,8 @@ def change_device(ticket_id: int):
     form = DeviceForm(prefix="device")
 
     def do(s: Session, ticket: Ticket) -> None:
-        home = {d.id for d in calls.devices_at_home(s, ticket.citizen_id)} if ticket.citizen_id else set()
+        home = {d.id for d in inventory.devices_in_home(s, citizen_id=ticket.citizen_id)} \
+            if ticket.citizen_id else set()
         chosen = form.device_id.data or None
         if chosen is not None and chosen not in home and chosen != ticket.device_id:
             raise DomainError(N_("Choose one of the citizen's devices."))
@@ -250,3 +252,14 @@ def swap(ticket_id: int):
                                                                       actor=current_user, now=now(),
                                                                       today=local_date(now())),
                 gettext("A swap visit is requested; the ticket waits for it (the SLA is paused)."))
+
+
+@bp.post("/tickets/<int:ticket_id>/visit")
+@require(can_work_tickets)
+def service_visit(ticket_id: int):
+    """A technician fixes it in the home: a service visit from the ticket, which waits for it."""
+    form = SwapForm(prefix="visit")
+    return _act(ticket_id, form, lambda s, t: swaps.request_service_visit(s, t, note=form.note.data or "",
+                                                                           actor=current_user, now=now(),
+                                                                           today=local_date(now())),
+                gettext("A service visit is requested; the ticket waits for it (the SLA is paused)."))

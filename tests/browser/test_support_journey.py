@@ -6,6 +6,7 @@ swap in its history, and the faulty tablet is on its way to repair. Everyone wor
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -18,15 +19,14 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from dispatch.models import Technician, Visit, VisitKind, VisitStatus
-from dispatch.service import technicians
+from dispatch.service import allocation, door, planning, technicians, visits
 from inventory import service as inventory
-from inventory.models import Device, DeviceCategory, DeviceModel, DeviceStatus, Holder, HolderKind, KitTemplate
+from inventory.models import Device, DeviceCategory, DeviceStatus
 from servicecenter.auth.models import User
 from servicecenter.citizens import service as citizens
-from servicecenter.courses import service as courses
-from servicecenter.courses.models import CourseStatus, Programme
+from servicecenter.courses.models import Programme
 from servicecenter.db import local_date, unit_of_work, utcnow
-from servicecenter.organisations.models import Organisation, OrganisationKind
+from servicecenter.organisations.models import Organisation
 from support.models import Ticket, TicketStatus
 from tests.browser.conftest import ARTIFACTS, log_in, screenshot
 
@@ -49,11 +49,12 @@ class Home:
 
 
 def _prepare(app) -> Home:
-    """Made through the services: the demo technician on duty every day, alone (the swap is hers) and trained
-    for COPD by the demo; an Aarhus citizen with a phone number, an active COPD course and a kit delivered into her
-    home from the technician's van; a ready tablet of the same model loaded into that van."""
+    """Made through the services as in real use: the demo technician on duty every day, alone (the swap is hers)
+    and trained for COPD by the demo; an Aarhus citizen with a phone number whose COPD kit was reserved, booked,
+    delivered at the door and completed (the course is active); a ready tablet of the same model on the depot's
+    shelf, which the swap will reserve."""
     s = app.extensions["database"].factory()
-    now = utcnow()
+    now, today = utcnow(), local_date(utcnow())
     with unit_of_work(s):
         user = s.scalar(select(User).where(User.username == TECHNICIAN[0]))
         for other in s.scalars(select(Technician).where(Technician.user_id != user.id)):
@@ -63,42 +64,22 @@ def _prepare(app) -> Home:
                                     skills=tech.skills, shifts=[(d, 7 * 60, 18 * 60) for d in range(7)],
                                     actor=None, now=now)
         helpdesk = s.scalar(select(User).where(User.username == HELPDESK[0]))
-        warehouse = s.scalar(select(User).where(User.username == WAREHOUSE)) or helpdesk
         aarhus = s.scalar(select(Organisation).where(Organisation.code == "751"))
-        region = s.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.REGION))
         citizen = citizens.create_citizen(s, citizens.CitizenData(
             cpr="050548-1236", first_name="Karen", last_name="Swapsen", address="Skovvejen 9", postal_code="8000",
             city="Aarhus C", municipality_id=aarhus.id, latitude=56.162, longitude=10.203, phone=PHONE),
             actor=helpdesk, now=now)
         copd = s.scalar(select(Programme).where(Programme.code == "COPD"))
-        course = courses.open_course(s, citizen_id=citizen.id, programme_id=copd.id, actor=helpdesk, now=now)
-        for status in (CourseStatus.ALLOCATED, CourseStatus.SETUP_SCHEDULED, CourseStatus.ACTIVE):
-            courses.change_status(s, course, status, actor=helpdesk, now=now)
-
-        depot = s.scalar(select(Holder).where(Holder.kind == HolderKind.DEPOT, Holder.name == "Lager Aarhus"))
-        models = {m.category: m for m in s.scalars(select(DeviceModel))}
-        template = s.scalar(select(KitTemplate).where(KitTemplate.programme_id == copd.id))
-        who = {"actor": warehouse, "now": now}
-
-        def ready(category: DeviceCategory, serial: str) -> Device:
-            device = inventory.register_device(s, inventory.DeviceData(
-                model_id=models[category].id, serial=serial, owner_organisation_id=region.id), depot=depot, **who)
-            inventory.scan(s, "accept", device.tag, inventory.Context(**who))
-            return device
-
-        kit = inventory.create_kit(s, template=template, **who)
-        kit_tags = {}
-        for item in template.items:
-            device = ready(item.category, f"SWAPJ-{item.category.value}")
-            inventory.pack(s, kit, device.tag, **who)
-            kit_tags[item.category] = device.tag
-        replacement = ready(DeviceCategory.TABLET, "SWAPJ-replacement")
-        van = inventory.get_holder(s, tech.van_id)
-        at_door = {"actor": user, "now": now}
-        inventory.scan(s, "load", kit.tag, inventory.Context(**at_door, holder=van))
-        inventory.scan(s, "handover", kit.tag, inventory.Context(**at_door, holder=inventory.course_holder(s, course)))
-        inventory.scan(s, "load", replacement.tag, inventory.Context(**at_door, holder=van))
-        home = Home(citizen.id, citizen.full_name, kit_tags, kit_tags[DeviceCategory.TABLET], replacement.tag)
+        setup = visits.request_setup(s, citizen_id=citizen.id, programme_id=copd.id, actor=helpdesk, now=now,
+                                     request=visits.VisitRequest(earliest_on=today, latest_on=today), today=today)
+        kit = allocation.allocate_kit(s, setup, depot_id=tech.depot_id, actor=helpdesk, now=now)
+        visits.book(s, setup, day=today, window=(7 * 60, 18 * 60), actor=helpdesk, now=now, today=today)
+        planning.assign(s, setup, technician_id=tech.id, start=7 * 60, actor=helpdesk, now=now,
+                        confirmation=lambda _v: (None, None))
+        door.scan_at_door(s, setup, "deliver", kit.tag, actor=user, now=now)
+        visits.complete(s, setup, actor=user, now=now)
+        kit_tags = {d.model.category: d.tag for d in kit.members}
+        home = Home(citizen.id, citizen.full_name, kit_tags, kit_tags[DeviceCategory.TABLET], "")
     s.close()
     return home
 
@@ -169,6 +150,10 @@ def test_call_fault_swap_and_resolution(page, browser, live_app, live_server):
     swap = db.get(Visit, ticket.visit_id)
     assert (swap.kind, swap.status) == (VisitKind.SWAP, VisitStatus.REQUESTED)
     assert db.get(Device, swap.swap_device_id).tag == home.faulty
+    replacement = db.get(Device, swap.replacement_device_id)  # reserved at the nearest depot with a ready one
+    assert (replacement.model_id, replacement.status) == (db.get(Device, swap.swap_device_id).model_id,
+                                                          DeviceStatus.RESERVED)
+    home = dataclasses.replace(home, replacement=replacement.tag)
 
     # 4. Booked and published through the dispatch pages, as in the dispatch journey: from the ticket's visit link,
     # book today; the planner optimises the day and publishes it to the technician.
@@ -240,7 +225,7 @@ def test_call_fault_swap_and_resolution(page, browser, live_app, live_server):
     faulty = db.scalar(select(Device).where(Device.tag == home.faulty))
     assert faulty.status == DeviceStatus.FAULTY
     assert db.scalar(select(Device).where(Device.tag == home.replacement)).status == DeviceStatus.AT_CITIZEN
-    in_home = {tag for tag, _model in inventory.devices_in_home(db, swap.course_id)}
+    in_home = {d.tag for d in inventory.devices_in_home(db, swap.course_id)}
     assert in_home == set(home.kit_tags.values()) - {home.faulty} | {home.replacement}
     db.close()
     print(f"support journey: {time.monotonic() - started:.1f} s in the browser")

@@ -26,12 +26,14 @@ from servicecenter.organisations.models import OrganisationKind
 from servicecenter.statuses import transition
 
 C = CourseStatus
-COURSE_ALLOWED = {
-    (C.REFERRED, C.ALLOCATED), (C.REFERRED, C.ENDED), (C.ALLOCATED, C.SETUP_SCHEDULED), (C.ALLOCATED, C.REFERRED),
-    (C.ALLOCATED, C.ENDED), (C.SETUP_SCHEDULED, C.ACTIVE), (C.SETUP_SCHEDULED, C.ALLOCATED),
-    (C.SETUP_SCHEDULED, C.ENDED), (C.ACTIVE, C.PAUSED), (C.ACTIVE, C.ENDED), (C.PAUSED, C.ACTIVE),
-    (C.PAUSED, C.ENDED),
-}
+BEFORE_SETUP = (C.REFERRED, C.ALLOCATED, C.SETUP_SCHEDULED)
+COURSE_ALLOWED = (
+    {(a, b) for a in BEFORE_SETUP for b in BEFORE_SETUP if a != b}  # a kit reserved or released, booked, requeued
+    | {(C.SETUP_SCHEDULED, C.ACTIVE)}  # only the setup visit done makes a course active
+    | {(a, C.PAUSED) for a in (*BEFORE_SETUP, C.ACTIVE)} | {(C.PAUSED, b) for b in (*BEFORE_SETUP, C.ACTIVE)}
+    | {(a, end) for a in (*BEFORE_SETUP, C.ACTIVE, C.PAUSED) for end in (C.ENDING, C.ENDED)}
+    | {(C.ENDING, C.ENDED)}  # the last device back; nothing leaves "ended"
+)
 H = HandoverStatus
 HANDOVER_ALLOWED = {(H.OFFERED, H.ACCEPTED), (H.OFFERED, H.DECLINED), (H.OFFERED, H.WITHDRAWN)}
 
@@ -90,8 +92,6 @@ def test_ending_needs_a_reason_and_exclusion_a_listed_reason(session, factory, o
     with pytest.raises(DomainError, match="cannot be included"), unit_of_work(session):
         service.end_course(session, session.get(Course, course.id), reason=EndReason.EXCLUDED,
                            exclusion_reason=None, actor=nurse, now=utcnow())
-    with pytest.raises(DomainError), unit_of_work(session):
-        service.change_status(session, session.get(Course, course.id), C.ENDED, actor=nurse, now=utcnow())
     with unit_of_work(session):
         service.end_course(session, session.get(Course, course.id), reason=EndReason.EXCLUDED,
                            exclusion_reason=ExclusionReason.NO_COVERAGE, actor=nurse, now=utcnow())

@@ -20,6 +20,7 @@ from servicecenter.courses.models import (
     EndReason,
     Handover,
     HandoverStatus,
+    PauseReason,
     Programme,
 )
 from servicecenter.db import LOCAL_ZONE, local_date, utcnow
@@ -87,12 +88,10 @@ def test_a_nurse_of_another_organisation_cannot_open_the_course(client, session,
 
 def test_ending_with_devices_in_the_home_lists_them_and_moves_nothing(client, session, factory, orgs):
     world = World(session, factory)
+    holder, members = world.set_up_home()
+    tablet, scale = (next(d for d in members if d.model.category == c)
+                     for c in (DeviceCategory.TABLET, DeviceCategory.SCALE))
     login(client, factory.user(Role.HELPDESK))
-    holder = world.home()
-    tablet, scale = world.device(DeviceCategory.TABLET), world.device(DeviceCategory.SCALE)
-    for device in (tablet, scale):
-        world.scan("load", device.tag, world.van)
-        world.scan("handover", device.tag, holder, actor=world.technician)
     session.rollback()
     movements = session.scalar(select(func.count()).select_from(Movement))
     page = client.get(f"/courses/{holder.course_id}/end").get_data(as_text=True)
@@ -112,10 +111,31 @@ def test_ending_with_devices_in_the_home_lists_them_and_moves_nothing(client, se
         assert (session.get(Device, device.id).status, session.get(Device, device.id).holder_id) == (
             DeviceStatus.AT_CITIZEN, holder.id)
     course_page = client.get(f"/courses/{holder.course_id}").get_data(as_text=True)
-    assert course_page.count("due for pickup") == 2
+    assert course_page.count("due for pickup") == 3 and "ending: devices to collect" in course_page
     world.scan("collect", tablet.tag, world.van, actor=world.technician)  # the pickup scan is what moves it
     course_page = client.get(f"/courses/{holder.course_id}").get_data(as_text=True)
-    assert course_page.count("due for pickup") == 1 and tablet.tag not in course_page
+    assert course_page.count("due for pickup") == 2 and tablet.tag not in course_page
+
+
+def test_the_state_is_not_set_by_hand_but_a_pause_is_a_decision_with_a_reason(client, session, factory, orgs):
+    helpdesk = login(client, factory.user(Role.HELPDESK))
+    course = refer(client, session, helpdesk, factory.citizen())
+    assert client.post(f"/courses/{course.id}/status", data={"status": "active"}).status_code in (404, 405)
+    page = client.post(f"/courses/{course.id}/pause", data={"reason": "hospitalised"})
+    assert page.status_code == 400 and "call the citizen again" in page.get_data(as_text=True)
+    later = (local_date(utcnow()) + dt.timedelta(days=5)).isoformat()
+    assert client.post(f"/courses/{course.id}/pause", data={"reason": "hospitalised", "call_again_on": later,
+                                                            "note": "Skejby"}).status_code == 302
+    session.rollback()
+    paused = session.get(Course, course.id)
+    assert (paused.status, paused.pause_reason, paused.call_again_on.isoformat()) == (
+        CourseStatus.PAUSED, PauseReason.HOSPITALISED, later)
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert "Skejby" in page and 'id="resume-course"' in page
+    assert client.post(f"/courses/{course.id}/resume").status_code == 302
+    session.rollback()
+    resumed = session.get(Course, course.id)
+    assert (resumed.status, resumed.paused_at) == (CourseStatus.REFERRED, None)
 
 
 def test_the_lead_is_offered_declined_offered_again_and_accepted(client, session, factory, orgs):
@@ -271,12 +291,12 @@ def test_the_timeline_pdf_is_a_real_pdf_with_the_events(client, session, factory
     helpdesk = login(client, factory.user(Role.HELPDESK))
     citizen = factory.citizen(first_name="Åse", last_name="Ærøskøbing")
     course = refer(client, session, helpdesk, citizen)
-    client.post(f"/courses/{course.id}/status", data={"status": "allocated"})
+    client.post(f"/courses/{course.id}/pause", data={"reason": "away"})
     response = client.get(f"/citizens/{citizen.id}/timeline.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = pdfium.PdfDocument(io.BytesIO(response.data))
     text = "".join(page.get_textpage().get_text_range() for page in pdf)
-    assert "Åse Ærøskøbing" in text and "Referred to" in text and "allocated" in text
+    assert "Åse Ærøskøbing" in text and "Referred to" in text and "paused: away from home" in text
     assert "XXXX" in text  # the CPR is masked on paper
 
 

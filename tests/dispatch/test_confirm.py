@@ -9,9 +9,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.models import TimeOfDay, Visit, VisitEvent, VisitStatus
+from dispatch.models import CitizenRequest, Visit, VisitEvent, VisitStatus
 from dispatch.service.confirm import make_token
 from dispatch.views import confirm as confirm_view
+from servicecenter.auth.models import Role
 from servicecenter.db import utcnow
 from tests.dispatch.test_field import Day
 
@@ -69,22 +70,57 @@ def test_confirming_sets_confirmed_at_and_twice_is_harmless(app, client, session
     assert "You have confirmed this time" in client.get(link(app, visit)).get_data(as_text=True)
 
 
-def test_choosing_slot_1_puts_the_visit_back_to_requested_on_that_day(app, client, session, published):
+def test_choosing_another_time_with_room_books_it_and_the_helpdesk_sees_it(app, client, session, factory,
+                                                                           published):
     day, visit = published
+    bob = factory.user(Role.TECHNICIAN)  # on duty every day, trained for COPD: the offered days have room
+    day.technician(bob, day.world.van2, every_day=True)
+    day.competent(bob)
     english(client)
     url = link(app, visit)
     tomorrow = day.today + dt.timedelta(days=1)
     response = client.post(url, data={"choice": "1"})
-    assert response.status_code == 200 and "You asked for" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Your visit is moved to" in response.get_data(as_text=True)
     moved = current(session, visit.id)
-    assert moved.status == VisitStatus.REQUESTED
-    assert (moved.earliest_on, moved.latest_on) == (tomorrow, tomorrow)
-    assert moved.time_of_day == TimeOfDay.MORNING and moved.technician_id is None and moved.published_at is None
-    # The same button again (a double tap) thanks again and changes nothing
+    assert (moved.status, moved.scheduled_on, moved.citizen_request) == (VisitStatus.SCHEDULED, tomorrow,
+                                                                           CitizenRequest.MOVED)
+    assert moved.technician_id is None and moved.published_at is None and moved.confirmation_text is None
+    # The old link is withdrawn with the text; the same button again (a double tap) thanks and changes nothing
     before = history(session, visit.id)
     again = client.post(url, data={"choice": "1"})
     assert again.status_code == 200 and "We have your answer" in again.get_data(as_text=True)
     assert history(session, visit.id) == before
+    helpdesk = app.test_client()
+    helpdesk.login(day.helpdesk.username)
+    english(helpdesk)
+    queue = helpdesk.get("/dispatch/?show=scheduled").get_data(as_text=True)
+    assert f'data-visit="{visit.id}"' in queue and "moved by the citizen" in queue
+
+
+def test_a_time_without_room_is_refused_and_the_citizen_chooses_again(app, client, session, published):
+    day, visit = published  # Anna works only today and is not trained: no other day has room for this visit
+    english(client)
+    response = client.post(link(app, visit), data={"choice": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "just been taken" in page and 'id="none-suits"' in page
+    assert current(session, visit.id).status == VisitStatus.SCHEDULED
+
+
+def test_none_of_the_times_puts_the_visit_in_the_helpdesks_queue_flagged(app, client, session, published):
+    day, visit = published
+    english(client)
+    response = client.post(link(app, visit), data={"choice": "none"})
+    assert response.status_code == 200 and "We will call you" in response.get_data(as_text=True)
+    back = current(session, visit.id)
+    assert (back.status, back.scheduled_on, back.citizen_request) == (VisitStatus.REQUESTED, None,
+                                                                        CitizenRequest.NO_TIME_FITS)
+    assert back.confirmation_text is None and back.published_at is None
+    helpdesk = app.test_client()
+    helpdesk.login(day.helpdesk.username)
+    english(helpdesk)
+    queue = helpdesk.get("/dispatch/").get_data(as_text=True)
+    assert "no offered time suits the citizen" in queue
+    assert queue.index(f'data-visit="{visit.id}"') < queue.index("</tbody>")
 
 
 def test_a_slot_that_was_not_offered_is_refused(app, client, session, published):

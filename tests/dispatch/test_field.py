@@ -15,9 +15,11 @@ from inventory import service as inventory
 from inventory.models import Device, DeviceStatus, Movement, MovementKind
 from servicecenter.audit.models import AuditEvent
 from servicecenter.auth.models import Role
-from servicecenter.courses.models import CourseStatus
-from servicecenter.courses.service import get_course
+from servicecenter.courses.models import CourseStatus, EndReason
+from servicecenter.courses.service import end_course, get_course
 from servicecenter.db import local_date, unit_of_work, utcnow
+from servicecenter.training import service as training
+from servicecenter.training.models import TraineeKind, TrainingMethod, TrainingResult
 from tests.inventory.helpers import World
 
 
@@ -41,11 +43,22 @@ class Day:
         self.today = local_date(utcnow())
         self.anna = self.technician(self.world.technician, self.world.van)
 
-    def technician(self, user, van) -> Technician:
+    def technician(self, user, van, *, every_day: bool = False) -> Technician:
+        days = range(7) if every_day else [self.today.weekday()]
         with unit_of_work(self.s):
             return technicians.save_technician(
                 self.s, None, user_id=user.id, depot_id=self.world.depot.id, van_id=van.id, skills=[],
-                shifts=[(self.today.weekday(), 0, 24 * 60)], actor=self.coordinator, now=utcnow())
+                shifts=[(d, 0, 24 * 60) for d in days], actor=self.coordinator, now=utcnow())
+
+    def competent(self, user) -> None:
+        """Trained on the COPD programme (what the planner, and the room a day has, count on)."""
+        with unit_of_work(self.s):
+            training.record_training(self.s, training.TrainingData(
+                trainee_kind=TraineeKind.STAFF, trainer_id=self.coordinator.id,
+                held_at=utcnow() - dt.timedelta(days=3), method=TrainingMethod.GROUP, result=TrainingResult.PASSED,
+                staff_user_id=user.id, programme_id=self.world.copd.id,
+                answers=[training.ChecklistAnswer(i, True) for i in self.world.copd.checklist]),
+                actor=self.coordinator, now=utcnow())
 
     def citizen(self, **extra):
         return self.factory.citizen(latitude=56.1572, longitude=10.2107, mobile="+45 20 30 40 50",
@@ -102,8 +115,7 @@ class Day:
             for d in members:
                 inventory.scan(self.s, "handover", d.tag, inventory.Context(
                     actor=self.world.technician, now=utcnow(), holder=home, visit_id=visit.id))
-            visits.complete(self.s, visit, devices_in_home={d.tag for d in members},
-                            kit_tags={d.tag for d in members}, actor=self.world.technician, now=utcnow())
+            visits.complete(self.s, visit, actor=self.world.technician, now=utcnow())
 
 
 @pytest.fixture
@@ -242,7 +254,7 @@ def test_completing_a_setup_before_the_whole_kit_is_in_the_home_is_refused(clien
     response = client.post(f"/dispatch/my-day/visits/{visit.id}/complete", follow_redirects=True)
     assert response.status_code == 200
     assert f"Scan every device of the kit into the home first: {members[2].tag}." in response.get_data(as_text=True)
-    assert fresh(session, Visit, visit.id).status == VisitStatus.SCHEDULED
+    assert fresh(session, Visit, visit.id).status == VisitStatus.IN_PROGRESS  # the first scan at the door started it
     # When the last one is in, the visit completes and the course is active; pressing again is harmless
     scan(client, visit, members[2].tag)
     for _ in range(2):
@@ -268,7 +280,13 @@ def test_collected_devices_go_from_the_home_into_the_van(client, session, day):
     setup, members = day.setup_visit()
     day.publish({day.anna: [setup]})
     day.complete_setup(setup, members)
-    pickup = day.other_visit(setup.course_id, VisitKind.PICKUP)
+    with unit_of_work(session):  # ending the course makes the pickup visit
+        end_course(session, get_course(session, setup.course_id), reason=EndReason.COMPLETED,
+                   exclusion_reason=None, actor=day.helpdesk, now=utcnow())
+    pickup = session.scalar(select(Visit).where(Visit.course_id == setup.course_id,
+                                                Visit.kind == VisitKind.PICKUP))
+    with unit_of_work(session):
+        day._book(session.get(Visit, pickup.id))
     day.publish({day.anna: [pickup]})
     login(client, day.world.technician)
     page = client.get(f"/dispatch/my-day/visits/{pickup.id}").get_data(as_text=True)
@@ -288,15 +306,20 @@ def test_failing_hospitalised_pauses_the_active_course_and_requeues_the_visit(cl
     day.publish({day.anna: [service]})
     login(client, day.world.technician)
     # When: she fails it as hospitalised, and the form is sent twice
+    call_on = (day.today + dt.timedelta(days=6)).isoformat()
+    refused = client.post(f"/dispatch/my-day/visits/{service.id}/fail",
+                          data={"reason": "hospitalised", "note": "Indlagt på AUH"})
+    assert refused.status_code == 302 and fresh(session, Visit, service.id).status == VisitStatus.SCHEDULED
     for _ in range(2):
         response = client.post(f"/dispatch/my-day/visits/{service.id}/fail",
-                               data={"reason": "hospitalised", "note": "Indlagt på AUH"})
+                               data={"reason": "hospitalised", "note": "Indlagt på AUH", "call_again_on": call_on})
         assert response.status_code == 302 and response.location.endswith("/dispatch/my-day")
     # Then: the visit is back in the queue with its reason, the course is paused, and all of it happened once
     visit = fresh(session, Visit, service.id)
     assert (visit.status, visit.failure_reason, visit.failure_note) == (VisitStatus.REQUEUED, "hospitalised",
                                                                        "Indlagt på AUH")
     assert visit.technician_id is None and visit.course.status == CourseStatus.PAUSED
+    assert visit.course.call_again_on.isoformat() == call_on and visit.earliest_on.isoformat() == call_on
     assert events(session, service.id, "failed") == 1
     page = client.get("/dispatch/my-day").get_data(as_text=True)
     assert "The visit went back to the queue (hospitalised)." in page and "course is paused" in page
@@ -321,7 +344,7 @@ def test_the_same_form_sent_twice_at_the_same_moment_acts_once(app, session, day
     clients = [app.test_client(), app.test_client()]
     for c in clients:
         login(c, day.world.technician)
-    for d in members:
+    for d in members if action == "complete" else []:  # a visit that could not be done leaves nothing behind
         scan(clients[0], visit, d.tag)
     barrier = threading.Barrier(2)
     responses = []

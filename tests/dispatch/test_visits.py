@@ -15,7 +15,7 @@ from dispatch.service import allocation, planning, visits
 from dispatch.service.technicians import on_duty
 from inventory.models import Device, DeviceStatus, Movement
 from servicecenter.courses import service as courses
-from servicecenter.courses.models import Course, CourseStatus, EndReason
+from servicecenter.courses.models import Course, CourseStatus, EndReason, PauseReason
 from servicecenter.db import local_date, unit_of_work, utcnow
 from servicecenter.errors import Conflict, DomainError, InvalidTransition, PermissionDenied
 from servicecenter.statuses import transition
@@ -85,12 +85,12 @@ def test_allocating_reserves_a_complete_ready_kit_and_the_course_is_allocated(wo
     with pytest.raises(DomainError, match="No complete, ready kit"), unit_of_work(session):
         allocation.allocate_kit(session, session.get(Visit, other.id), depot_id=world.depot.id,
                                 actor=world.helpdesk, now=utcnow())
-    with unit_of_work(session):  # cancelling gives the kit back to the shelf
-        v = session.get(Visit, visit.id)
-        allocation.release_kit(session, v, actor=world.helpdesk, now=utcnow())
-        visits.cancel(session, v, actor=world.helpdesk, now=utcnow())
+    with unit_of_work(session):  # cancelling gives the kit back to the shelf (the service does it, not the page)
+        visits.cancel(session, session.get(Visit, visit.id), actor=world.helpdesk, now=utcnow())
     session.rollback()
-    assert {session.get(Device, d.id).status for d in members} == {DeviceStatus.READY}
+    assert {(session.get(Device, d.id).status, session.get(Device, d.id).reserved_for_id) for d in members} == {
+        (DeviceStatus.READY, None)}
+    assert session.get(Course, visit.course_id).status == CourseStatus.REFERRED
     assert kit
 
 
@@ -112,6 +112,19 @@ def _book(world, session, visit, day):
                     today=local_date(utcnow()))
 
 
+def _reserve_kits(world, session, booked):
+    """A ready kit reserved for each setup (a setup with nothing reserved is not published)."""
+    for visit in booked:
+        world.kit()
+        with unit_of_work(session):
+            allocation.allocate_kit(session, session.get(Visit, visit.id), depot_id=world.depot.id,
+                                    actor=world.helpdesk, now=utcnow())
+
+
+def _confirm(visit):
+    return f"visit {visit.id}", [[visit.scheduled_on.isoformat(), 480, 600]]
+
+
 def _plan_and_publish(world, session, app, day, seconds=1.0):
     with unit_of_work(session):
         run = planning.start_run(session, day, actor=world.helpdesk, now=utcnow())
@@ -122,7 +135,7 @@ def _plan_and_publish(world, session, app, day, seconds=1.0):
     assert run.status == PlanStatus.DONE, run.error
     with unit_of_work(session):
         planning.publish(session, planning.get_run(session, run.id), actor=world.helpdesk, now=utcnow(),
-                         confirmation=lambda v: (f"visit {v.id}", [[v.scheduled_on.isoformat(), 480, 600]]))
+                         confirmation=_confirm)
     session.rollback()
     return planning.get_run(session, run.id)
 
@@ -132,6 +145,7 @@ def test_planning_a_day_publishes_routes_and_reports_what_cannot_be_planned(worl
     day = next_weekday()
     good = [world.setup_request(world.citizen_near(n)) for n in range(3)]
     nowhere = world.setup_request(world.citizen_near(9, coordinates=False))
+    _reserve_kits(world, session, good)
     for visit in [*good, nowhere]:
         _book(world, session, visit, day)
     run = _plan_and_publish(world, session, app, day)
@@ -148,6 +162,7 @@ def test_a_visit_needing_a_skill_nobody_on_duty_has_is_reported(world, session, 
     world.make_technician(competent=False)  # not trained on COPD: cannot take a COPD setup
     day = next_weekday()
     visit = world.setup_request()
+    _reserve_kits(world, session, [visit])
     _book(world, session, visit, day)
     run = _plan_and_publish(world, session, app, day)
     assert run.result["unplanned"] == [{"visit_id": visit.id, "reason": "no_skill"}]
@@ -174,20 +189,25 @@ def test_a_technician_cannot_be_double_booked_or_booked_off_duty(world, session)
     tech, _user = world.make_technician()
     day = next_weekday()
     first, second = world.setup_request(world.citizen_near(1)), world.setup_request(world.citizen_near(2))
+    _reserve_kits(world, session, [first])
     for v in (first, second):
         _book(world, session, v, day)
+    with pytest.raises(DomainError, match="Nothing is reserved"), unit_of_work(session):
+        planning.assign(session, session.get(Visit, second.id), technician_id=tech.id, start=10 * 60,
+                        actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
+    _reserve_kits(world, session, [second])
     with unit_of_work(session):
         planning.assign(session, session.get(Visit, first.id), technician_id=tech.id, start=9 * 60,
-                        actor=world.helpdesk, now=utcnow())
+                        actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
     with pytest.raises(Conflict, match="already booked"), unit_of_work(session):
         planning.assign(session, session.get(Visit, second.id), technician_id=tech.id, start=9 * 60 + 30,
-                        actor=world.helpdesk, now=utcnow())
+                        actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
     with pytest.raises(DomainError, match="outside"), unit_of_work(session):
         planning.assign(session, session.get(Visit, second.id), technician_id=tech.id, start=15 * 60 + 30,
-                        actor=world.helpdesk, now=utcnow())
+                        actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
     with unit_of_work(session):  # right after the first one is fine
         planning.assign(session, session.get(Visit, second.id), technician_id=tech.id, start=10 * 60,
-                        actor=world.helpdesk, now=utcnow())
+                        actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
     session.rollback()
     assert session.get(Visit, second.id).planned_start == 600
 
@@ -215,7 +235,7 @@ def _published_setup(world, session, app):
         visits.book(session, session.get(Visit, visit.id), day=day, window=(0, 24 * 60), actor=world.helpdesk,
                     now=utcnow(), today=day)
         planning.assign(session, session.get(Visit, visit.id), technician_id=tech.id, start=0, actor=world.helpdesk,
-                        now=utcnow())
+                        now=utcnow(), confirmation=_confirm)
     return visit, user, kit, members
 
 
@@ -224,9 +244,7 @@ def test_a_setup_is_done_only_with_its_kit_in_the_home_and_then_the_course_is_ac
 
     visit, user, kit, members = _published_setup(world, session, app)
     with pytest.raises(Conflict, match="Scan every device"), unit_of_work(session):
-        v = session.get(Visit, visit.id)
-        visits.complete(session, v, devices_in_home=set(), kit_tags=allocation.kit_tags(session, v), actor=user,
-                        now=utcnow())
+        visits.complete(session, session.get(Visit, visit.id), actor=user, now=utcnow())
     with pytest.raises(PermissionDenied), unit_of_work(session):  # not the assigned technician
         v = session.get(Visit, visit.id)
         visits.start(session, v, actor=world.helpdesk, now=utcnow())
@@ -235,26 +253,33 @@ def test_a_setup_is_done_only_with_its_kit_in_the_home_and_then_the_course_is_ac
         home = inventory.course_holder(session, v.course)
         inventory.scan(session, "handover", kit.tag, inventory.Context(actor=user, now=utcnow(), holder=home,
                                                                        visit_id=v.id))
-        visits.complete(session, v, devices_in_home={t for t, _m in inventory.devices_in_home(session, v.course_id)},
-                        kit_tags=allocation.kit_tags(session, v), actor=user, now=utcnow())
+        visits.complete(session, v, actor=user, now=utcnow())
     session.rollback()
     assert session.get(Visit, visit.id).status == V.DONE
     assert session.get(Course, visit.course_id).status == CourseStatus.ACTIVE
     assert {session.get(Device, d.id).holder_id for d in members} == {home.id}
 
 
-def test_failure_reasons_act(world, session, app):
+def test_hospitalised_pauses_the_course_until_the_day_to_call_again(world, session, app):
     visit, user, _kit, _members = _published_setup(world, session, app)
+    call_on = local_date(utcnow()) + dt.timedelta(days=9)
+    with pytest.raises(DomainError) as refused, unit_of_work(session):
+        visits.fail(session, session.get(Visit, visit.id), reason=FailureReason.HOSPITALISED, note="", actor=user,
+                    now=utcnow())
+    assert refused.value.field == "call_again_on"
     with unit_of_work(session):
-        course = session.get(Course, visit.course_id)
-        courses.change_status(session, course, CourseStatus.ACTIVE, actor=world.helpdesk, now=utcnow())
         outcome = visits.fail(session, session.get(Visit, visit.id), reason=FailureReason.HOSPITALISED,
-                              note="Indlagt på AUH", actor=user, now=utcnow())
+                              note="Indlagt på AUH", call_again_on=call_on, actor=user, now=utcnow())
     session.rollback()
-    failed = session.get(Visit, visit.id)
-    assert outcome.paused_course and session.get(Course, visit.course_id).status == CourseStatus.PAUSED
+    failed, course = session.get(Visit, visit.id), session.get(Course, visit.course_id)
+    assert outcome.paused_course and (course.status, course.pause_reason, course.call_again_on) == (
+        CourseStatus.PAUSED, PauseReason.HOSPITALISED, call_on)
     assert (failed.status, failed.failure_reason, failed.technician_id) == (V.REQUEUED, FailureReason.HOSPITALISED,
                                                                             None)
+    assert failed.earliest_on == call_on and failed.kit_id is not None  # nothing to book before the call
+    with pytest.raises(DomainError, match="paused"), unit_of_work(session):
+        visits.book(session, session.get(Visit, visit.id), day=call_on, window=None, actor=world.helpdesk,
+                    now=utcnow(), today=local_date(utcnow()))
     with unit_of_work(session):  # the same failure sent twice changes nothing more
         again = visits.fail(session, session.get(Visit, visit.id), reason=FailureReason.HOSPITALISED, note="",
                             actor=user, now=utcnow(), as_technician=False)
@@ -269,20 +294,20 @@ def test_no_mobile_coverage_proposes_exclusion(world, session, app):
     assert outcome.propose_exclusion and not outcome.paused_course
 
 
-def test_an_ended_course_with_devices_at_home_gets_a_pickup_listing_them(world, session):
-    home = world.home(world.citizen_near(3))
-    tablet = world.device()
-    world.scan("load", tablet.tag, world.van)
-    world.scan("handover", tablet.tag, home, actor=world.technician)
+def test_an_ended_course_with_devices_at_home_gets_one_pickup_and_is_ending(world, session):
+    home, members = world.set_up_home(world.citizen_near(3))
     with unit_of_work(session):
-        course = session.get(Course, home.course_id)
-        courses.end_course(session, course, reason=EndReason.COMPLETED, exclusion_reason=None, actor=world.helpdesk,
-                           now=utcnow())
-        pickup = allocation.create_pickup_for_ended_course(session, course, actor=world.helpdesk, now=utcnow())
-        again = allocation.create_pickup_for_ended_course(session, course, actor=world.helpdesk, now=utcnow())
-    assert pickup is not None and pickup.kind == VisitKind.PICKUP and again is None
+        courses.end_course(session, session.get(Course, home.course_id), reason=EndReason.COMPLETED,
+                           exclusion_reason=None, actor=world.helpdesk, now=utcnow())
+    with pytest.raises(DomainError, match="ended"), unit_of_work(session):
+        courses.end_course(session, session.get(Course, home.course_id), reason=EndReason.COMPLETED,
+                           exclusion_reason=None, actor=world.helpdesk, now=utcnow())
     session.rollback()
-    assert session.get(Device, tablet.id).status == DeviceStatus.AT_CITIZEN  # nothing moves without a scan
+    pickups = session.scalars(select(Visit).where(Visit.course_id == home.course_id,
+                                                  Visit.kind == VisitKind.PICKUP)).all()
+    assert [(p.status, p.relative_present) for p in pickups] == [(V.REQUESTED, False)]
+    assert session.get(Course, home.course_id).status == CourseStatus.ENDING
+    assert {session.get(Device, d.id).status for d in members} == {DeviceStatus.AT_CITIZEN}  # nothing moves yet
 
 
 def test_a_technicians_week_can_be_changed(world, session):
@@ -302,6 +327,7 @@ def test_a_locked_stop_stays_with_its_technician_when_the_day_is_optimised_again
     second, _u2 = world.make_technician()
     day = next_weekday()
     booked = [world.setup_request(world.citizen_near(n)) for n in range(3)]
+    _reserve_kits(world, session, booked)
     for visit in booked:
         _book(world, session, visit, day)
     for technician in (first, second):  # whoever the solver preferred, the lock wins
@@ -336,5 +362,25 @@ def test_ending_a_course_on_its_page_creates_the_pickup(world, session, client):
     assert client.login(world.helpdesk.username).status_code == 302
     assert client.post(f"/courses/{home.course_id}/end", data={"reason": "completed"}).status_code == 302
     session.rollback()
-    pickup = session.scalar(select(Visit).where(Visit.course_id == home.course_id))
+    setup, pickup = session.scalars(select(Visit).where(Visit.course_id == home.course_id).order_by(Visit.id))
     assert (pickup.kind, pickup.status) == (VisitKind.PICKUP, V.REQUESTED)
+    assert (setup.kind, setup.status) == (VisitKind.SETUP, V.CANCELLED)  # nothing else happens in an ended course
+
+
+def test_ending_a_course_from_the_visit_queue_makes_the_pickup_too(world, session, client):
+    """Excluding for no coverage ends the course from dispatch's page: the same rule runs (it lives in the
+    service), so the pickup is made and the other visits are cancelled."""
+    home, _members = world.set_up_home(world.citizen_near(5))
+    with unit_of_work(session):
+        swap = visits.create_visit(session, session.get(Course, home.course_id), VisitKind.SERVICE,
+                                   visits.VisitRequest(earliest_on=local_date(utcnow()),
+                                                       latest_on=local_date(utcnow())),
+                                   actor=world.helpdesk, now=utcnow(), today=local_date(utcnow()))
+        swap.failure_reason = FailureReason.NO_COVERAGE
+    assert client.login(world.helpdesk.username).status_code == 302
+    assert client.post(f"/dispatch/visits/{swap.id}/exclude").status_code == 302
+    session.rollback()
+    course = session.get(Course, home.course_id)
+    assert (course.status, course.end_reason) == (CourseStatus.ENDING, EndReason.EXCLUDED)
+    kinds = {v.kind: v.status for v in session.scalars(select(Visit).where(Visit.course_id == course.id))}
+    assert kinds[VisitKind.PICKUP] == V.REQUESTED and kinds[VisitKind.SERVICE] == V.CANCELLED

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import select
 
 from inventory import service
-from inventory.models import DeviceCategory, HolderKind
+from inventory.models import Device, DeviceCategory, HolderKind
 from servicecenter.auth.models import Role
 from servicecenter.courses.models import Programme
 from servicecenter.courses.service import open_course
-from servicecenter.db import unit_of_work, utcnow
+from servicecenter.db import local_date, unit_of_work, utcnow
 from servicecenter.organisations.models import Organisation, OrganisationKind
 
 
@@ -39,6 +39,7 @@ class World:
             self.van = service.create_holder(session, **who, kind=HolderKind.VAN, name="Van 1")
             self.van2 = service.create_holder(session, **who, kind=HolderKind.VAN, name="Van 2")
         self.serial = 0
+        self.visit_of_home: dict[int, int] = {}  # home holder -> the setup visit its devices arrive on
 
     def device(self, category=DeviceCategory.TABLET, *, ready=True, now=None, **extra):
         now = now or utcnow()
@@ -55,18 +56,59 @@ class World:
         return service.Context(actor=actor or self.warehouse, now=now or utcnow(), holder=holder, **kw)
 
     def scan(self, mode, tag, holder=None, *, now=None, **kw):
-        """One scan in its own transaction (or the caller's, if one is open)."""
+        """One scan in its own transaction (or the caller's, if one is open). Into or out of a home made by
+        `home()`, the scan belongs to that home's setup visit (as at the door), unless the test says otherwise."""
+        if mode in ("handover", "collect") and "visit_id" not in kw:
+            kw["visit_id"] = self._visit_for(mode, tag, holder)
         if self.s.in_transaction() and (self.s.new or self.s.dirty):
             return service.scan(self.s, mode, tag, self.ctx(holder, now=now, **kw))
         with unit_of_work(self.s):
             return service.scan(self.s, mode, tag, self.ctx(holder, now=now, **kw))
 
+    def _visit_for(self, mode, tag, holder):
+        if mode == "handover":
+            return self.visit_of_home.get(holder.id) if holder is not None else None
+        device = self.s.scalar(select(Device).where(Device.tag == tag))
+        return self.visit_of_home.get(device.holder_id) if device is not None else None
+
     def home(self, citizen=None):
+        """A citizen's home for a COPD course with a setup visit requested (what the devices arrive on)."""
+        from dispatch.models import VisitKind
+        from dispatch.service import VisitRequest, create_visit
+
         citizen = citizen or self.factory.citizen()
+        today = local_date(utcnow())
         with unit_of_work(self.s):
             course = open_course(self.s, citizen_id=citizen.id, programme_id=self.copd.id, actor=self.technician,
                                  now=utcnow())
-            return service.course_holder(self.s, course)
+            visit = create_visit(self.s, course, VisitKind.SETUP, VisitRequest(earliest_on=today, latest_on=today),
+                                 actor=self.technician, now=utcnow(), today=today)
+            holder = service.course_holder(self.s, course)
+        self.visit_of_home[holder.id] = visit.id
+        return holder
+
+    def set_up_home(self, citizen=None):
+        """A home set up as in real use: a setup visit with a reserved kit, booked and assigned to the world's
+        technician, the kit delivered at the door and the visit completed (the course is active). Returns the home
+        and the kit's members."""
+        from dispatch.service import allocation, door, planning, technicians, visits
+
+        self.kit()
+        home = self.home(citizen)
+        today, now = local_date(utcnow()), utcnow()
+        with unit_of_work(self.s):
+            tech = technicians.technician_of_user(self.s, self.technician.id) or technicians.save_technician(
+                self.s, None, user_id=self.technician.id, depot_id=self.depot.id, van_id=self.van.id, skills=[],
+                shifts=[(d, 0, 24 * 60) for d in range(7)], actor=self.warehouse, now=now)
+            visit = visits.get_visit(self.s, self.visit_of_home[home.id])
+            kit = allocation.allocate_kit(self.s, visit, depot_id=tech.depot_id, actor=self.warehouse, now=now)
+            visits.book(self.s, visit, day=today, window=(0, 24 * 60), actor=self.warehouse, now=now, today=today)
+            planning.assign(self.s, visit, technician_id=tech.id, start=0, actor=self.warehouse, now=now,
+                            confirmation=lambda _v: (None, None))
+            door.scan_at_door(self.s, visit, "deliver", kit.tag, actor=self.technician, now=now)
+            visits.complete(self.s, visit, actor=self.technician, now=now)
+            members = list(kit.members)
+        return home, members
 
     def kit(self, *, now=None):
         now = now or utcnow()

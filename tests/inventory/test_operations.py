@@ -280,25 +280,19 @@ def test_an_incomplete_kit_is_not_ready_stock(session, world):
     assert [line.ready_kits for line in service.low_stock(session)] == [0]
 
 
-def test_a_member_is_swapped_in_the_home_from_the_van(session, world):
+def test_a_member_in_a_home_is_swapped_on_a_swap_visit_not_from_the_kit_page(session, world):
     kit, members = world.kit()
     home = world.home()
     world.scan("handover", kit.tag, home)
     spare = world.device(DeviceCategory.SCALE)
-    with pytest.raises(DomainError, match="van first"), unit_of_work(session):
-        service.swap_member(session, service.get_kit(session, kit.id), members[2].tag, spare.tag,
-                            actor=world.technician, now=later(1))
     world.scan("load", spare.tag, world.van)
-    with unit_of_work(session):
+    with pytest.raises(DomainError, match="swap visit"), unit_of_work(session):
         service.swap_member(session, service.get_kit(session, kit.id), members[2].tag, spare.tag,
                             actor=world.technician, now=later(2))
     session.expire_all()
     old, new = session.get(Device, members[2].id), session.get(Device, spare.id)
-    assert (old.status, old.holder_id, old.kit_id) == (S.RETURNED, world.van.id, None)
-    assert (new.status, new.holder_id, new.kit_id) == (S.AT_CITIZEN, home.id, kit.id)
-    assert {d.id for d in service.held_by_citizen_at(session, home.citizen_id, later(3))} == {
-        members[0].id, members[1].id, spare.id}
-    assert service.split_kits(session) == []
+    assert (old.status, old.holder_id, old.kit_id) == (S.AT_CITIZEN, home.id, kit.id)
+    assert (new.status, new.holder_id, new.kit_id) == (S.IN_VAN, world.van.id, None)
 
 
 def test_a_kit_label_cannot_collect_a_kit_blindly(world):

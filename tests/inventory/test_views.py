@@ -62,15 +62,30 @@ def test_a_pasted_list_answers_line_by_line(client, session, world):
     assert {session.get(Device, d.id).status for d in good} == {DeviceStatus.READY}
 
 
-def test_the_handover_page_works_from_a_course(client, session, world):
-    log_in(client, world.technician)
+def test_the_handover_page_works_from_a_course_that_is_set_up_and_needs_a_reason(client, session, world):
+    home, _members = world.set_up_home()
     device = world.device()
-    home = world.home()
+    log_in(client, world.technician)
     page = client.get(f"/inventory/scan/handover?course={home.course_id}")
-    assert page.status_code == 200 and b'id="code"' in page.data
-    client.post(f"/inventory/scan/handover?course={home.course_id}", data={"code": device.tag})
+    assert page.status_code == 200 and b'id="code"' in page.data and b'id="note"' in page.data
+    answer = client.post(f"/inventory/scan/handover?course={home.course_id}", data={"code": device.tag})
+    session.rollback()
+    assert session.get(Device, device.id).holder_id != home.id and "reason" in answer.get_data(as_text=True)
+    client.post(f"/inventory/scan/handover?course={home.course_id}",
+                data={"code": device.tag, "note": "The daughter took a spare oximeter along"})
     session.rollback()
     assert session.get(Device, device.id).holder_id == home.id
+
+
+def test_a_handover_outside_a_visit_is_refused_before_the_setup(client, session, world):
+    device = world.device()
+    home = world.home()
+    log_in(client, world.technician)
+    answer = client.post(f"/inventory/scan/handover?course={home.course_id}",
+                         data={"code": device.tag, "note": "walk-in"}).get_data(as_text=True)
+    session.rollback()
+    assert session.get(Device, device.id).holder_id != home.id
+    assert "setup visit" in answer or "opsætningsbesøget" in answer
 
 
 def test_import_preview_import_and_labels_over_http(client, session, world):
@@ -104,7 +119,10 @@ def test_the_citizen_page_shows_the_equipment_in_the_home(client, session, world
     world.scan("handover", device.tag, home)
     log_in(client, world.technician)
     page = client.get(f"/citizens/{home.citizen_id}").get_data(as_text=True)
-    assert device.tag in page and "scan/handover?course=" in page
+    assert device.tag in page and "scan/handover?course=" not in page  # not set up yet: no handover outside a visit
+    set_up, members = world.set_up_home()
+    page = client.get(f"/citizens/{set_up.citizen_id}").get_data(as_text=True)
+    assert members[0].tag in page and f"scan/handover?course={set_up.course_id}" in page
 
 
 def test_a_recall_lists_citizens_and_audits_each(client, session, factory, world):

@@ -48,7 +48,7 @@ class SupportWorld(DispatchWorld):
             visits.book(self.s, self.s.get(Visit, visit_id), day=day, window=(0, 24 * 60), actor=self.helpdesk,
                         now=utcnow(), today=day)
             planning.assign(self.s, self.s.get(Visit, visit_id), technician_id=technician.id, start=0,
-                            actor=self.helpdesk, now=utcnow())
+                            actor=self.helpdesk, now=utcnow(), confirmation=lambda _v: ("", []))
 
     def events(self, ticket_id):
         from sqlalchemy import select

@@ -13,7 +13,7 @@ from dispatch.service import visits
 from inventory.models import Device, DeviceStatus
 from servicecenter.auth.models import Role
 from servicecenter.auth.service import update_user
-from servicecenter.db import unit_of_work, utcnow
+from servicecenter.db import local_date, unit_of_work, utcnow
 from servicecenter.errors import Conflict
 from support.models import EventKind, Priority, Ticket, TicketStatus
 from support.service import figures, swaps, tickets
@@ -30,12 +30,12 @@ def world(session, factory):
 def _swap(world, session):
     tech, tech_user = world.make_technician(shift=(0, 24 * 60))
     citizen, home, tablet = world.tablet_at_home()
-    replacement = world.device()
-    world.scan("load", replacement.tag, world.van)
+    replacement = world.device()  # ready at the depot: the swap reserves it
     ticket = world.ticket(citizen_id=citizen.id, device_id=tablet.id, priority=Priority.P2)
     with unit_of_work(session):
         visit = swaps.escalate_to_swap(session, tickets.lock_ticket(session, ticket.id), actor=world.helpdesk,
-                                       now=utcnow(), today=dt.date.today())
+                                       now=utcnow(), today=local_date(utcnow()))
+    world.scan("load", replacement.tag, world.van)
     return {"tech": tech, "user": tech_user, "citizen": citizen, "home": home, "tablet": tablet,
             "replacement": replacement, "ticket": ticket.id, "visit": visit.id}
 
@@ -45,8 +45,7 @@ def _finish(world, session, w):
     world.scan("collect", w["tablet"].tag, world.van, actor=w["user"], visit_id=w["visit"])
     world.scan("handover", w["replacement"].tag, w["home"], actor=w["user"], visit_id=w["visit"])
     with unit_of_work(session):
-        visits.complete(session, session.get(Visit, w["visit"]), devices_in_home={w["replacement"].tag},
-                        kit_tags=set(), actor=w["user"], now=utcnow())
+        visits.complete(session, session.get(Visit, w["visit"]), actor=w["user"], now=utcnow())
 
 
 def test_a_swap_done_after_its_ticket_was_closed_still_sends_the_device_to_repair(world, session):
@@ -79,7 +78,7 @@ def test_a_second_swap_for_the_same_device_is_refused(world, session):
     relative = world.ticket(citizen_id=w["citizen"].id, device_id=w["tablet"].id, subject="Datteren ringer")
     with pytest.raises(Conflict, match="already on its way"), unit_of_work(session):
         swaps.escalate_to_swap(session, tickets.lock_ticket(session, relative.id), actor=world.helpdesk,
-                               now=utcnow(), today=dt.date.today())
+                               now=utcnow(), today=local_date(utcnow()))
 
 
 def test_each_failed_swap_is_noted_with_its_own_reason(world, session):
@@ -88,7 +87,7 @@ def test_each_failed_swap_is_noted_with_its_own_reason(world, session):
         world.publish_to(w["visit"], w["tech"])
         with unit_of_work(session):
             visits.fail(session, session.get(Visit, w["visit"]), reason=reason, note="", actor=w["user"],
-                        now=utcnow())
+                        now=utcnow(), call_again_on=local_date(utcnow()) + dt.timedelta(days=3))
     notes = [e.data["failed"] for e in world.events(w["ticket"]) if e.kind == EventKind.NOTE]
     assert notes == ["not_home", "hospitalised"]
 

@@ -14,7 +14,7 @@ from dispatch.models import Visit, VisitKind, VisitStatus
 from dispatch.service import visits
 from inventory.models import Device, DeviceCategory, DeviceStatus
 from servicecenter.auth.models import Role
-from servicecenter.db import unit_of_work, utcnow
+from servicecenter.db import local_date, unit_of_work, utcnow
 from servicecenter.errors import Conflict, DomainError, InvalidTransition
 from support.models import (
     NO_DEADLINE,
@@ -228,10 +228,9 @@ def test_changed_opening_hours_move_the_deadlines_of_open_tickets(world, session
 def test_escalating_to_a_swap_pauses_the_ticket_and_the_done_swap_resolves_it(world, session):
     tech, tech_user = world.make_technician(shift=(0, 24 * 60))
     citizen, home, tablet = world.tablet_at_home()
-    replacement = world.device()
-    world.scan("load", replacement.tag, world.van)
+    replacement = world.device()  # ready on the depot's shelf: the swap reserves it for the home
     ticket = world.ticket(citizen_id=citizen.id, device_id=tablet.id, priority=Priority.P2)
-    today = dt.date.today()
+    today = local_date(utcnow())
     with unit_of_work(session):
         visit = swaps.escalate_to_swap(session, tickets.lock_ticket(session, ticket.id), actor=world.helpdesk,
                                        now=utcnow(), today=today)
@@ -239,19 +238,23 @@ def test_escalating_to_a_swap_pauses_the_ticket_and_the_done_swap_resolves_it(wo
     t = session.get(Ticket, ticket.id)
     assert t.status == S.WAITING_THIRD_PARTY and t.sla_due_at == NO_DEADLINE and t.visit_id == visit.id
     assert visit.kind == VisitKind.SWAP and visit.swap_device_id == tablet.id
+    assert visit.replacement_device_id == replacement.id
+    reserved = session.get(Device, replacement.id)
+    assert (reserved.status, reserved.reserved_for_id) == (DeviceStatus.RESERVED, home.id)
+    world.scan("load", replacement.tag, world.van)  # on the van-loading list: it is reserved
     with pytest.raises(Conflict, match="already on its way"), unit_of_work(session):
         swaps.escalate_to_swap(session, tickets.lock_ticket(session, ticket.id), actor=world.helpdesk,
                                now=utcnow(), today=today)
 
     world.publish_to(visit.id, tech)
     with pytest.raises(Conflict, match="Collect the faulty device"), unit_of_work(session):
-        visits.complete(session, session.get(Visit, visit.id), devices_in_home={tablet.tag}, kit_tags=set(),
-                        actor=tech_user, now=utcnow())
+        visits.complete(session, session.get(Visit, visit.id), actor=tech_user, now=utcnow())
     world.scan("collect", tablet.tag, world.van, actor=tech_user, visit_id=visit.id)
+    with pytest.raises(Conflict, match="Deliver the replacement"), unit_of_work(session):
+        visits.complete(session, session.get(Visit, visit.id), actor=tech_user, now=utcnow())
     world.scan("handover", replacement.tag, home, actor=tech_user, visit_id=visit.id)
     with unit_of_work(session):
-        visits.complete(session, session.get(Visit, visit.id), devices_in_home={replacement.tag}, kit_tags=set(),
-                        actor=tech_user, now=utcnow())
+        visits.complete(session, session.get(Visit, visit.id), actor=tech_user, now=utcnow())
     session.rollback()
     t = session.get(Ticket, ticket.id)
     assert t.status == S.RESOLVED and not t.is_active
@@ -267,7 +270,7 @@ def test_a_cancelled_swap_reopens_the_ticket(world, session):
     ticket = world.ticket(citizen_id=citizen.id, device_id=tablet.id)
     with unit_of_work(session):
         visit = swaps.escalate_to_swap(session, tickets.lock_ticket(session, ticket.id), actor=world.helpdesk,
-                                       now=utcnow(), today=dt.date.today())
+                                       now=utcnow(), today=local_date(utcnow()))
     with unit_of_work(session):
         visits.cancel(session, session.get(Visit, visit.id), actor=world.helpdesk, now=utcnow())
     session.rollback()
@@ -283,7 +286,7 @@ def test_a_swap_needs_a_device_in_a_home(world, session):
         ticket = world.ticket(device_id=device_id)
         with pytest.raises(DomainError, match=message), unit_of_work(session):
             swaps.escalate_to_swap(session, tickets.lock_ticket(session, ticket.id), actor=world.helpdesk,
-                                   now=utcnow(), today=dt.date.today())
+                                   now=utcnow(), today=local_date(utcnow()))
     assert session.scalar(select(func.count()).select_from(Visit)) == 0
 
 
@@ -386,17 +389,16 @@ def test_a_swapped_kit_member_is_replaced_in_the_kit(world, session):
     world.scan("handover", kit.tag, home, actor=world.technician)
     faulty = next(d for d in members if d.model.category == DeviceCategory.TABLET)
     replacement = world.device()
-    world.scan("load", replacement.tag, world.van)
     ticket = world.ticket(citizen_id=citizen.id, device_id=faulty.id)
     with unit_of_work(session):
         visit = swaps.escalate_to_swap(session, tickets.lock_ticket(session, ticket.id), actor=world.helpdesk,
-                                       now=utcnow(), today=dt.date.today())
+                                       now=utcnow(), today=local_date(utcnow()))
+    world.scan("load", replacement.tag, world.van)
     world.publish_to(visit.id, tech)
     world.scan("collect", faulty.tag, world.van, actor=tech_user, visit_id=visit.id)
     world.scan("handover", replacement.tag, home, actor=tech_user, visit_id=visit.id)
     with unit_of_work(session):
-        visits.complete(session, session.get(Visit, visit.id), devices_in_home={replacement.tag}, kit_tags=set(),
-                        actor=tech_user, now=utcnow())
+        visits.complete(session, session.get(Visit, visit.id), actor=tech_user, now=utcnow())
     session.rollback()
     in_kit = set(session.scalars(select(Device.tag).where(Device.kit_id == kit.id)))
     assert in_kit == {d.tag for d in members if d.id != faulty.id} | {replacement.tag}

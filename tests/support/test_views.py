@@ -120,8 +120,8 @@ def test_escalate_to_swap_over_http(world, client, agent, session):
                            follow_redirects=True)
     assert response.status_code == 200 and "swap visit is requested" in response.get_data(as_text=True)
     session.rollback()
-    visit = session.scalar(select(Visit))
-    assert visit.kind == VisitKind.SWAP and "Skærmen er sort" in visit.notes
+    visit = session.scalar(select(Visit).where(Visit.kind == VisitKind.SWAP))
+    assert visit.swap_device_id == tablet.id and "Skærmen er sort" in visit.notes
     assert session.get(Ticket, ticket.id).status == TicketStatus.WAITING_THIRD_PARTY
 
 
