@@ -57,7 +57,7 @@ bench: $(VENV)/.dev-installed translations
 # After changing user-facing strings: extract them and merge into both catalogues, then translate what is new.
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o servicecenter/translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i servicecenter/translations/messages.pot -d servicecenter/translations
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 120 -i servicecenter/translations/messages.pot -d servicecenter/translations
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -100,7 +100,7 @@ def _why_not_ours(session: Session, visit: Visit, tag: str, reserved: list) -> D
     same = [d.tag for d in reserved if d.model_id == device.model_id and d.reserved_for_id is not None]
     if same:
         return DomainError(N_("%(tag)s is not reserved for this visit. If it replaces %(out)s, use “Deliver a "
-                              "replacement” and say why."), field="code", tag=tag, out=same[0])
+                              "replacement for a reserved device” and say why."), field="code", tag=tag, out=same[0])
     return DomainError(N_("%(tag)s is not reserved for this visit."), field="code", tag=tag)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import Visit, VisitKind, VisitStatus
-from dispatch.service.visits import OPEN, VisitRequest, cancel, create_visit, open_visits_of_course
+from dispatch.service.visits import OPEN, VisitRequest, cancel, create_visit, open_visits_of_course, unbook
 from inventory import service as inventory
 from servicecenter.courses.models import Course, CourseStatus
 from servicecenter.db import LOCAL_ZONE, local_date
@@ -67,12 +67,16 @@ def on_course_ended(session: Session, course: Course, *, actor, now: dt.datetime
 def on_course_status(session: Session, course: Course, from_status: CourseStatus, *, actor, now: dt.datetime
                      ) -> None:
     """Everything is back (the relative brought the last device to the depot): a pickup not yet started is no
-    longer needed."""
-    if course.status != CourseStatus.ENDED:
-        return
-    for visit in open_visits_of_course(session, course.id):
-        if visit.kind == VisitKind.PICKUP and visit.status in NOT_STARTED:
-            cancel(session, visit, actor=actor, now=now, note=N_("everything is back"))
+    longer needed. The course is paused (the citizen is in hospital, away): its booked visits go back to the queue,
+    off the technicians' routes, until it is resumed."""
+    if course.status == CourseStatus.ENDED:
+        for visit in open_visits_of_course(session, course.id):
+            if visit.kind == VisitKind.PICKUP and visit.status in NOT_STARTED:
+                cancel(session, visit, actor=actor, now=now, note=N_("everything is back"))
+    elif course.status == CourseStatus.PAUSED:
+        for visit in open_visits_of_course(session, course.id):
+            if visit.status == V.SCHEDULED:
+                unbook(session, visit, actor=actor, now=now, note=N_("the course is paused"))
 
 
 def reservation_claims(session: Session) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:

@@ -167,8 +167,8 @@ def publish(session: Session, run: PlanRun, *, actor, now: dt.datetime, confirma
     _technicians_still_on_duty(session, run)
     unreserved = sorted(visit_id for visit_id in planned if needs_reservation(booked[visit_id]))
     if unreserved and not leave_out_unreserved:
-        raise Conflict(N_("Nothing is reserved to deliver on %(n)d planned visits (a kit or a replacement is needed: "
-                          "%(visits)s). Reserve it, or publish without them."), n=len(unreserved),
+        raise Conflict(N_("Nothing is reserved to deliver on planned visits (a kit or a replacement is needed: "
+                          "%(visits)s). Reserve it, or publish without them."),
                        visits=", ".join(f"#{v}" for v in unreserved))
     for visit_id in unreserved:
         unbook(session, booked[visit_id], actor=actor, now=now,
@@ -187,7 +187,7 @@ def _technicians_still_on_duty(session: Session, run: PlanRun) -> None:
     duty = {d.technician.id for d in on_duty(session, run.day)}
     gone = [route["technician_id"] for route in run.result["routes"] if route["technician_id"] not in duty]
     if gone:
-        raise Conflict(N_("%(names)s is no longer on duty that day (an absence was added): optimise again."),
+        raise Conflict(N_("No longer on duty that day (an absence was added): %(names)s. Optimise again."),
                        names=", ".join(get_technician(session, t).user.full_name for t in gone))
 
 

@@ -300,8 +300,8 @@ def _guard_swap(session: Session, visit: Visit, in_home: set[str]) -> None:
 
 def _guard_pickup(_session: Session, _visit: Visit, in_home: set[str]) -> None:
     if in_home:
-        raise Conflict(N_("Collect every device first: %(missing)s. If one cannot be found, the visit could not be "
-                          "done: choose “device missing”."), missing=", ".join(sorted(in_home)))
+        raise Conflict(N_("Collect every device first: %(missing)s. If one cannot be found, report the visit as not "
+                          "done with “device missing”."), missing=", ".join(sorted(in_home)))
 
 
 GUARDS = {VisitKind.SETUP: _guard_setup, VisitKind.SWAP: _guard_swap, VisitKind.PICKUP: _guard_pickup}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_date, gettext
+from flask_babel import format_date, gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -109,10 +109,12 @@ def add_absence(technician_id: int):
         else:
             flash(gettext("The absence is registered."), "success")
             if stranded:  # named, so the planner knows which days to optimise again
-                flash(gettext("%(n)d stops went back to the planner and their confirmations were withdrawn: "
-                              "%(stops)s. Optimise those days again.", n=len(stranded),
-                              stops="; ".join(f"{format_date(v.scheduled_on)} {v.citizen.full_name}"
-                                              for v in stranded)), "warning")
+                flash(ngettext("%(num)d stop went back to the planner and its confirmation was withdrawn: "
+                               "%(stops)s. Optimise that day again.",
+                               "%(num)d stops went back to the planner and their confirmations were withdrawn: "
+                               "%(stops)s. Optimise those days again.", len(stranded),
+                               stops="; ".join(f"{format_date(v.scheduled_on)} {v.citizen.full_name}"
+                                               for v in stranded)), "warning")
     else:
         flash(gettext("Give the first and last day."), "danger")
     return redirect(url_for("dispatch.technician", technician_id=technician_id))

@@ -66,7 +66,7 @@ def request_service_visit(session: Session, ticket: Ticket, *, note: str = "", a
         raise DomainError(N_("The ticket has no citizen: choose the caller first."))
     course = next((c for c in courses.list_citizen_courses(session, ticket.citizen_id) if c.end_reason is None), None)
     if course is None:
-        raise DomainError(N_("The citizen has no running course to visit for."))
+        raise DomainError(N_("The citizen has no running course the visit could belong to."))
     visit = dispatch.create_visit(session, course, VisitKind.SERVICE, _request(ticket, note, today), actor=actor,
                                   now=now, today=today)
     ticket.visit_id = visit.id

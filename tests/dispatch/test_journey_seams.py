@@ -214,7 +214,7 @@ def test_an_absence_strands_its_stops_back_to_the_planner_and_an_old_plan_cannot
     assert (stranded.status, stranded.technician_id, stranded.published_at, stranded.confirmation_text) == (
         VisitStatus.SCHEDULED, None, None, None)
     assert client.get(old_link).status_code == 410  # the citizen's old link is withdrawn with its text
-    with pytest.raises(DomainError, match="no longer on duty"), unit_of_work(session):
+    with pytest.raises(DomainError, match="No longer on duty"), unit_of_work(session):
         planning.publish(session, planning.get_run(session, run_id), actor=day.helpdesk, now=utcnow(),
                          confirmation=lambda v: ("", []))
     login(client, day.world.technician)
@@ -422,3 +422,21 @@ def test_overdue_pickups_are_listed_and_reported_by_the_daily_job(app, client, s
     result = JOBS[0].run(session, utcnow(), dict(app.config))
     assert result == "1 overdue"
     assert JOBS[0].run(session, utcnow() - dt.timedelta(days=10), dict(app.config)) == "0 overdue"
+
+
+def test_pausing_a_course_takes_its_booked_visits_off_the_routes(client, session, day):
+    visit, members = day.setup_visit()
+    day.publish({day.anna: [visit]})
+    day.complete_setup(visit, members)
+    service = day.other_visit(visit.course_id, VisitKind.SERVICE)
+    day.publish({day.anna: [service]})
+    with unit_of_work(session):
+        courses.pause_course(session, courses.get_course(session, visit.course_id),
+                             reason=courses.PauseReason.HOSPITALISED, call_again_on=day.today + dt.timedelta(days=4),
+                             actor=day.helpdesk, now=utcnow())
+    back = fresh(session, Visit, service.id)
+    assert (back.status, back.scheduled_on, back.technician_id, back.confirmation_text) == (
+        VisitStatus.REQUESTED, None, None, None)
+    assert fresh(session, Course, visit.course_id).status == CourseStatus.PAUSED
+    login(client, day.world.technician)
+    assert f"/my-day/visits/{service.id}" not in client.get("/dispatch/my-day").get_data(as_text=True)
