@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test bench lint translations messages help
+.PHONY: run test test-future bench lint translations messages help
 
 help:
 	@echo "make run    - set up, migrate, load demo data (first time) and serve on http://127.0.0.1:5000"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make bench  - run the benchmarks (results in bench/results/, table in BENCHMARKS.md)"
+	@echo "make test-future - the whole suite with the clock a year ahead (FUTURE=+30d, or AT='2027-03-28 00:57:00' UTC)"
 
 $(BIN)/activate:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -35,6 +36,20 @@ run: $(VENV)/.installed translations
 
 test: $(VENV)/.dev-installed translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite with every process's clock shifted (libfaketime, Debian's `faketime` package): a test that mixes a fixed
+# date with the wall clock fails here long before the calendar gets there. Not part of `make test`. AT is a UTC moment
+# turned into an offset, so the processes the tests start share one clock (libfaketime's "@" restarts it in each).
+# The monotonic clock stays real (faked, every timed lock wait hangs); tests/future/sitecustomize.py mends time.sleep
+# for that setting, and the browser tests start Chromium without libfaketime. PostgreSQL's own clock is not shifted:
+# the app never asks the database for the time.
+FUTURE ?= +365d
+FAKETIME_LIB ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketime.so.1))
+test-future: $(VENV)/.dev-installed translations
+	@test -n "$(FAKETIME_LIB)" || { echo "libfaketime is needed: apt-get install faketime"; exit 1; }
+	LD_PRELOAD=$(FAKETIME_LIB) FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=$(CURDIR)/tests/future \
+	  FAKETIME="$(if $(AT),+$$(( $$(date -u -d '$(AT)' +%s) - $$(date -u +%s) )),$(FUTURE))" \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed translations
 	$(BIN)/python -m bench.run_all

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     """Plug the feature into the app: pages, the timeline source, the journey's facts and listeners, jobs, demo data,
     navigation."""
-    from dispatch.demo import load_dispatch_demo
+    from dispatch.demo import dispatch_demo_logins, load_dispatch_demo
     from dispatch.history import visit_entries
     from dispatch.jobs import JOBS
     from dispatch.service import on_course_ended, on_course_status, reservation_claims, visit_facts
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     for job in JOBS:
         register_job(job)
     register_extension(app, "demo_loaders", load_dispatch_demo)
+    register_extension(app, "demo_logins", dispatch_demo_logins)
     register_extension(app, "citizen_panels", citizen_panel)
     register_extension(app, "course_panels", course_panel)
     register_extension(app, "course_actions", course_actions)

@@ -28,7 +28,13 @@ from servicecenter.training.models import TraineeKind, TrainingMethod, TrainingR
 
 DEPOTS = {"Lager Aarhus": (56.1496, 10.1901), "Lager Herning": (56.1393, 8.9738)}
 EXTRA_TECHNICIANS = [("tekniker2", "Tove Tekniker"), ("tekniker3", "Tariq Tekniker")]
+EXTRA_PASSWORD = demo_password(3)  # the demo technician's
 WEEKDAY_SHIFTS = [(day, 8 * 60, 16 * 60) for day in range(5)]
+
+
+def dispatch_demo_logins() -> list[tuple[str, str, Role]]:
+    """The extra technicians' logins, which `flask demo-data` prints with the core's."""
+    return [(username, EXTRA_PASSWORD, Role.TECHNICIAN) for username, _name in EXTRA_TECHNICIANS]
 
 
 def load_dispatch_demo(session: Session, *, now: dt.datetime) -> dict[str, int]:
@@ -73,7 +79,7 @@ def _technicians(session: Session, depot: Holder, coordinator, now: dt.datetime)
         if not any(u.username == username for u in users):
             users.append(auth.create_user(session, actor=None, now=now, username=username, full_name=name,
                                           role=Role.TECHNICIAN, organisation_id=contractor.id,
-                                          password=demo_password(3)))
+                                          password=EXTRA_PASSWORD))
     vans = [h for h in inventory.list_holders(session, HolderKind.VAN)]
     programmes = list(session.scalars(select(Programme).where(Programme.code.in_(("COPD", "HF")))))
     for n, user in enumerate(users):

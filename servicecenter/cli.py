@@ -59,19 +59,21 @@ def create_admin(username: str, full_name: str, password: str) -> None:
 @click.option("--print-logins", is_flag=True, help="Only print the demo logins.")
 def demo_data(citizens: int, seed: int, print_logins: bool) -> None:
     """Load deterministic demo data (never in production)."""
-    from servicecenter.demo import demo_logins, load_demo_data
+    from servicecenter.demo import load_demo_data, present_demo_logins
 
     if current_app.config["SC_ENV"] == "production":
         raise click.ClickException("Refused: SC_ENV=production. Demo users have published passwords.")
+    s = db_session()
     if not print_logins:
-        s = db_session()
         with unit_of_work(s):
             made = load_demo_data(s, citizens=citizens, seed=seed, now=utcnow())
             for loader in current_app.extensions.get("demo_loaders", []):
                 made.update(loader(s, now=utcnow()))
         click.echo("Demo data added: " + ", ".join(f"{n} {what}" for what, n in made.items()) + ".")
+    # Every demo user there is, the features' own (extra technicians) included.
+    more = [login for logins in current_app.extensions.get("demo_logins", []) for login in logins()]
     click.echo("Demo logins (for this demo database only):")
-    for username, password, role in demo_logins():
+    for username, password, role in present_demo_logins(s, more):
         click.echo(f"  {role.value:<12} {username:<15} {password}")
 
 

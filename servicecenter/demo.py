@@ -58,6 +58,13 @@ def demo_logins() -> list[tuple[str, str, Role]]:
     return [(username, demo_password(i), role) for i, (username, _n, role, _o) in enumerate(DEMO_USERS)]
 
 
+def present_demo_logins(session: Session, more: list[tuple[str, str, Role]] = ()) -> list[tuple[str, str, Role]]:
+    """The core's demo logins and `more` (the features' own demo users), those that exist in this database."""
+    logins = [*demo_logins(), *more]
+    present = set(session.scalars(select(User.username).where(User.username.in_([u for u, _p, _r in logins]))))
+    return [login for login in logins if login[0] in present]
+
+
 def _extra_organisations(session: Session) -> dict[str, Organisation]:
     wanted = [
         (OrganisationKind.CONTRACTOR, "contractor", "Fælles Servicecenter (drift)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from servicecenter.auth.models import Role, User
+from servicecenter.auth.passwords import verify_password
 from servicecenter.citizens.models import Citizen
 from tests.conftest import make_test_app
 
@@ -40,6 +41,28 @@ def test_demo_data_is_deterministic(sqlite_template, tmp_path):
         s.close()
         app.extensions["database"].engine.dispose()
     assert len(cprs[0]) == 120 and cprs[0] == cprs[1]
+
+
+def printed_logins(output: str) -> dict[str, tuple[str, str]]:
+    """username -> (role, password) from the lines after "Demo logins"."""
+    lines = output.split("Demo logins", 1)[1].splitlines()[1:]
+    return {username: (role, password) for role, username, password in (line.split() for line in lines if line)}
+
+
+def test_demo_data_prints_every_login_it_creates(app, session):
+    """The features make demo users too (dispatch's extra technicians): each is printed, with a password that works."""
+    runner = app.test_cli_runner()
+    before = set(session.scalars(select(User.username)))
+    result = runner.invoke(args=["demo-data", "--citizens", "5"])
+    assert result.exit_code == 0, result.output
+    printed = printed_logins(result.output)
+    session.rollback()
+    users = {u.username: u for u in session.scalars(select(User)) if u.username not in before}
+    assert {"tekniker2", "tekniker3", "helpdesk"} <= set(users)
+    assert set(printed) == set(users)
+    for username, (role, password) in printed.items():
+        assert users[username].role.value == role and verify_password(users[username].password_hash, password)
+    assert printed_logins(runner.invoke(args=["demo-data", "--print-logins"]).output) == printed
 
 
 def test_demo_data_logins_work(app, client):

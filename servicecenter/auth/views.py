@@ -86,7 +86,13 @@ def change_password():
 
 def _user_form(obj=None) -> UserForm:
     form = UserForm(obj=obj)
-    form.organisation_id.choices = [(o.id, o.name) for o in list_organisations(db_session())]
+    organisations = list_organisations(db_session())
+    if obj is not None and obj.organisation_id not in {o.id for o in organisations}:
+        # An inactive organisation is still shown for its users: missing from the list, the browser would send the
+        # first organisation and saving the user would silently move them (and what they may see).
+        organisations.append(obj.organisation)
+    form.organisation_id.choices = [(o.id, o.name if o.is_active else f"{o.name} ({gettext('inactive')})")
+                                    for o in organisations]
     return form
 
 

@@ -1,4 +1,5 @@
-"""Citizen, contact person and search forms. Lengths match the columns, so nothing is cut on save."""
+"""Citizen, contact person and search forms, and the citizen form as the service's input. Lengths match the columns,
+so nothing is cut on save."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from servicecenter.citizens.models import ContactKind
+from servicecenter.citizens.models import Citizen, ContactKind
+from servicecenter.citizens.service import UNCHANGED, CitizenData
 
 LANGUAGES = [("da", _l("Danish")), ("en", _l("English")), ("de", _l("German")), ("ar", _l("Arabic")),
              ("tr", _l("Turkish")), ("pl", _l("Polish")), ("other", _l("Other"))]
@@ -39,6 +41,29 @@ class CitizenForm(FlaskForm):
     access_notes = TextAreaField(_l("Access notes (key box, door code)"), validators=[Optional(), Length(max=2000)])
     responsible_organisation_id = SelectField(_l("Responsible organisation"), coerce=int, validators=[Optional()])
     version = HiddenField()
+
+
+def citizen_data(form: CitizenForm, citizen: Citizen | None = None) -> CitizenData:
+    """The form as the service's input. On an edit, a field left as it was shown is UNCHANGED, so saving changes
+    only what the person changed (a select or a text area that cannot give back the stored value exactly)."""
+    data = {name: _entered(form[name], citizen, name) if name in form else UNCHANGED
+            for name in CitizenData.__dataclass_fields__}
+    if data["responsible_organisation_id"] is not UNCHANGED:
+        data["responsible_organisation_id"] = data["responsible_organisation_id"] or None
+    return CitizenData(**data)
+
+
+def _entered(field, citizen: Citizen | None, name: str):
+    if citizen is not None and _plain(field.data) == _plain(getattr(citizen, name)):
+        return UNCHANGED
+    return field.data
+
+
+def _plain(value):
+    """Empty is empty (None, "", 0 for "none chosen"), and a browser sends line breaks as CR LF."""
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").strip()
+    return value or None
 
 
 class ContactForm(FlaskForm):

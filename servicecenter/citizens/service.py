@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from sqlalchemy import ColumnElement, Select, and_, false, inspect, or_, select, true
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ class DuplicateCitizen(DomainError):
         self.citizen_id = citizen_id
 
 
-UNCHANGED = object()  # a field the person was not shown (access notes for a nurse): keep what is stored
+UNCHANGED = object()  # a field the person was not shown (access notes for a nurse) or left as shown: keep it
 
 
 @dataclass
@@ -54,7 +54,7 @@ class CitizenData:
     language: str = "da"
     special_needs: str | None = None
     access_notes: str | None | object = None
-    responsible_organisation_id: int | None = None
+    responsible_organisation_id: int | None | object = None
 
 
 @dataclass
@@ -107,6 +107,13 @@ def _validate(session: Session, data: CitizenData) -> str:
     return cpr
 
 
+def _with_stored(citizen: Citizen, data: CitizenData) -> CitizenData:
+    """Every UNCHANGED field takes the stored value, so an edit changes only what the person changed (a select that
+    could not show the stored organisation once cleared it, and with it a nurse's access to the citizen)."""
+    return replace(data, **{f.name: getattr(citizen, f.name) for f in fields(data)
+                            if getattr(data, f.name) is UNCHANGED})
+
+
 def _apply(citizen: Citizen, data: CitizenData, cpr: str) -> None:
     citizen.cpr = cpr
     for name in ("first_name", "last_name", "address", "city"):
@@ -117,8 +124,7 @@ def _apply(citizen: Citizen, data: CitizenData, cpr: str) -> None:
     citizen.phone, citizen.mobile = data.phone or None, data.mobile or None
     citizen.language = data.language or "da"
     citizen.special_needs = data.special_needs or None
-    if data.access_notes is not UNCHANGED:
-        citizen.access_notes = data.access_notes or None
+    citizen.access_notes = data.access_notes or None
     citizen.responsible_organisation_id = data.responsible_organisation_id
     citizen.first_name_key = citizen.first_name.lower()
     citizen.last_name_key = citizen.last_name.lower()
@@ -133,6 +139,7 @@ def _refuse_duplicate(session: Session, cpr: str, *, except_id: int | None = Non
 
 
 def create_citizen(session: Session, data: CitizenData, *, actor: User, now: dt.datetime) -> Citizen:
+    data = _with_stored(Citizen(), data)  # nothing is stored yet: an UNCHANGED field stays empty
     cpr = _validate(session, data)
     _refuse_duplicate(session, cpr)
     if actor.role == Role.NURSE and data.responsible_organisation_id is None:
@@ -151,6 +158,7 @@ def update_citizen(
 ) -> Citizen:
     if citizen.version != expected_version:
         raise Conflict(N_("Someone else changed this record after you opened it. Reload it and try again."))
+    data = _with_stored(citizen, data)
     cpr = _validate(session, data)
     _refuse_duplicate(session, cpr, except_id=citizen.id)
     _apply(citizen, data, cpr)

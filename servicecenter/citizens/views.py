@@ -20,7 +20,14 @@ from servicecenter.auth.permissions import (
 from servicecenter.citizens import service
 from servicecenter.citizens import timeline_pdf as timeline_pdf_module
 from servicecenter.citizens.cpr import format_cpr, mask_cpr
-from servicecenter.citizens.forms import CONTACT_KIND_LABELS, LANGUAGES, CitizenForm, ContactForm, SearchForm
+from servicecenter.citizens.forms import (
+    CONTACT_KIND_LABELS,
+    LANGUAGES,
+    CitizenForm,
+    ContactForm,
+    SearchForm,
+    citizen_data,
+)
 from servicecenter.citizens.models import Citizen, ContactKind
 from servicecenter.courses import service as course_service
 from servicecenter.courses.service import list_citizen_courses, list_programmes
@@ -56,22 +63,29 @@ def _citizen_form(obj: Citizen | None = None) -> CitizenForm:
     form = CitizenForm(obj=obj)
     if not can_see_access_notes(current_user):
         del form.access_notes  # neither shown nor accepted: what is stored stays
-    organisations = list_organisations(db_session())
+    organisations = _organisations_for(obj)
     # No silent default: a citizen filed under the wrong municipality is seen by the wrong nurses.
     form.municipality_id.choices = [(0, gettext("— choose —"))] + [
-        (o.id, o.name) for o in organisations if o.kind == OrganisationKind.MUNICIPALITY
+        (o.id, _organisation_label(o)) for o in organisations if o.kind == OrganisationKind.MUNICIPALITY
     ]
-    form.responsible_organisation_id.choices = [(0, "—")] + [
-        (o.id, o.name) for o in organisations if o.kind != OrganisationKind.MUNICIPALITY
-    ]
+    # Any kind: a municipal nurse's citizens are her municipality's responsibility.
+    form.responsible_organisation_id.choices = [(0, "—")] + [(o.id, _organisation_label(o)) for o in organisations]
+    if obj is not None and obj.language not in dict(form.language.choices):
+        form.language.choices = [*form.language.choices, (obj.language, obj.language)]
     return form
 
 
-def _form_data(form: CitizenForm) -> service.CitizenData:
-    fields = {name: form[name].data if name in form else service.UNCHANGED
-              for name in service.CitizenData.__dataclass_fields__}
-    fields["responsible_organisation_id"] = fields["responsible_organisation_id"] or None
-    return service.CitizenData(**fields)
+def _organisations_for(citizen: Citizen | None) -> list:
+    """The active organisations, and the citizen's own even if inactive: a select must be able to show what is
+    stored, or saving the form silently changes it."""
+    organisations = list_organisations(db_session())
+    listed = {o.id for o in organisations}
+    stored = (citizen.municipality, citizen.responsible_organisation) if citizen is not None else ()
+    return organisations + [o for o in stored if o is not None and o.id not in listed]
+
+
+def _organisation_label(organisation) -> str:
+    return organisation.name if organisation.is_active else f"{organisation.name} ({gettext('inactive')})"
 
 
 @bp.get("/")
@@ -107,7 +121,7 @@ def new():
         s = db_session()
         try:
             with unit_of_work(s):
-                citizen = service.create_citizen(s, _form_data(form), actor=current_user, now=now())
+                citizen = service.create_citizen(s, citizen_data(form), actor=current_user, now=now())
         except service.DuplicateCitizen as error:
             show_error(error, form)
             with unit_of_work(s):  # learning that a CPR is registered is itself a read of that citizen
@@ -167,8 +181,9 @@ def edit(citizen_id: int):
         s = db_session()
         try:
             with unit_of_work(s):
-                service.update_citizen(s, s.get(Citizen, citizen_id), _form_data(form), actor=current_user,
-                                       now=now(), expected_version=int(form.version.data or 0))
+                stored = s.get(Citizen, citizen_id)
+                service.update_citizen(s, stored, citizen_data(form, stored), actor=current_user, now=now(),
+                                       expected_version=int(form.version.data or 0))
         except DomainError as error:
             show_error(error, form)
             status = error.status_code

@@ -9,8 +9,10 @@ from sqlalchemy import update
 
 from servicecenter.auth.models import Role, User, UserSession, UserStatus
 from servicecenter.db import unit_of_work, utcnow
+from servicecenter.organisations.models import Organisation, OrganisationKind
 from tests.conftest import make_test_app
 from tests.factories import PASSWORD
+from tests.html_form import form_as_shown
 
 
 def test_login_page_and_a_successful_login(client, factory):
@@ -143,6 +145,21 @@ def test_an_admin_creates_edits_and_disables_a_user(client, factory, session):
     client.post(f"/admin/users/{user.id}/status", data={"status": "disabled"})
     session.rollback()
     assert user.full_name == "Ny Tekniker Hansen" and user.status == UserStatus.DISABLED
+
+
+def test_editing_a_user_of_an_inactive_organisation_keeps_the_organisation(client, factory, session):
+    """Left out of the select, the organisation became the first in the list when the form was saved: the nurse of a
+    closed clinic renamed by an admin would have been moved to another organisation, and to its citizens."""
+    clinic = factory.organisation(OrganisationKind.GP_CLINIC, "GP-LUKKET")
+    nurse = factory.user(Role.NURSE, organisation=clinic)
+    with unit_of_work(session):
+        session.get(Organisation, clinic.id).is_active = False
+    client.login(factory.user(Role.ADMIN).username)
+    form = form_as_shown(client.get(f"/admin/users/{nurse.id}").get_data(as_text=True))
+    assert client.post(f"/admin/users/{nurse.id}", data={**form, "full_name": "Sanne Nyt Navn"}).status_code == 302
+    session.rollback()
+    saved = session.get(User, nurse.id)
+    assert (saved.full_name, saved.organisation_id, saved.role) == ("Sanne Nyt Navn", clinic.id, Role.NURSE)
 
 
 def test_user_form_errors_are_shown_at_the_field(client, factory):

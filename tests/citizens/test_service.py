@@ -165,6 +165,49 @@ def test_an_edit_based_on_an_old_version_is_refused(session, factory):
     assert "first_name" in event.detail["fields"] and "cpr" not in event.detail["fields"]
 
 
+def only(**changes) -> service.CitizenData:
+    """An edit in which the person changed only `changes`: every other field is UNCHANGED."""
+    names = service.CitizenData.__dataclass_fields__
+    return service.CitizenData(**{name: changes.get(name, service.UNCHANGED) for name in names})
+
+
+def test_an_edit_changes_only_the_fields_it_changes(session, factory):
+    """A municipal nurse's citizen living elsewhere is her municipality's responsibility; the helpdesk changing her
+    mobile number keeps that, and with it the access of the municipality's other nurses."""
+    aarhus = factory.organisation(OrganisationKind.MUNICIPALITY, "751")
+    creator, colleague = (factory.user(Role.NURSE, organisation=aarhus) for _ in range(2))
+    citizen = factory.citizen(creator, municipality_code="740", access_notes="Nøgleboks\nKode 4711")
+    helpdesk = factory.user(Role.HELPDESK)
+    with unit_of_work(session):
+        service.update_citizen(session, session.get(Citizen, citizen.id), only(mobile="30405060"), actor=helpdesk,
+                               now=utcnow(), expected_version=1)
+    session.expire_all()
+    saved = session.get(Citizen, citizen.id)
+    assert (saved.mobile, saved.mobile_key, saved.responsible_organisation_id, saved.access_notes) == (
+        "30405060", "30405060", aarhus.id, "Nøgleboks\nKode 4711")
+    assert (saved.cpr, saved.first_name, saved.municipality_id) == (citizen.cpr, citizen.first_name,
+                                                                    citizen.municipality_id)
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "citizen.update"))
+    assert event.detail["fields"] == ["mobile"]
+    assert service.can_see(session, colleague, citizen.id)
+
+
+def test_a_municipality_can_be_responsible_and_a_changed_field_is_still_checked(session, factory):
+    helpdesk = factory.user(Role.HELPDESK)
+    citizen = factory.citizen(helpdesk)
+    silkeborg = factory.organisation(OrganisationKind.MUNICIPALITY, "740")
+    with unit_of_work(session):
+        service.update_citizen(session, session.get(Citizen, citizen.id),
+                               only(responsible_organisation_id=silkeborg.id), actor=helpdesk, now=utcnow(),
+                               expected_version=1)
+    session.expire_all()
+    assert session.get(Citizen, citizen.id).responsible_organisation_id == silkeborg.id
+    with pytest.raises(DomainError) as refused, unit_of_work(session):
+        service.update_citizen(session, session.get(Citizen, citizen.id), only(postal_code="80000"), actor=helpdesk,
+                               now=utcnow(), expected_version=2)
+    assert refused.value.field == "postal_code"
+
+
 def test_contacts_are_added_and_removed_with_audit(session, factory):
     helpdesk = factory.user(Role.HELPDESK)
     citizen = factory.citizen(helpdesk)

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from servicecenter.audit.models import AuditEvent, Outcome
 from servicecenter.auth.models import Role
 from servicecenter.citizens.models import Citizen
-from servicecenter.organisations.models import OrganisationKind
+from servicecenter.db import unit_of_work
+from servicecenter.organisations.models import Organisation, OrganisationKind
+from tests.html_form import form_as_shown
 
 
 def audit_rows(session, citizen_id=None, action=None) -> int:
@@ -202,6 +204,58 @@ def test_a_nurse_neither_sees_nor_overwrites_access_notes_when_editing(client, f
     assert client.post(f"/citizens/{citizen.id}/edit", data={**form, "version": 1}).status_code == 302
     session.rollback()
     assert session.get(Citizen, citizen.id).access_notes == "Dørkode 1948"
+
+
+def edit_as_shown(client, citizen_id: int, **changes):
+    """Open the edit form and save it as a browser would, with only `changes` typed in."""
+    form = form_as_shown(client.get(f"/citizens/{citizen_id}/edit").get_data(as_text=True))
+    return client.post(f"/citizens/{citizen_id}/edit", data={**form, **changes})
+
+
+def fields_of_last_update(session, citizen_id: int) -> list[str]:
+    session.rollback()
+    return session.scalars(select(AuditEvent.detail).where(AuditEvent.citizen_id == citizen_id,
+                                                           AuditEvent.action == "citizen.update")
+                           .order_by(AuditEvent.id.desc())).first()["fields"]
+
+
+def stored(session, citizen_id: int) -> dict:
+    session.rollback()
+    citizen = session.get(Citizen, citizen_id)
+    return {c.key: getattr(citizen, c.key) for c in Citizen.__table__.columns if c.key not in ("updated_at", "version")}
+
+
+def test_the_helpdesk_editing_a_phone_keeps_the_municipality_responsible_and_its_nurses_access(
+        app, client, factory, session, helpdesk):
+    """Found in use: the responsible organisation's select held no municipalities, so saving the form cleared it, and
+    the nurses of the municipality looking after the citizen lost her."""
+    aarhus = factory.organisation(OrganisationKind.MUNICIPALITY, "751")
+    creator, colleague = (factory.user(Role.NURSE, organisation=aarhus) for _ in range(2))
+    citizen = factory.citizen(creator, municipality_code="740")  # lives in Silkeborg; Aarhus looks after her
+    assert citizen.responsible_organisation_id == aarhus.id
+    assert edit_as_shown(client, citizen.id, mobile="30 40 50 60").status_code == 302
+    assert stored(session, citizen.id)["responsible_organisation_id"] == aarhus.id
+    assert fields_of_last_update(session, citizen.id) == ["mobile"]
+    nurse_client = app.test_client()
+    nurse_client.login(colleague.username)
+    assert nurse_client.get(f"/citizens/{citizen.id}").status_code == 200
+
+
+def test_saving_the_form_as_shown_changes_nothing(client, factory, session, helpdesk):
+    """Whatever is stored comes back unchanged: an inactive municipality and clinic (shown, marked inactive), a
+    language not in the list, and multi-line notes (a browser sends their line breaks as CR LF)."""
+    clinic = factory.organisation(OrganisationKind.GP_CLINIC, "GP-LUKKET")
+    citizen = factory.citizen(responsible_organisation_id=clinic.id, language="fa", latitude=56.15, longitude=10.2,
+                              access_notes="Nøgleboks ved døren\nKode 4711", special_needs="Hører dårligt\nTal højt")
+    with unit_of_work(session):  # the clinic closed and the municipality merged: nobody has decided for her yet
+        for org_id in (clinic.id, citizen.municipality_id):
+            session.get(Organisation, org_id).is_active = False
+    before = stored(session, citizen.id)
+    page = client.get(f"/citizens/{citizen.id}/edit").get_data(as_text=True)
+    assert f"{clinic.name} (inaktiv)" in page
+    assert edit_as_shown(client, citizen.id).status_code == 302
+    assert stored(session, citizen.id) == before
+    assert fields_of_last_update(session, citizen.id) == []
 
 
 def test_there_is_no_list_of_all_citizens_only_those_you_opened(client, factory, helpdesk):

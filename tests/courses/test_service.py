@@ -71,12 +71,12 @@ def orgs(factory):
     }
 
 
-def refer(session, factory, nurse, **citizen):
+def refer(session, factory, nurse, *, now=None, **citizen):
     programme = session.scalar(select(Programme).where(Programme.code == "COPD"))
     person = factory.citizen(**citizen)
     with unit_of_work(session):
         return service.open_course(session, citizen_id=person.id, programme_id=programme.id, actor=nurse,
-                                   now=utcnow())
+                                   now=now or utcnow())
 
 
 def test_a_referral_is_led_by_the_referring_organisation(session, factory, orgs):
@@ -221,8 +221,8 @@ def test_working_days_know_danish_holidays(start, end, expected):
 
 def test_unanswered_handovers_are_flagged_after_the_working_days(session, factory, orgs):
     nurse = factory.user(Role.NURSE, organisation=orgs["gp"])
-    course = refer(session, factory, nurse)
     offered = dt.datetime(2026, 12, 23, 9, 0, tzinfo=dt.UTC)  # Wednesday before Christmas
+    course = refer(session, factory, nurse, now=offered - dt.timedelta(days=1))  # one clock: the fixed one
     with unit_of_work(session):
         service.offer_lead(session, session.get(Course, course.id), to_organisation_id=orgs["aarhus"].id,
                            actor=nurse, now=offered)

@@ -23,7 +23,7 @@ from servicecenter.courses.models import (
     PauseReason,
     Programme,
 )
-from servicecenter.db import local_date, utcnow
+from servicecenter.db import LOCAL_ZONE, local_date, utcnow
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.training.models import TrainingRecord
 from tests.inventory.helpers import World
@@ -191,9 +191,15 @@ def test_only_the_lead_may_offer(client, session, factory, orgs):
     assert session.scalar(select(func.count()).select_from(Handover).where(Handover.course_id == course.id)) == 0
 
 
+def days_ago_at(days: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A Copenhagen wall time `days` ago: a typed time in the past on any day (the form has minutes only)."""
+    return dt.datetime.combine(local_date(utcnow()) - dt.timedelta(days=days), dt.time(hour, minute), tzinfo=LOCAL_ZONE)
+
+
 def training_form(course, session, **extra):
     checklist = session.get(Course, course.id).programme.checklist
-    form = {"trainee": "citizen", "trainer_id": extra.pop("trainer_id"), "held_at": "2026-11-01T10:30",
+    form = {"trainee": "citizen", "trainer_id": extra.pop("trainer_id"),
+            "held_at": days_ago_at(20, 10, 30).strftime("%Y-%m-%dT%H:%M"),  # its follow-up (14 days) is overdue
             "method": "home_visit", "result": "passed", "note": ""}
     for n, item in enumerate(checklist):
         form[f"item-{n}-text"] = item
@@ -220,7 +226,8 @@ def test_recording_a_training_with_the_checklist_over_http(client, session, fact
     assert saved.status_code == 302
     session.rollback()
     record = session.scalar(select(TrainingRecord).where(TrainingRecord.course_id == course.id))
-    assert record.held_at.isoformat() == "2026-11-01T09:30:00+00:00"  # 10:30 in Copenhagen is 09:30 UTC
+    assert record.held_at == days_ago_at(20, 10, 30)
+    assert record.held_at.utcoffset() == dt.timedelta(0) and record.held_at.hour in (8, 9)  # 10:30 in Copenhagen
     course_page = client.get(f"/courses/{course.id}").get_data(as_text=True)
     assert "&lt;b&gt;x" in course_page and "<b>x" not in course_page
     assert "Follow-up conversation due" in course_page
@@ -236,7 +243,7 @@ def test_staff_training_and_the_competence_matrix(client, session, factory):
     copd = session.scalar(select(Programme).where(Programme.code == "COPD"))
     assert "Oplader udstyret" in client.get(f"/training/staff/new?programme_id={copd.id}").get_data(as_text=True)
     form = {"programme_id": copd.id, "trainee": str(technician.id), "trainer_id": coordinator.id,
-            "held_at": "2026-11-02T09:00", "method": "group", "result": "passed", "note": ""}
+            "held_at": days_ago_at(1, 9).strftime("%Y-%m-%dT%H:%M"), "method": "group", "result": "passed", "note": ""}
     form.update({f"item-{n}-passed": "on" for n in range(len(copd.checklist))})
     form.update({f"item-{n}-text": item for n, item in enumerate(copd.checklist)})
     assert client.post("/training/staff/new", data=form).status_code == 302
@@ -378,8 +385,8 @@ def test_a_checklist_changed_while_the_form_was_open_is_refused(client, session,
 def test_an_unchanged_time_means_now_and_a_typed_time_is_kept(client, session, factory):
     helpdesk = login(client, factory.user(Role.HELPDESK))
     course = refer(client, session, helpdesk, factory.citizen())
-    form = training_form(course, session, trainer_id=helpdesk.id, held_at="2026-11-01T10:30",
-                         held_at_default="2026-11-01T10:30")
+    shown = days_ago_at(1, 10, 30).strftime("%Y-%m-%dT%H:%M")  # the form's default, sent back untouched
+    form = training_form(course, session, trainer_id=helpdesk.id, held_at=shown, held_at_default=shown)
     assert client.post(f"/training/course/{course.id}/new", data=form).status_code == 302
     session.rollback()
     record = session.scalar(select(TrainingRecord).where(TrainingRecord.course_id == course.id))

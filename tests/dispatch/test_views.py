@@ -3,6 +3,7 @@ solver, publishing, the route sheet PDF decoded back, technicians and depot loca
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pypdfium2 as pdfium
@@ -14,6 +15,7 @@ from dispatch.models import Visit, VisitStatus
 from servicecenter.audit.models import AuditEvent
 from servicecenter.auth.models import Role
 from servicecenter.courses.models import Course, CourseStatus
+from servicecenter.db import local_date, utcnow
 from servicecenter.organisations.models import OrganisationKind
 from tests.dispatch.helpers import DispatchWorld, next_weekday
 
@@ -45,13 +47,15 @@ def test_a_nurse_requests_a_setup_and_sees_its_status(client, session, factory, 
     citizen = world.citizen_near(1)  # lives in Aarhus: hers to see
     page = client.get(f"/dispatch/request/{citizen.id}")
     assert page.status_code == 200
-    form = {"programme_id": world.copd.id, "earliest_on": "2099-01-05", "latest_on": "2099-01-02",
+    soon = next_weekday()
+    form = {"programme_id": world.copd.id, "earliest_on": (soon + dt.timedelta(days=3)).isoformat(),
+            "latest_on": soon.isoformat(),
             "time_of_day": "morning", "urgency": "normal", "notes": "Datter er med"}
     refused = client.post(f"/dispatch/request/{citizen.id}", data=form)
     assert refused.status_code == 400 and "before the earliest" in refused.get_data(as_text=True)
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Course).where(Course.citizen_id == citizen.id)) == 0
-    form["latest_on"] = "2099-01-20"
+    form["latest_on"] = (soon + dt.timedelta(days=18)).isoformat()
     assert client.post(f"/dispatch/request/{citizen.id}", data=form).status_code == 302
     session.rollback()
     course = session.scalar(select(Course).where(Course.citizen_id == citizen.id))
@@ -76,7 +80,9 @@ def test_helpdesk_allocates_books_plans_publishes_and_prints_the_route_sheet(cli
     assert client.post(f"/dispatch/visits/{visit.id}/allocate", data={"allocate-depot_id": world.depot.id}
                        ).status_code == 302
     day = next_weekday()
-    bad = client.post(f"/dispatch/visits/{visit.id}/book", data={"book-day": "2001-01-01", "book-time_of_day": "any"})
+    yesterday = local_date(utcnow()) - dt.timedelta(days=1)
+    bad = client.post(f"/dispatch/visits/{visit.id}/book", data={"book-day": yesterday.isoformat(),
+                                                                  "book-time_of_day": "any"})
     assert bad.status_code == 400 and "past" in bad.get_data(as_text=True)
     assert client.post(f"/dispatch/visits/{visit.id}/book", data={"book-day": day.isoformat(),
                                                                    "book-time_of_day": "morning"}).status_code == 302

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from inventory.models import DeviceCategory
 from servicecenter.auth.models import Role
-from servicecenter.db import unit_of_work, utcnow
+from servicecenter.db import local_date, unit_of_work, utcnow
 from support.models import (
     Article,
     ArticleVote,
@@ -334,7 +334,8 @@ def test_figures_per_model_for_a_month_from_known_data(world, client, session):
 
 def test_figures_default_to_the_previous_month_and_refuse_a_bad_one(world, client):
     login(client, world.coordinator)
-    first_of_this = utcnow().date().replace(day=1)  # (Copenhagen's month, unless run at midnight on the 1st)
+    first_of_this = local_date(utcnow()).replace(day=1)  # Copenhagen's month, as the page's (not UTC's: 23:30 UTC
+    # on the last day of a month is already the 1st in Copenhagen)
     previous = (first_of_this - dt.timedelta(days=1)).strftime("%Y-%m")
     assert f'value="{previous}"' in client.get("/support/figures").get_data(True)
     bad = client.get("/support/figures?month=2025-13")

@@ -41,27 +41,28 @@ def setting(session, factory):
     helpdesk = factory.user(Role.HELPDESK)
     citizen = factory.citizen()
     copd = session.scalar(select(Programme).where(Programme.code == "COPD"))
-    with unit_of_work(session):
+    with unit_of_work(session):  # referred a month ago, so every training a test records comes after it
         course = courses.open_course(session, citizen_id=citizen.id, programme_id=copd.id, actor=helpdesk,
-                                     now=utcnow())
+                                     now=utcnow() - dt.timedelta(days=30))
         relative = citizens.add_contact(session, session.get(type(citizen), citizen.id), citizens.ContactData(
             kind=ContactKind.RELATIVE, name="Jens Datter", relation="datter", phone="12345678", may_contact=True),
             actor=helpdesk, now=utcnow())
     return {"helpdesk": helpdesk, "citizen": citizen, "course": course, "relative": relative, "copd": copd}
 
 
-def record(session, training_data, actor):
+def record(session, training_data, actor, now=None):
     with unit_of_work(session):
-        return service.record_training(session, training_data, actor=actor, now=utcnow())
+        return service.record_training(session, training_data, actor=actor, now=now or utcnow())
 
 
 def test_a_training_of_the_citizen_and_a_relative_sets_the_follow_up_due(session, setting):
     helpdesk, course = setting["helpdesk"], setting["course"]
-    held = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC)  # already 21 November in Copenhagen
+    # Yesterday 23:30 UTC: already today in Copenhagen (00:30 or, in summer, 01:30).
+    held = (utcnow() - dt.timedelta(days=1)).replace(hour=23, minute=30, second=0, microsecond=0)
     mine = record(session, data(course, helpdesk, held_at=held), helpdesk)
     theirs = record(session, data(course, helpdesk, kind=TraineeKind.RELATIVE, contact_id=setting["relative"].id,
                                   held_at=held, result=TrainingResult.PARTLY, failed=("Oplader udstyret",)), helpdesk)
-    assert mine.follow_up_due_on == dt.date(2026, 11, 21) + dt.timedelta(days=14)
+    assert mine.follow_up_due_on == held.date() + dt.timedelta(days=1 + 14)
     assert (theirs.trainee_name, theirs.citizen_id) == ("Jens Datter", setting["citizen"].id)
     assert [a["passed"] for a in theirs.checklist] == [True, False, True, True]
     assert theirs.checklist[1]["note"] == "øver igen"
@@ -71,12 +72,12 @@ def test_a_training_of_the_citizen_and_a_relative_sets_the_follow_up_due(session
     ({"answers": answers(items=COPD_ITEMS[:3])}, "answers"),  # an item left out
     ({"answers": answers(items=[*COPD_ITEMS, "Danser"])}, "answers"),  # an item the programme does not have
     ({"failed": ("Oplader udstyret",)}, "result"),  # passed with an item not passed
-    ({"held_at": utcnow() + dt.timedelta(hours=2)}, "held_at"),  # in the future
+    ({"held_at": lambda: utcnow() + dt.timedelta(hours=2)}, "held_at"),  # in the future when the test runs
     ({"kind": TraineeKind.RELATIVE, "contact_id": 999_999}, "contact_id"),  # not this citizen's relative
 ])
 def test_a_training_that_does_not_add_up_is_refused(session, setting, change, field):
     helpdesk, course = setting["helpdesk"], setting["course"]
-    change = dict(change)  # the parameters are shared by both databases
+    change = {k: v() if callable(v) else v for k, v in change.items()}  # shared by both databases
     given_answers = change.pop("answers", None)
     training = data(course, helpdesk, **change)
     if given_answers is not None:
@@ -133,11 +134,12 @@ def test_a_training_cannot_be_recorded_on_an_ended_course(session, setting):
 def test_a_passed_staff_training_makes_a_competence_that_expires(session, factory, setting):
     coordinator, copd = factory.user(Role.COORDINATOR), setting["copd"]
     technician, other = factory.user(Role.TECHNICIAN), factory.user(Role.TECHNICIAN)
-    held = dt.datetime(2025, 1, 15, 10, tzinfo=dt.UTC)
+    held = dt.datetime(2025, 1, 15, 10, tzinfo=dt.UTC)  # recorded that day: every date here is fixed, none is today
 
     def staff(user, when, result=TrainingResult.PASSED, failed=()):
         return record(session, data(None, coordinator, kind=TraineeKind.STAFF, staff_user_id=user.id,
-                                    programme_id=copd.id, held_at=when, result=result, failed=failed), coordinator)
+                                    programme_id=copd.id, held_at=when, result=result, failed=failed), coordinator,
+                      now=held + dt.timedelta(hours=1))
 
     staff(technician, held)
     staff(other, held, TrainingResult.NOT_PASSED, failed=("Oplader udstyret",))
