@@ -10,6 +10,7 @@ import datetime as dt
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError
 
+from servicecenter.db import local_date, utcnow
 from servicecenter.errors import N_, DomainError
 
 
@@ -24,7 +25,7 @@ def normalise_cpr(value: str) -> str:
         birth = stdnum_cpr.get_birth_date(number)
     except ValidationError:
         raise DomainError(N_("The first six digits are not a real date (DDMMYY)."), field="cpr") from None
-    if birth > dt.date.today():
+    if birth > local_date(utcnow()):  # Copenhagen's date: a child born tonight exists before UTC's midnight
         raise DomainError(N_("The CPR number gives a birth date in the future."), field="cpr")
     return number
 
