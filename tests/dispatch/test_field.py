@@ -107,6 +107,18 @@ class Day:
         return [[(self.today + dt.timedelta(days=n)).isoformat(), visit.window_start, visit.window_end]
                 for n in range(count)]
 
+    def end_with_pickup(self, course_id: int, reason: EndReason = EndReason.COMPLETED) -> Visit:
+        """The course ended (its pickup visit made by the end itself), the pickup booked today and published to
+        Anna."""
+        with unit_of_work(self.s):
+            end_course(self.s, get_course(self.s, course_id), reason=reason, exclusion_reason=None,
+                       actor=self.helpdesk, now=utcnow())
+        pickup = self.s.scalar(select(Visit).where(Visit.course_id == course_id, Visit.kind == VisitKind.PICKUP))
+        with unit_of_work(self.s):
+            self._book(self.s.get(Visit, pickup.id))
+        self.publish({self.anna: [pickup]})
+        return pickup
+
     def complete_setup(self, visit: Visit, members: list[Device]) -> None:
         """The technician's work at the door, through the services (for tests about what comes after)."""
         with unit_of_work(self.s):
@@ -280,14 +292,7 @@ def test_collected_devices_go_from_the_home_into_the_van(client, session, day):
     setup, members = day.setup_visit()
     day.publish({day.anna: [setup]})
     day.complete_setup(setup, members)
-    with unit_of_work(session):  # ending the course makes the pickup visit
-        end_course(session, get_course(session, setup.course_id), reason=EndReason.COMPLETED,
-                   exclusion_reason=None, actor=day.helpdesk, now=utcnow())
-    pickup = session.scalar(select(Visit).where(Visit.course_id == setup.course_id,
-                                                Visit.kind == VisitKind.PICKUP))
-    with unit_of_work(session):
-        day._book(session.get(Visit, pickup.id))
-    day.publish({day.anna: [pickup]})
+    pickup = day.end_with_pickup(setup.course_id)  # ending the course makes the pickup visit
     login(client, day.world.technician)
     page = client.get(f"/dispatch/my-day/visits/{pickup.id}").get_data(as_text=True)
     assert 'id="collect"' in page and members[0].tag in page and 'id="mode-collect" value="collect" checked' in page

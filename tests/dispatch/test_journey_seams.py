@@ -129,13 +129,7 @@ def test_collecting_at_the_door_takes_only_this_homes_devices(session, day):
     day.complete_setup(visit, members)
     elsewhere, _ = day.world.set_up_home()
     other = session.scalars(select(Device).where(Device.holder_id == elsewhere.id)).first()
-    with unit_of_work(session):
-        courses.end_course(session, courses.get_course(session, visit.course_id), reason=EndReason.COMPLETED,
-                           exclusion_reason=None, actor=day.helpdesk, now=utcnow())
-    pickup = session.scalar(select(Visit).where(Visit.course_id == visit.course_id, Visit.kind == VisitKind.PICKUP))
-    with unit_of_work(session):
-        day._book(session.get(Visit, pickup.id))
-    day.publish({day.anna: [pickup]})
+    pickup = day.end_with_pickup(visit.course_id)
     with pytest.raises(DomainError, match="not in this citizen's home"), unit_of_work(session):
         door.scan_at_door(session, session.get(Visit, pickup.id), "collect", other.tag, actor=day.world.technician,
                           now=utcnow())
@@ -262,12 +256,7 @@ def test_a_pickup_after_a_death_is_marked_everywhere_and_gets_no_confirmation_te
         citizens.add_contact(session, course.citizen, citizens.ContactData(
             kind=ContactKind.RELATIVE, name="Lone Datter", phone="41223344", may_contact=True),
             actor=day.helpdesk, now=utcnow())
-        courses.end_course(session, courses.get_course(session, visit.course_id), reason=EndReason.DECEASED,
-                           exclusion_reason=None, actor=day.helpdesk, now=utcnow())
-    pickup = session.scalar(select(Visit).where(Visit.course_id == visit.course_id, Visit.kind == VisitKind.PICKUP))
-    with unit_of_work(session):
-        day._book(session.get(Visit, pickup.id))
-    day.publish({day.anna: [pickup]})
+    pickup = day.end_with_pickup(visit.course_id, EndReason.DECEASED)
     published = fresh(session, Visit, pickup.id)
     assert published.published_at is not None and published.confirmation_text is None
     assert published.offered_slots is None
@@ -454,13 +443,7 @@ def test_a_scan_answer_brings_the_stops_lists_up_to_date_and_a_pickup_only_colle
     for d in members[1:]:
         scan(client, visit, d.tag)
     client.post(f"/dispatch/my-day/visits/{visit.id}/complete")
-    with unit_of_work(session):
-        courses.end_course(session, courses.get_course(session, visit.course_id), reason=EndReason.COMPLETED,
-                           exclusion_reason=None, actor=day.helpdesk, now=utcnow())
-    pickup = session.scalar(select(Visit).where(Visit.course_id == visit.course_id, Visit.kind == VisitKind.PICKUP))
-    with unit_of_work(session):
-        day._book(session.get(Visit, pickup.id))
-    day.publish({day.anna: [pickup]})
+    pickup = day.end_with_pickup(visit.course_id)
     stop = client.get(f"/dispatch/my-day/visits/{pickup.id}").get_data(as_text=True)
     assert 'id="mode-collect"' in stop and 'id="mode-deliver"' not in stop
     login(client, day.helpdesk)
