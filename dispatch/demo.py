@@ -217,8 +217,8 @@ def _near(session: Session, count: int, *, skip: int) -> list[Citizen]:
 
 
 def _requests(session: Session, depot: Holder, coordinator, now: dt.datetime) -> int:
-    """Setup requests for the eight citizens nearest the Aarhus depot; two get a kit, five are booked on the next
-    weekday."""
+    """Setup requests for the eight citizens nearest the Aarhus depot; five are booked on the next weekday (two of them
+    with a kit, three still needing one) and one more has its kit reserved but no day yet."""
     today = local_date(now)
     day = today + dt.timedelta(days=1)
     while day.weekday() >= 5:
@@ -233,7 +233,7 @@ def _requests(session: Session, depot: Holder, coordinator, now: dt.datetime) ->
                                       time_of_day=[TimeOfDay.ANY, TimeOfDay.MORNING, TimeOfDay.AFTERNOON][n % 3])
         visit = visits.request_setup(session, citizen_id=citizen.id, programme_id=copd.id, request=request,
                                      actor=nurse, now=now, today=today)
-        if n < 2 and inventory.ready_kits(session, depot_id=depot.id, programme_id=copd.id):
+        if n in (0, 1, 5) and inventory.ready_kits(session, depot_id=depot.id, programme_id=copd.id):
             allocation.allocate_kit(session, visit, depot_id=depot.id, actor=coordinator, now=now)
         if n < 5:
             visits.book(session, visit, day=day, window=None, actor=coordinator, now=now, today=today)

@@ -117,3 +117,26 @@ def test_the_embedded_server_serves_the_login_page_over_real_http(sqlite_url):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_demo_is_one_consistent_journey_made_through_the_services(app):
+    """The demo's courses, devices and visits agree with each other (both checks pass), every state of the journey
+    is there, referrals come from nurses, and a citizen's GP practises in her own town."""
+    from servicecenter.courses.models import Course, CourseStatus
+    from servicecenter.organisations.models import Organisation
+
+    result = app.test_cli_runner().invoke(args=["demo-data", "--citizens", "60"])
+    assert result.exit_code == 0, result.output
+    for group in ("courses", "inventory"):
+        checked = app.test_cli_runner().invoke(args=[group, "verify"])
+        assert checked.exit_code == 0, checked.output
+    s = app.extensions["database"].factory()
+    states = set(s.scalars(select(Course.status)))
+    assert states >= {CourseStatus.REFERRED, CourseStatus.ALLOCATED, CourseStatus.SETUP_SCHEDULED,
+                      CourseStatus.ACTIVE, CourseStatus.PAUSED, CourseStatus.ENDING, CourseStatus.ENDED}
+    referrers = set(s.scalars(select(User.role).join(Course, Course.referred_by_user_id == User.id)))
+    assert referrers <= {Role.NURSE, Role.HELPDESK}
+    for citizen, gp_code in s.execute(select(Citizen, Organisation.code).join(
+            Organisation, Organisation.id == Citizen.responsible_organisation_id)):
+        assert gp_code.split("-")[1] == citizen.postal_code, (citizen.city, gp_code)
+    s.close()
