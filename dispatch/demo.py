@@ -47,7 +47,7 @@ def load_dispatch_demo(session: Session, *, now: dt.datetime) -> dict[str, int]:
     for name, (lat, lon) in DEPOTS.items():
         if name in depots:
             inventory.set_location(session, depots[name], latitude=lat, longitude=lon, actor=coordinator, now=now)
-    _more_kits(session, depots["Lager Aarhus"], now - dt.timedelta(days=59), count=8)
+    _more_kits(session, depots["Lager Aarhus"], now - dt.timedelta(days=59), count=10)
     made = _technicians(session, depots["Lager Aarhus"], coordinator, now)
     journeys = Journeys(session, depots["Lager Aarhus"], now).run()
     requests = _requests(session, depots["Lager Aarhus"], coordinator, now)
