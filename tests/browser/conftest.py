@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from servicecenter.db import unit_of_work, utcnow
@@ -81,6 +82,23 @@ def _expected(message: str) -> bool:
     """Chromium logs a page answered 400/403/409 (a refused form or record) as an error; the tests assert those."""
     return message.startswith("Failed to load resource: the server responded with a status of 4") and any(
         code in message for code in ("400", "403", "409"))
+
+
+def alone_on_duty(s, username: str):
+    """The demo technician with this username on duty every day 07-18 (a test passes on a weekend too) and the only
+    active technician, so every stop is theirs. Returns (user, technician); the caller's unit of work saves it."""
+    from dispatch.models import Technician
+    from dispatch.service import technicians
+    from servicecenter.auth.models import User
+
+    user = s.scalar(select(User).where(User.username == username))
+    for other in s.scalars(select(Technician).where(Technician.user_id != user.id)):
+        other.is_active = False
+    tech = s.scalar(select(Technician).where(Technician.user_id == user.id))
+    technicians.save_technician(s, tech, user_id=user.id, depot_id=tech.depot_id, van_id=tech.van_id,
+                                skills=tech.skills, shifts=[(d, 7 * 60, 18 * 60) for d in range(7)],
+                                actor=None, now=utcnow())
+    return user, tech
 
 
 def screenshot(page, name: str) -> None:

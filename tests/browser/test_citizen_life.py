@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from dispatch.models import Technician, Visit, VisitKind, VisitStatus
-from dispatch.service import allocation, technicians, visits
+from dispatch.models import Visit, VisitKind, VisitStatus
+from dispatch.service import allocation, visits
 from inventory import service as inventory
 from inventory.models import Device, DeviceStatus, Holder, Kit, Movement, Signoff, SignoffKind
 from servicecenter.auth.models import User
@@ -26,7 +26,7 @@ from servicecenter.courses.models import Course, CourseStatus, Programme
 from servicecenter.db import local_date, unit_of_work, utcnow
 from servicecenter.organisations.models import Organisation
 from servicecenter.training.models import TrainingMethod, TrainingRecord, TrainingResult
-from tests.browser.conftest import log_out, screenshot
+from tests.browser.conftest import alone_on_duty, log_out, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -55,13 +55,7 @@ def _prepare(app) -> Cast:
     s = app.extensions["database"].factory()
     now, today = utcnow(), local_date(utcnow())
     with unit_of_work(s):
-        user = s.scalar(select(User).where(User.username == TECHNICIAN[0]))
-        for other in s.scalars(select(Technician).where(Technician.user_id != user.id)):
-            other.is_active = False
-        tech = s.scalar(select(Technician).where(Technician.user_id == user.id))
-        technicians.save_technician(s, tech, user_id=user.id, depot_id=tech.depot_id, van_id=tech.van_id,
-                                    skills=tech.skills, shifts=[(d, 7 * 60, 18 * 60) for d in range(7)],
-                                    actor=None, now=now)
+        user, tech = alone_on_duty(s, TECHNICIAN[0])  # every stop is hers, any day of the week
         aarhus = s.scalar(select(Organisation).where(Organisation.code == "751"))
         helpdesk = s.scalar(select(User).where(User.username == HELPDESK[0]))
         ours, theirs = (citizens.create_citizen(s, citizens.CitizenData(

@@ -15,8 +15,8 @@ import zxingcpp
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from dispatch.models import Technician, Visit, VisitStatus
-from dispatch.service import allocation, technicians, visits
+from dispatch.models import Visit, VisitStatus
+from dispatch.service import allocation, visits
 from inventory import service as inventory
 from inventory.models import Device, DeviceStatus, Holder
 from servicecenter.auth.models import User
@@ -25,7 +25,7 @@ from servicecenter.citizens.models import Citizen
 from servicecenter.courses.models import Programme
 from servicecenter.db import local_date, unit_of_work, utcnow
 from servicecenter.organisations.models import Organisation
-from tests.browser.conftest import ARTIFACTS, log_in, log_out, screenshot
+from tests.browser.conftest import ARTIFACTS, alone_on_duty, log_in, log_out, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +40,7 @@ def _prepare(app) -> tuple[Citizen, Citizen]:
     s = app.extensions["database"].factory()
     today = local_date(utcnow())
     with unit_of_work(s):
-        user = s.scalar(select(User).where(User.username == TECHNICIAN[0]))
-        for other in s.scalars(select(Technician).where(Technician.user_id != user.id)):
-            other.is_active = False  # one technician on duty: both stops are hers
-        tech = s.scalar(select(Technician).where(Technician.user_id == user.id))
-        technicians.save_technician(s, tech, user_id=user.id, depot_id=tech.depot_id, van_id=tech.van_id,
-                                    skills=tech.skills, shifts=[(d, 7 * 60, 18 * 60) for d in range(7)],
-                                    actor=None, now=utcnow())
+        user, tech = alone_on_duty(s, TECHNICIAN[0])  # every stop is hers, any day of the week
         aarhus = s.scalar(select(Organisation).where(Organisation.code == "751"))
         helpdesk = s.scalar(select(User).where(User.username == HELPDESK[0]))
         free = [citizens.create_citizen(s, citizens.CitizenData(

@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from dispatch.models import Technician, Visit, VisitKind, VisitStatus
-from dispatch.service import allocation, door, planning, technicians, visits
+from dispatch.models import Visit, VisitKind, VisitStatus
+from dispatch.service import allocation, door, planning, visits
 from inventory import service as inventory
 from inventory.models import Device, DeviceCategory, DeviceStatus
 from servicecenter.auth.models import User
@@ -28,7 +28,7 @@ from servicecenter.courses.models import Programme
 from servicecenter.db import local_date, unit_of_work, utcnow
 from servicecenter.organisations.models import Organisation
 from support.models import Ticket, TicketStatus
-from tests.browser.conftest import ARTIFACTS, log_in, screenshot
+from tests.browser.conftest import ARTIFACTS, alone_on_duty, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -56,13 +56,7 @@ def _prepare(app) -> Home:
     s = app.extensions["database"].factory()
     now, today = utcnow(), local_date(utcnow())
     with unit_of_work(s):
-        user = s.scalar(select(User).where(User.username == TECHNICIAN[0]))
-        for other in s.scalars(select(Technician).where(Technician.user_id != user.id)):
-            other.is_active = False
-        tech = s.scalar(select(Technician).where(Technician.user_id == user.id))
-        technicians.save_technician(s, tech, user_id=user.id, depot_id=tech.depot_id, van_id=tech.van_id,
-                                    skills=tech.skills, shifts=[(d, 7 * 60, 18 * 60) for d in range(7)],
-                                    actor=None, now=now)
+        user, tech = alone_on_duty(s, TECHNICIAN[0])  # every stop is hers, any day of the week
         helpdesk = s.scalar(select(User).where(User.username == HELPDESK[0]))
         aarhus = s.scalar(select(Organisation).where(Organisation.code == "751"))
         citizen = citizens.create_citizen(s, citizens.CitizenData(
