@@ -8,15 +8,18 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Plug the feature into the app: pages, the timeline source, the journey's facts and listeners, jobs, demo data,
-    navigation."""
+    navigation, the technician's need to know."""
     from dispatch.demo import dispatch_demo_logins, load_dispatch_demo
     from dispatch.history import visit_entries
     from dispatch.jobs import JOBS
     from dispatch.service import on_course_ended, on_course_status, reservation_claims, visit_facts
+    from dispatch.service.access import technician_rule
     from dispatch.views import bp
     from dispatch.views.citizen_panel import citizen_panel
     from dispatch.views.course_visits import course_actions, course_panel
     from inventory.service import add_reservation_claims
+    from servicecenter.auth.models import Role
+    from servicecenter.citizens.access import register_rule
     from servicecenter.courses import journey
     from servicecenter.extensions import register_extension
     from servicecenter.jobs import register_job
@@ -31,6 +34,7 @@ def init_app(app: Flask) -> None:
     journey.add_ended_listener("dispatch", on_course_ended)
     journey.add_status_listener("dispatch", on_course_status)
     add_reservation_claims("dispatch", reservation_claims)
+    register_rule(Role.TECHNICIAN, "dispatch", technician_rule)
     for job in JOBS:
         register_job(job)
     register_extension(app, "demo_loaders", load_dispatch_demo)

@@ -108,7 +108,8 @@ class Visit(Base):
     technician: Mapped[Technician | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - two people saving the same visit: one loses
-    __table_args__ = (Index("ix_visits_status_earliest", "status", "earliest_on"),)
+    __table_args__ = (Index("ix_visits_status_earliest", "status", "earliest_on"),
+                      Index("ix_visits_technician_day", "technician_id", "scheduled_on"))
 
 
 class VisitEvent(AppendOnly, Base):

@@ -41,6 +41,11 @@ def load_config() -> dict:
         "ARGON2_MEMORY_COST": 65536,
         "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),  # reverse proxies that set X-Forwarded-For
         "PAGE_SIZE": 25,
+        # Need to know (servicecenter/citizens/access.py): a technician sees the citizen of a visit assigned to him
+        # from this many days before its day to this many after; a nurse keeps an ended course's citizen this long.
+        "ACCESS_TECHNICIAN_DAYS_BEFORE": int(os.environ.get("ACCESS_TECHNICIAN_DAYS_BEFORE", "2")),
+        "ACCESS_TECHNICIAN_DAYS_AFTER": int(os.environ.get("ACCESS_TECHNICIAN_DAYS_AFTER", "2")),
+        "ACCESS_NURSE_DAYS_AFTER_END": int(os.environ.get("ACCESS_NURSE_DAYS_AFTER_END", "30")),
         # A handover of the lead not answered within this many Danish working days is flagged.
         "HANDOVER_ANSWER_WORKING_DAYS": 2,
         "BABEL_DEFAULT_LOCALE": "da",

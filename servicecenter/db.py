@@ -99,10 +99,11 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:
     # Objects stay readable after a commit (rendering a page must not reload each row); freshness before a
-    # write is unit_of_work's job, which expires everything as it starts.
-    return sessionmaker(bind=engine, autoflush=True, expire_on_commit=False)
+    # write is unit_of_work's job, which expires everything as it starts. `info` travels with every session
+    # (the app's access policy: services read it without knowing Flask).
+    return sessionmaker(bind=engine, autoflush=True, expire_on_commit=False, info=info or {})
 
 
 def get_or_raise(session: Session, model: type, ident: int, missing: str):

@@ -9,6 +9,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from servicecenter.citizens.access import AccessPolicy
 from servicecenter.db import make_engine, make_session_factory
 
 babel = Babel()
@@ -19,13 +20,13 @@ login_manager = LoginManager()
 class Database:
     """One engine per app; each request (or CLI command) gets one session, closed at teardown."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, info: dict | None = None) -> None:
         self.engine: Engine = make_engine(url)
-        self.factory: sessionmaker[Session] = make_session_factory(self.engine)
+        self.factory: sessionmaker[Session] = make_session_factory(self.engine, info)
 
 
 def init_database(app: Flask) -> Database:
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], {"access_policy": AccessPolicy.from_config(app.config)})
     app.extensions["database"] = database
     app.teardown_appcontext(_close_session)
     return database

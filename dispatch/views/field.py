@@ -66,7 +66,7 @@ def field_visit(visit_id: int):
 
 def _stop(s: Session, visit_id: int, *, lock: bool = True) -> Visit:
     """The visit (locked for this unit of work: a second tap waits for the first) if it is on the current
-    technician's published route; else 403."""
+    technician's published route; else 404."""
     visit = visits.get_visit(s, visit_id)
     if lock:
         lock_row(s, visit)
@@ -76,7 +76,7 @@ def _stop(s: Session, visit_id: int, *, lock: bool = True) -> Visit:
 def _on_my_route(s: Session, visit: Visit) -> Visit:
     technician = technicians.technician_of_user(s, current_user.id)
     if technician is None or visit.technician_id != technician.id or visit.published_at is None:
-        abort(403)
+        abort(404)
     return visit
 
 
@@ -86,11 +86,15 @@ def _render_stop(visit_id: int, fail_form: FailForm, status: int = 200,
     with unit_of_work(s):
         visit = _stop(s, visit_id, lock=False)
         access = citizens.open_citizen(s, visit.citizen_id, actor=current_user, now=now(), action="visit.field_view")
+        # Key-box codes on the day of the visit only, and each showing logged.
+        notes = citizens.show_access_notes(s, access.citizen, actor=current_user, now=now(), where="stop",
+                                           entity=("visit", visit.id)) \
+            if access.allowed and visit.scheduled_on == local_date(now()) else None
     if not access.allowed:
-        abort(403)
+        abort(404)
     kit = inventory.get_kit(s, visit.kit_id) if visit.kit_id else None
     return render_template(
-        "dispatch/field_visit.html", citizen=access.citizen, fail_form=fail_form,
+        "dispatch/field_visit.html", citizen=access.citizen, access_notes=notes, fail_form=fail_form,
         **_stop_lists(s, visit, replacement_form), needs_reservation=allocation.needs_reservation(visit),
         relative=citizens.relative_to_contact(access.citizen) if visit.course.is_sensitive else None,
         checklist=list(visit.course.programme.checklist or []) if visit.kind == VisitKind.SETUP else [],

@@ -173,7 +173,7 @@ def _hhmm(minutes: int) -> str:
 @require(can_print_route_sheet)
 def sheet(day: str, technician_id: int):
     """A technician's route sheet: the planner prints anyone's, a technician only their own. Access notes are
-    printed only here, and the print is audited per citizen."""
+    printed only here and only on the day itself; the print is audited per citizen, and each access note too."""
     s = db_session()
     the_day = _day(day)
     technician = get_technician(s, technician_id)
@@ -184,7 +184,11 @@ def sheet(day: str, technician_id: int):
         for v in stops:
             record_event(s, actor=current_user, action="visit.route_sheet_print", entity_type="visit",
                          entity_id=v.id, citizen_id=v.citizen_id, now=now(), purpose="route sheet")
-    sheet_stops = [_sheet_stop(s, n, v) for n, v in enumerate(stops, start=1)]
+    with unit_of_work(s):
+        notes = {v.id: citizens.show_access_notes(s, v.citizen, actor=current_user, now=now(), where="route sheet",
+                                                  entity=("visit", v.id))
+                 for v in stops} if the_day == local_date(now()) else {}
+    sheet_stops = [_sheet_stop(s, n, v, notes.get(v.id)) for n, v in enumerate(stops, start=1)]
     van = inventory.get_holder(s, technician.van_id).name if technician.van_id else "—"
     document = route_sheet.RouteSheet(
         title=gettext("Route sheet"), technician=technician.user.full_name, day_label=format_date(the_day, "full"),
@@ -212,7 +216,7 @@ def my_sheet():
                             technician_id=technician.id))
 
 
-def _sheet_stop(s, number: int, v) -> route_sheet.SheetStop:
+def _sheet_stop(s, number: int, v, access_notes: str | None) -> route_sheet.SheetStop:
     """One stop as the sheet prints it: what to deliver (what is reserved) and collect, who to contact."""
     deliver = [route_sheet.DeviceLine(d.tag, str(d.model)) for d in allocation.reserved_devices(s, v)]
     in_home = inventory.devices_in_home(s, v.course_id)
@@ -226,7 +230,7 @@ def _sheet_stop(s, number: int, v) -> route_sheet.SheetStop:
     return route_sheet.SheetStop(
         number=number, eta=_hhmm(v.planned_start), window=f"{_hhmm(v.window_start)}–{_hhmm(v.window_end)}",
         citizen_name=v.citizen.full_name, address=f"{v.citizen.address}, {v.citizen.postal_code} {v.citizen.city}",
-        phone=v.citizen.mobile or v.citizen.phone or "—", access_notes=v.citizen.access_notes or "",
+        phone=v.citizen.mobile or v.citizen.phone or "—", access_notes=access_notes or "",
         task=gettext(visits.KIND_LABELS[v.kind]), deliver=deliver, collect=collect,
         checklist=list(v.course.programme.checklist or []) if v.kind.value == "setup" else [],
         note=v.notes or "", needs=needs,

@@ -29,7 +29,7 @@ def request_setup(citizen_id: int):
     with unit_of_work(s):
         access = citizens.open_citizen(s, citizen_id, actor=current_user, now=now(), action="visit.request_form")
     if not access.allowed:
-        abort(403)
+        abort(404)
     form = RequestForm()
     form.programme_id.choices = [(0, gettext("— choose —"))] + [(p.id, p.name) for p in list_programmes(s)]
     status = 200
@@ -59,7 +59,7 @@ def my_requests():
     per_page = current_app.config["PAGE_SIZE"]
     requesters = select(User.id).where(User.organisation_id == current_user.organisation_id) \
         if current_user.role == Role.NURSE else select(User.id).where(User.id == current_user.id)
-    visible = select(Citizen.id).where(citizens.visible_to(current_user))
+    visible = select(Citizen.id).where(citizens.visible_to(s, current_user, now()))
     rows = list(s.scalars(select(Visit).where(Visit.requested_by_id.in_(requesters), Visit.citizen_id.in_(visible))
                           .order_by(Visit.requested_at.desc(), Visit.id.desc())
                           .offset((page_arg() - 1) * per_page).limit(per_page + 1)))

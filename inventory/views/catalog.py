@@ -83,7 +83,7 @@ def _at_arg() -> dt.datetime | None:
 def shown_citizen(s, citizen_id: int | None, action: str) -> Citizen | None:
     """The citizen whose home it is, for a person who may see her; showing her name is an audited read. Anyone
     else is told only that it is a citizen's home."""
-    if not citizen_id or not citizens.can_see(s, current_user, citizen_id):
+    if not citizen_id or not citizens.can_see(s, current_user, citizen_id, now()):
         return None
     with unit_of_work(s):
         citizens.record_listed(s, [citizen_id], actor=current_user, now=now(), action=action)

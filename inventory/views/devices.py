@@ -86,7 +86,7 @@ def _device_or_404(s, tag: str) -> Device:
 def _home_citizen(s, device: Device) -> int | None:
     """The citizen whose home holds the device, for a link to her page (no name here) if this person may see her."""
     citizen_id = device.holder.citizen_id
-    if citizen_id and can_view_citizens(current_user) and can_see(s, current_user, citizen_id):
+    if citizen_id and can_view_citizens(current_user) and can_see(s, current_user, citizen_id, now()):
         return citizen_id
     return None
 

@@ -73,8 +73,8 @@ def _course(s):
     course_id = request.values.get("course", type=int)
     if not course_id:
         return None
-    if not can_see(s, current_user, get_course(s, course_id).citizen_id):
-        abort(403)
+    if not can_see(s, current_user, get_course(s, course_id).citizen_id, now()):
+        abort(404)
     return get_course(s, course_id)
 
 

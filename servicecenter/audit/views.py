@@ -32,6 +32,10 @@ ACTION_LABELS = {
     "citizen.contact_remove": _l("Removed a contact person"),
     "citizen.access_log": _l("Viewed this access log"),
     "citizen.course_form": _l("Started a course"),
+    "citizen.break_glass": _l("Emergency access (reason in the coordinators' review)"),
+    "citizen.access_notes": _l("Access notes shown (day of the visit)"),
+    "citizen.list_recent": _l("Listed among recently opened citizens"),
+    "citizen.list_glass_breaks": _l("Listed in the review of emergency access"),
     "course.create": _l("Course created"),
     "device.status": _l("Equipment moved"),
     "inventory.recall": _l("Listed in a device recall"),
@@ -57,7 +61,7 @@ def _open_citizen(citizen_id: int):
     with unit_of_work(s):
         access = open_citizen(s, citizen_id, actor=current_user, now=now(), action="citizen.access_log")
     if not access.allowed:
-        abort(403)
+        abort(404)
     return access.citizen
 
 

@@ -40,8 +40,13 @@ can_view_citizens = has_role(Role.HELPDESK, Role.COORDINATOR, Role.TECHNICIAN, R
 can_edit_citizens = has_role(Role.HELPDESK, Role.NURSE)
 # Helpdesk confirms identity on the phone and nurses refer; both need the full CPR now and then.
 can_reveal_cpr = has_role(Role.HELPDESK, Role.NURSE)
-# Key-box and door codes: only the people who go to or guide someone to the door.
-can_see_access_notes = has_role(Role.HELPDESK, Role.TECHNICIAN)
+# Key-box and door codes on the citizen's record: the helpdesk, who keeps them and guides someone to the door. A
+# technician sees them on the day of his visit only, on the stop and the route sheet (dispatch shows and logs them).
+can_see_access_notes = has_role(Role.HELPDESK)
+# A technician helping a colleague "breaks the glass" for one citizen (a reason, logged, until the day ends); the
+# coordinators review every such break.
+can_break_glass = has_role(Role.TECHNICIAN)
+can_review_glass_breaks = has_role(Role.COORDINATOR)
 # Admins see no citizen records (by design), so they do not get the per-citizen access log either.
 can_view_citizen_audit = has_role(Role.COORDINATOR, Role.HELPDESK)
 can_manage_organisations = is_admin

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from servicecenter.citizens.cpr import mask_cpr
 from servicecenter.citizens.models import Citizen, ContactKind
 from servicecenter.citizens.service import UNCHANGED, CitizenData
 
@@ -56,6 +57,8 @@ def citizen_data(form: CitizenForm, citizen: Citizen | None = None) -> CitizenDa
 def _entered(field, citizen: Citizen | None, name: str):
     if citizen is not None and _plain(field.data) == _plain(getattr(citizen, name)):
         return UNCHANGED
+    if citizen is not None and name == "cpr" and _plain(field.data) == mask_cpr(citizen.cpr):
+        return UNCHANGED  # the edit form shows the CPR masked: the full number only after the audited reveal
     return field.data
 
 
@@ -77,3 +80,10 @@ class ContactForm(FlaskForm):
 class SearchForm(FlaskForm):
     q = StringField(_l("CPR, name, phone or address"), validators=[DataRequired(), Length(min=2, max=100)],
                     render_kw={"autocomplete": "off", "autofocus": True})
+
+
+class BreakGlassForm(FlaskForm):
+    cpr = StringField(_l("The citizen's CPR number"), validators=[DataRequired(), Length(max=11)],
+                      render_kw={"autocomplete": "off", "inputmode": "numeric", "placeholder": "DDMMYY-SSSS"})
+    reason = TextAreaField(_l("Why you need the record"), validators=[DataRequired(), Length(max=500)],
+                           render_kw={"placeholder": _l("e.g. Taking over Kim's stop: Kim is ill")})

@@ -19,12 +19,12 @@ T = TypeVar("T")
 
 
 def load_for_citizen(load: Callable[[Session], T], action: str) -> T:
-    """`load(session)` returns an object with a `citizen_id` (or raises NotFound); 403 if the citizen is not
+    """`load(session)` returns an object with a `citizen_id` (or raises NotFound); 404 if the citizen is not
     this user's to see."""
     s = db_session()
     with unit_of_work(s):
         obj = load(s)
         access = open_citizen(s, obj.citizen_id, actor=current_user, now=now(), action=action)
     if not access.allowed:
-        abort(403)
+        abort(404)
     return obj

@@ -34,7 +34,7 @@ class Citizen(Base):
     mobile: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(40), default="da")
     special_needs: Mapped[str | None] = mapped_column(Text)
-    access_notes: Mapped[str | None] = mapped_column(Text)  # key box, door code: helpdesk and technicians only
+    access_notes: Mapped[str | None] = mapped_column(Text)  # key box, door code: helpdesk; technician on the day
     # The organisation that referred or leads the citizen (a GP clinic, hospital or municipality).
     responsible_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -91,3 +91,22 @@ class ContactPerson(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     citizen: Mapped[Citizen] = relationship(back_populates="contacts")
+
+
+class GlassBreak(Base):
+    """A technician who helps a colleague "breaks the glass": he sees one citizen outside his own visits, with a
+    reason, until the end of that day. Shown to the coordinators (and in the citizen's access log)."""
+
+    __tablename__ = "glass_breaks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    user = relationship("User", lazy="joined")
+    citizen: Mapped[Citizen] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_glass_breaks_user_until", "user_id", "until"),)

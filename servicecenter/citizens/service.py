@@ -6,15 +6,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import ColumnElement, Select, and_, false, inspect, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, inspect, or_, select, true
 from sqlalchemy.orm import Session
 
 from servicecenter.audit.models import Outcome
 from servicecenter.audit.service import recent_citizen_ids, record_event, record_reads
 from servicecenter.auth.models import Role, User
+from servicecenter.citizens.access import can_see, visible_to  # noqa: F401 - the services' one rule
 from servicecenter.citizens.cpr import looks_like_cpr, normalise_cpr
-from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson
-from servicecenter.courses.models import Course, Handover, HandoverStatus
+from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson, GlassBreak
+from servicecenter.db import LOCAL_ZONE, local_date
 from servicecenter.errors import N_, Conflict, DomainError, NotFound
 from servicecenter.organisations.models import Organisation, OrganisationKind
 
@@ -177,30 +178,6 @@ def _changed_fields(obj: object) -> list[str]:
 # --- who may see whom -----------------------------------------------------------------------------------
 
 
-def visible_to(actor: User) -> ColumnElement[bool]:
-    """SQL condition for the citizens this user may see: all for the central roles, a nurse only those of her
-    organisation (living in her municipality or led by her organisation) or whom she created/referred."""
-    if actor.role in (Role.HELPDESK, Role.COORDINATOR, Role.TECHNICIAN):
-        return true()
-    if actor.role == Role.NURSE:
-        org = actor.organisation_id
-        return or_(
-            Citizen.municipality_id == org,
-            Citizen.responsible_organisation_id == org,
-            Citizen.created_by_id == actor.id,
-            # Her organisation referred or leads a course, or is being offered the lead of one.
-            Citizen.id.in_(select(Course.citizen_id).where(or_(Course.lead_organisation_id == org,
-                                                               Course.referred_by_organisation_id == org))),
-            Citizen.id.in_(select(Course.citizen_id).join(Handover, Handover.course_id == Course.id)
-                           .where(Handover.to_organisation_id == org, Handover.status == HandoverStatus.OFFERED)),
-        )
-    return false()
-
-
-def can_see(session: Session, actor: User, citizen_id: int) -> bool:
-    return session.scalar(select(Citizen.id).where(Citizen.id == citizen_id, visible_to(actor))) is not None
-
-
 @dataclass(frozen=True)
 class Access:
     citizen: Citizen | None
@@ -210,11 +187,12 @@ class Access:
 def open_citizen(
     session: Session, citizen_id: int, *, actor: User, now: dt.datetime, action: str = "citizen.view"
 ) -> Access:
-    """Load a citizen for this user and write exactly one audit row, allowed or denied."""
+    """Load a citizen for this user and write exactly one audit row, allowed or denied. A citizen outside the
+    user's need to know answers like one who does not exist (the view's 404), after the denied row is written."""
     citizen = session.get(Citizen, citizen_id)
     if citizen is None:
         raise NotFound(N_("No such citizen."))
-    allowed = can_see(session, actor, citizen_id)
+    allowed = can_see(session, actor, citizen_id, now)
     record_event(session, actor=actor, action=action, entity_type="citizen", entity_id=citizen_id,
                  citizen_id=citizen_id, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role),
                  outcome=Outcome.ALLOWED if allowed else Outcome.DENIED)
@@ -223,11 +201,50 @@ def open_citizen(
 
 def note_duplicate_check(session: Session, citizen_id: int, *, actor: User, now: dt.datetime) -> bool:
     """Audit that a create attempt found this citizen's CPR; returns whether the person may open the citizen."""
-    allowed = can_see(session, actor, citizen_id)
+    allowed = can_see(session, actor, citizen_id, now)
     record_event(session, actor=actor, action="citizen.duplicate_check", entity_type="citizen", entity_id=citizen_id,
                  citizen_id=citizen_id, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role),
                  outcome=Outcome.ALLOWED if allowed else Outcome.DENIED)
     return allowed
+
+
+def break_glass(session: Session, cpr: str, reason: str, *, actor: User, now: dt.datetime) -> GlassBreak:
+    """A technician helping a colleague sees one citizen outside his own visits until the end of today, with his
+    reason; the coordinators see every such break. The reason comes first: an empty one unlocks nothing."""
+    reason = " ".join((reason or "").split())
+    if len(reason) < 10:
+        raise DomainError(N_("Write why you need this citizen's record (at least 10 characters)."), field="reason")
+    citizen_id = session.scalar(select(Citizen.id).where(Citizen.cpr == normalise_cpr(cpr)))
+    if citizen_id is None:
+        raise DomainError(N_("No citizen has this CPR number."), field="cpr")
+    end_of_day = dt.datetime.combine(local_date(now) + dt.timedelta(days=1), dt.time(), LOCAL_ZONE)
+    glass = GlassBreak(user_id=actor.id, citizen_id=citizen_id, reason=reason[:500], at=now,
+                       until=end_of_day.astimezone(dt.UTC))
+    session.add(glass)
+    session.flush()
+    record_event(session, actor=actor, action="citizen.break_glass", entity_type="citizen", entity_id=citizen_id,
+                 citizen_id=citizen_id, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role),
+                 detail={"glass_break": glass.id})
+    return glass
+
+
+def show_access_notes(session: Session, citizen: Citizen, *, actor: User, now: dt.datetime, where: str,
+                      entity: tuple[str, int]) -> str | None:
+    """The key-box and door codes, for a technician on the day of his visit (the stop, the route sheet); each
+    showing is an audit row of its own, naming where it was shown."""
+    if not citizen.access_notes:
+        return None
+    record_event(session, actor=actor, action="citizen.access_notes", entity_type=entity[0], entity_id=entity[1],
+                 citizen_id=citizen.id, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role), detail={"where": where})
+    return citizen.access_notes
+
+
+def list_glass_breaks(session: Session, *, actor: User, now: dt.datetime, days: int = 90) -> list[GlassBreak]:
+    """The breaks of the last `days` days, newest first, for the coordinators' review (each names a citizen)."""
+    rows = list(session.scalars(select(GlassBreak).where(GlassBreak.at >= now - dt.timedelta(days=days))
+                                .order_by(GlassBreak.at.desc(), GlassBreak.id.desc()).limit(500)))
+    record_listed(session, [g.citizen_id for g in rows], actor=actor, now=now, action="citizen.list_glass_breaks")
+    return rows
 
 
 # --- search ---------------------------------------------------------------------------------------------
@@ -279,7 +296,7 @@ def search_citizens(
     if len(query.strip()) < 2:
         raise DomainError(N_("Type at least two characters."), field="q")
     kind, condition = _search_condition(query[:100])
-    rows = _page_of(session, select(Citizen.id).where(condition, visible_to(actor)), page, per_page)
+    rows = _page_of(session, select(Citizen.id).where(condition, visible_to(session, actor, now)), page, per_page)
     purpose = PURPOSE_BY_ROLE.get(actor.role)
     record_event(session, actor=actor, action="citizen.search", entity_type="citizen", entity_id=None, now=now,
                  purpose=purpose, detail={"kind": kind, "results": len(rows[:per_page])})
@@ -296,7 +313,9 @@ def list_recently_opened(session: Session, *, actor: User, now: dt.datetime) -> 
     """The citizens this person opened in the last 30 days, newest first. There is no browsable list of all
     citizens: reading the register page by page would be a read of everyone, logged nowhere."""
     ids = recent_citizen_ids(session, actor.id, since=now - dt.timedelta(days=30))
-    return _load_in_order(session, ids, visible_to(actor))
+    rows = _load_in_order(session, ids, visible_to(session, actor, now))  # no longer hers: no longer listed
+    record_listed(session, [c.id for c in rows], actor=actor, now=now, action="citizen.list_recent")
+    return rows
 
 
 def _page_of(session: Session, ids: Select, page: int, per_page: int) -> list[Citizen]:

@@ -12,8 +12,10 @@ from flask_login import current_user
 
 from servicecenter import timeline
 from servicecenter.auth.permissions import (
+    can_break_glass,
     can_edit_citizens,
     can_reveal_cpr,
+    can_review_glass_breaks,
     can_see_access_notes,
     can_view_citizens,
 )
@@ -23,6 +25,7 @@ from servicecenter.citizens.cpr import format_cpr, mask_cpr
 from servicecenter.citizens.forms import (
     CONTACT_KIND_LABELS,
     LANGUAGES,
+    BreakGlassForm,
     CitizenForm,
     ContactForm,
     SearchForm,
@@ -32,7 +35,7 @@ from servicecenter.citizens.models import Citizen, ContactKind
 from servicecenter.courses import service as course_service
 from servicecenter.courses.service import list_citizen_courses, list_programmes
 from servicecenter.db import LOCAL_ZONE, unit_of_work
-from servicecenter.errors import DomainError, translate_message
+from servicecenter.errors import N_, DomainError, translate_message
 from servicecenter.extensions import db_session
 from servicecenter.i18n import cached_gettext, short_datetime_formatter
 from servicecenter.organisations.models import OrganisationKind
@@ -40,6 +43,8 @@ from servicecenter.organisations.service import list_organisations
 from servicecenter.web import now, page_arg, require, show_error
 
 bp = Blueprint("citizens", __name__, url_prefix="/citizens", template_folder="templates")
+NOT_FROM_HERE = N_("This citizen cannot be registered from here. Call the service center's helpdesk, who will "
+                   "connect the citizen to your organisation.")
 
 
 @bp.app_context_processor
@@ -50,12 +55,13 @@ def citizen_labels():
 
 
 def _open(citizen_id: int, action: str) -> Citizen:
-    """Load a citizen for the current user, writing one audit row; a refusal is audited, then 403."""
+    """Load a citizen for the current user, writing one audit row; a refusal is audited, then 404 (as for no such
+    citizen)."""
     s = db_session()
     with unit_of_work(s):
         access = service.open_citizen(s, citizen_id, actor=current_user, now=now(), action=action)
     if not access.allowed:
-        abort(403)
+        abort(404)
     return access.citizen
 
 
@@ -91,7 +97,9 @@ def _organisation_label(organisation) -> str:
 @bp.get("/")
 @require(can_view_citizens)
 def index():
-    rows = service.list_recently_opened(db_session(), actor=current_user, now=now())
+    s = db_session()
+    with unit_of_work(s):
+        rows = service.list_recently_opened(s, actor=current_user, now=now())
     return render_template("citizens/index.html", form=SearchForm(), citizens=rows, has_more=False, page=1,
                            searched=False)
 
@@ -123,9 +131,11 @@ def new():
             with unit_of_work(s):
                 citizen = service.create_citizen(s, citizen_data(form), actor=current_user, now=now())
         except service.DuplicateCitizen as error:
-            show_error(error, form)
             with unit_of_work(s):  # learning that a CPR is registered is itself a read of that citizen
                 visible = service.note_duplicate_check(s, error.citizen_id, actor=current_user, now=now())
+            # Outside her need to know the answer does not say "already registered" (a health fact about the
+            # citizen): only that the helpdesk does this registration.
+            show_error(error if visible else DomainError(NOT_FROM_HERE, field="cpr"), form)
             return render_template("citizens/form.html", form=form, citizen=None,
                                    duplicate_id=error.citizen_id if visible else None), 409
         except DomainError as error:
@@ -134,6 +144,36 @@ def new():
             flash(gettext("The citizen is created."), "success")
             return redirect(url_for("citizens.view", citizen_id=citizen.id))
     return render_template("citizens/form.html", form=form, citizen=None), _status(form, 200)
+
+
+@bp.route("/break-glass", methods=["GET", "POST"])
+@require(can_break_glass)
+def break_glass():
+    """Emergency access: a technician helping a colleague opens one citizen outside his own visits, until the end of
+    today. The reason is required, logged and shown to the coordinators."""
+    form = BreakGlassForm()
+    if form.validate_on_submit():
+        s = db_session()
+        try:
+            with unit_of_work(s):
+                glass = service.break_glass(s, form.cpr.data, form.reason.data, actor=current_user, now=now())
+        except DomainError as error:
+            show_error(error, form)
+        else:
+            flash(gettext("You may open this citizen until the end of today. The coordinators see your reason."),
+                  "warning")
+            return redirect(url_for("citizens.view", citizen_id=glass.citizen_id))
+    return render_template("citizens/break_glass.html", form=form), _status(form, 200)
+
+
+@bp.get("/glass-breaks")
+@require(can_review_glass_breaks)
+def glass_breaks():
+    """The coordinators' review of emergency access: who opened whom outside their visits, when and why."""
+    s = db_session()
+    with unit_of_work(s):
+        rows = service.list_glass_breaks(s, actor=current_user, now=now())
+    return render_template("citizens/glass_breaks.html", rows=rows, when=short_datetime_formatter())
 
 
 def _render_view(citizen: Citizen, contact_form: ContactForm):
@@ -175,6 +215,7 @@ def edit(citizen_id: int):
     citizen = _open(citizen_id, "citizen.edit_form" if request.method == "GET" else "citizen.edit_submit")
     form, status = _citizen_form(obj=citizen), 200
     if request.method == "GET":
+        form.cpr.data = mask_cpr(citizen.cpr)  # the full number only after the audited reveal
         form.version.data = citizen.version
         form.responsible_organisation_id.data = citizen.responsible_organisation_id or 0
     if form.validate_on_submit():
@@ -205,7 +246,7 @@ def reveal_cpr(citizen_id: int):
         access = service.open_citizen(s, citizen_id, actor=current_user, now=now(), action="citizen.cpr_reveal")
         cpr = access.allowed and format_cpr(access.citizen.cpr)
     if not access.allowed:
-        abort(403)
+        abort(404)
     return render_template("citizens/_cpr.html", citizen_id=citizen_id, cpr=cpr)
 
 

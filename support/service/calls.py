@@ -76,7 +76,7 @@ def identify(session: Session, text: str, *, actor, now: dt.datetime, citizen_id
         key = phone_key(text)  # one index lookup per column: for an OR, SQLite scanned every citizen
         condition = Citizen.id.in_(select(Citizen.id).where(Citizen.phone_key == key)
                                    .union(select(Citizen.id).where(Citizen.mobile_key == key)))
-    caller.citizens = list(session.scalars(select(Citizen).where(condition, visible_to(actor))
+    caller.citizens = list(session.scalars(select(Citizen).where(condition, visible_to(session, actor, now))
                                            .order_by(Citizen.id).limit(MAX_MATCHES)))
     if citizen_id is not None:
         caller.citizens = [c for c in caller.citizens if c.id == citizen_id]

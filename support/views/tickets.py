@@ -45,7 +45,7 @@ def _load(ticket_id: int) -> tuple[Ticket, object]:
         if ticket.citizen_id is not None:
             access = citizens.open_citizen(s, ticket.citizen_id, actor=current_user, now=now(), action="ticket.view")
             if not access.allowed:
-                abort(403)
+                abort(404)
             citizen = access.citizen
     return ticket, citizen
 
