@@ -202,16 +202,16 @@ def test_the_stop_page_shows_the_way_in_the_task_and_the_kit(client, session, da
         AuditEvent.action == "visit.field_view", AuditEvent.citizen_id == visit.citizen_id)) == 1
 
 
-def test_another_technician_gets_403_on_a_stop_that_is_not_on_her_route(client, session, factory, day):
+def test_another_technician_gets_404_on_a_stop_that_is_not_on_her_route(client, session, factory, day):
     visit, members = day.setup_visit()
     day.publish({day.anna: [visit]})
     bob_user = factory.user(Role.TECHNICIAN)
     day.technician(bob_user, day.world.van2)
     login(client, bob_user)
-    assert client.get(f"/dispatch/my-day/visits/{visit.id}").status_code == 403
-    assert scan(client, visit, members[0].tag).status_code == 403
-    assert client.post(f"/dispatch/my-day/visits/{visit.id}/start").status_code == 403
-    assert client.post(f"/dispatch/my-day/visits/{visit.id}/fail", data={"reason": "not_home"}).status_code == 403
+    assert client.get(f"/dispatch/my-day/visits/{visit.id}").status_code == 404
+    assert scan(client, visit, members[0].tag).status_code == 404
+    assert client.post(f"/dispatch/my-day/visits/{visit.id}/start").status_code == 404
+    assert client.post(f"/dispatch/my-day/visits/{visit.id}/fail", data={"reason": "not_home"}).status_code == 404
     assert fresh(session, Visit, visit.id).status == VisitStatus.SCHEDULED
     assert fresh(session, Device, members[0].id).status == DeviceStatus.RESERVED
 

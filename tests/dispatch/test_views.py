@@ -44,7 +44,7 @@ def login(client, user):
 def test_a_nurse_requests_a_setup_and_sees_its_status(client, session, factory, world):
     municipality = factory.organisation(OrganisationKind.MUNICIPALITY, "751")
     nurse = login(client, factory.user(Role.NURSE, organisation=municipality))
-    citizen = world.citizen_near(1)  # lives in Aarhus: hers to see
+    citizen = world.citizen_near(1, responsible_organisation_id=municipality.id)  # her municipality's: hers to see
     page = client.get(f"/dispatch/request/{citizen.id}")
     assert page.status_code == 200
     soon = next_weekday()
@@ -66,7 +66,7 @@ def test_a_nurse_requests_a_setup_and_sees_its_status(client, session, factory, 
     assert citizen.full_name in mine and "requested" in mine
     odense = factory.organisation(OrganisationKind.MUNICIPALITY, "461")
     login(client, factory.user(Role.NURSE, organisation=odense))
-    assert client.get(f"/dispatch/request/{citizen.id}").status_code == 403
+    assert client.get(f"/dispatch/request/{citizen.id}").status_code == 404
     assert citizen.full_name not in client.get("/dispatch/requests").get_data(as_text=True)
     assert client.get("/dispatch/").status_code == 403  # the queue is the helpdesk's
 

@@ -91,24 +91,47 @@ class World:
         """A home set up as in real use: a setup visit with a reserved kit, booked and assigned to the world's
         technician, the kit delivered at the door and the visit completed (the course is active). Returns the home
         and the kit's members."""
-        from dispatch.service import allocation, door, planning, technicians, visits
+        from dispatch.service import door, visits
 
         self.kit()
         home = self.home(citizen)
-        today, now = local_date(utcnow()), utcnow()
         with unit_of_work(self.s):
-            tech = technicians.technician_of_user(self.s, self.technician.id) or technicians.save_technician(
-                self.s, None, user_id=self.technician.id, depot_id=self.depot.id, van_id=self.van.id, skills=[],
-                shifts=[(d, 0, 24 * 60) for d in range(7)], actor=self.warehouse, now=now)
-            visit = visits.get_visit(self.s, self.visit_of_home[home.id])
-            kit = allocation.allocate_kit(self.s, visit, depot_id=tech.depot_id, actor=self.warehouse, now=now)
-            visits.book(self.s, visit, day=today, window=(0, 24 * 60), actor=self.warehouse, now=now, today=today)
-            planning.assign(self.s, visit, technician_id=tech.id, start=0, actor=self.warehouse, now=now,
-                            confirmation=lambda _v: (None, None))
+            visit, kit = self._book_for_the_technician(visits.get_visit(self.s, self.visit_of_home[home.id]),
+                                                       allocate=True)
+            now = utcnow()
             door.scan_at_door(self.s, visit, "deliver", kit.tag, actor=self.technician, now=now)
             visits.complete(self.s, visit, actor=self.technician, now=now)
             members = list(kit.members)
         return home, members
+
+    def on_route(self, home):
+        """A training visit at the home, booked today on the world's technician's route: the citizen is his to see
+        today (the setup visit stays requested)."""
+        from dispatch.models import VisitKind
+        from dispatch.service import VisitRequest, create_visit
+        from servicecenter.courses.models import Course
+
+        today = local_date(utcnow())
+        with unit_of_work(self.s):
+            visit = create_visit(self.s, self.s.get(Course, home.course_id), VisitKind.TRAINING,
+                                 VisitRequest(earliest_on=today, latest_on=today), actor=self.technician,
+                                 now=utcnow(), today=today)
+            self._slot = getattr(self, "_slot", 11) + 1  # one hour each from noon: no double-booking
+            return self._book_for_the_technician(visit, allocate=False, start=60 * self._slot)[0]
+
+    def _book_for_the_technician(self, visit, *, allocate: bool, start: int = 0):
+        from dispatch.service import allocation, planning, technicians, visits
+
+        today, now = local_date(utcnow()), utcnow()
+        tech = technicians.technician_of_user(self.s, self.technician.id) or technicians.save_technician(
+            self.s, None, user_id=self.technician.id, depot_id=self.depot.id, van_id=self.van.id, skills=[],
+            shifts=[(d, 0, 24 * 60) for d in range(7)], actor=self.warehouse, now=now)
+        kit = allocation.allocate_kit(self.s, visit, depot_id=tech.depot_id, actor=self.warehouse, now=now) \
+            if allocate else None
+        visits.book(self.s, visit, day=today, window=(0, 24 * 60), actor=self.warehouse, now=now, today=today)
+        planning.assign(self.s, visit, technician_id=tech.id, start=start, actor=self.warehouse, now=now,
+                        confirmation=lambda _v: (None, None))
+        return visit, kit
 
     def kit(self, *, now=None):
         now = now or utcnow()
