@@ -81,8 +81,7 @@ def _courses(s, start: dt.datetime, rng: random.Random) -> dict:
     s.execute(insert(Course), rows)
     courses = s.execute(select(Course.id, Course.citizen_id, Course.programme_id, Course.referred_at,
                                Course.referred_by_organisation_id).order_by(Course.id)).all()
-    code = {p.id: p.code for p in programmes}
-    s.execute(insert(Holder), [{"kind": HolderKind.COURSE, "name": f"Borgerhjem {c.id} ({code[c.programme_id]})",
+    s.execute(insert(Holder), [{"kind": HolderKind.COURSE, "name": f"Borgerhjem {c.id}",
                                 "course_id": c.id, "citizen_id": c.citizen_id, "is_active": True} for c in courses])
     s.execute(insert(CourseEvent), [{"course_id": c.id, "citizen_id": c.citizen_id, "kind": CourseEventKind.REFERRED,
                                      "at": c.referred_at, "organisation_id": c.referred_by_organisation_id,

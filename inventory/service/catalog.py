@@ -117,8 +117,9 @@ def course_holder(session: Session, course: Course) -> Holder:
     """The citizen's home for this course, made the first time a device goes there."""
     holder = session.scalar(select(Holder).where(Holder.course_id == course.id))
     if holder is None:
-        # No name in it: the holder's name is shown on inventory pages to people who may not see citizens.
-        holder = Holder(kind=HolderKind.COURSE, name=f"Borgerhjem {course.id} ({course.programme.code})",
+        # No name and no programme in it: the holder's name is shown on inventory pages to people who may not see
+        # citizens (the warehouse): "a citizen's home", not that she has COPD.
+        holder = Holder(kind=HolderKind.COURSE, name=f"Borgerhjem {course.id}",
                         course_id=course.id, citizen_id=course.citizen_id)
         session.add(holder)
         session.flush()
