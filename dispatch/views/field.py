@@ -67,10 +67,18 @@ def field_visit(visit_id: int):
 def _stop(s: Session, visit_id: int, *, lock: bool = True) -> Visit:
     """The visit (locked for this unit of work: a second tap waits for the first) if it is on the current
     technician's published route; else 404."""
-    visit = visits.get_visit(s, visit_id)
+    visit = _visit_or_404(s, visit_id)
     if lock:
         lock_row(s, visit)
     return _on_my_route(s, visit)
+
+
+def _visit_or_404(s: Session, visit_id: int) -> Visit:
+    """A visit that does not exist answers as one on someone else's route: the same 404, no flash, no redirect."""
+    visit = s.get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    return visit
 
 
 def _on_my_route(s: Session, visit: Visit) -> Visit:
@@ -129,7 +137,7 @@ def _act(visit_id: int, do: Callable[[Session, Visit], object],
     s = db_session()
     try:
         with unit_of_work(s):
-            visit = visits.get_visit(s, visit_id)
+            visit = _visit_or_404(s, visit_id)
             lock_row(s, visit)
             if done_already is not None and done_already(s, visit):
                 return True, None
