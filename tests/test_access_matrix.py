@@ -16,7 +16,8 @@ from sqlalchemy import select
 from dispatch.models import Visit
 from servicecenter.auth.models import Role
 from servicecenter.citizens import service as citizens
-from servicecenter.citizens.models import ContactKind, ContactPerson as Contact
+from servicecenter.citizens.models import ContactKind
+from servicecenter.citizens.models import ContactPerson as Contact
 from servicecenter.courses.models import Course, EndReason, Handover
 from servicecenter.courses.service import end_course, get_course, offer_lead, open_course
 from servicecenter.db import unit_of_work, utcnow
