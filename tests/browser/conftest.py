@@ -79,9 +79,10 @@ def page(browser, live_server):
 
 
 def _expected(message: str) -> bool:
-    """Chromium logs a page answered 400/403/409 (a refused form or record) as an error; the tests assert those."""
+    """Chromium logs a page answered 400/403/404/409 (a refused form, a record outside need-to-know) as an error;
+    the tests assert those."""
     return message.startswith("Failed to load resource: the server responded with a status of 4") and any(
-        code in message for code in ("400", "403", "409"))
+        code in message for code in ("400", "403", "404", "409"))
 
 
 def alone_on_duty(s, username: str):
