@@ -2,6 +2,7 @@
 multiplies the budget), one app and one database per backend, Flask's test client in-process. Hypothesis only
 generates here (no shrinking, no example database); every 500 or half-saved import is counted, the first few kept.
 
+`BENCH_FUZZ_TARGETS=scan,import` limits the targets;
 `BENCH_FUZZ_BACKENDS=sqlite` limits the run to SQLite (default: SQLite and, when a server answers, PostgreSQL in
 its own database sc_bench_fuzz).
 """
@@ -50,7 +51,8 @@ def fuzz(backend: str) -> dict | None:
     harness = Harness(app, session, Factory(session), strict=False)
     targets = {}
     began = time.perf_counter()
-    for name, examples in BUDGET.items():
+    wanted = os.environ.get("BENCH_FUZZ_TARGETS", ",".join(BUDGET)).split(",")
+    for name, examples in ((n, e) for n, e in BUDGET.items() if n in wanted):
         started = time.perf_counter()
         found = run(harness, name, max(1, int(examples * SCALE)), bench=True)
         targets[name] = {"inputs": found.inputs, "requests": found.requests,

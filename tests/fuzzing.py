@@ -180,6 +180,7 @@ class Harness:
         self.known_tags = [d.tag for d in self.devices]
         w = self.world
         self.holder_ids = [w.depot.id, w.depot2.id, w.van.id, w.van2.id]
+        self.depot_id, self.region_id = w.depot.id, w.region.id
         for _ in range(3):
             factory.citizen()
         self.clients = {}
@@ -188,6 +189,7 @@ class Harness:
             client = app.test_client()
             assert client.login(user.username).status_code == 302
             self.clients[role] = (client, client.csrf_token())
+        session.rollback()  # no read transaction left open between inputs
 
     # -- sending --
 
@@ -247,16 +249,15 @@ class Harness:
     def import_one(self, data: bytes) -> None:
         """Upload then confirm: a refused import changes no count, an accepted one adds every row."""
         before = self.counts()
-        form = {"file": (io.BytesIO(data), "levering.csv"), "depot_id": str(self.world.depot.id),
-                "owner_organisation_id": str(self.world.region.id)}
+        form = {"file": (io.BytesIO(data), "levering.csv"), "depot_id": str(self.depot_id),
+                "owner_organisation_id": str(self.region_id)}
         response = self._send("import", Role.WAREHOUSE, "POST", "/inventory/import", data=form,
                               content_type="multipart/form-data")
         if response is None or response.status_code != 302:
             if response is not None and self.counts()["batches"] != before["batches"]:
                 self._broken("import", f"upload refused but a batch was saved: {data[:200]!r}")
             return
-        batch = self.s.scalar(select(func.max(ImportBatch.id)))
-        self.s.rollback()
+        batch = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
         if self._send("import", Role.WAREHOUSE, "POST", f"/inventory/import/{batch}") is None:
             return
         after = self.counts()
@@ -268,6 +269,7 @@ class Harness:
             self._broken("import", f"half-saved import ({before} -> {after}, {row_count} rows): {data[:300]!r}")
 
     def counts(self) -> dict[str, int]:
+        self.s.rollback()  # a fresh snapshot: SQLite keeps showing an open read transaction's old one
         counts = {name: self.s.scalar(select(func.count()).select_from(model))
                   for name, model in (("devices", Device), ("sims", SimCard), ("movements", Movement),
                                       ("batches", ImportBatch))}
