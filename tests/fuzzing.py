@@ -193,8 +193,10 @@ class Harness:
 
     # -- sending --
 
-    def _send(self, target: str, role: Role, method: str, url: str, **kwargs):
+    def _send(self, target: str, role: Role, method: str, url: str, shown: object = None, **kwargs):
+        """One request; `shown` is what a failure report quotes instead of the arguments (an upload's bytes)."""
         client, token = self.clients[role]
+        what = f"{method} {url} {shown if shown is not None else kwargs!r:.300}"
         found = self.found.setdefault(target, Found())
         found.requests += 1
         try:
@@ -204,10 +206,10 @@ class Harness:
             else:
                 response = client.get(url, **kwargs)
         except Exception as error:  # noqa: BLE001 - an unhandled exception is the 500 we look for
-            return self._broken(target, f"{method} {url} {kwargs!r:.300}: {type(error).__name__}: {error}")
+            return self._broken(target, f"{what}: {type(error).__name__}: {str(error)[:300]}")
         found.statuses[response.status_code] += 1
         if response.status_code >= 500:
-            return self._broken(target, f"{method} {url} {kwargs!r:.300}: HTTP {response.status_code}")
+            return self._broken(target, f"{what}: HTTP {response.status_code}")
         return response
 
     def _broken(self, target: str, what: str) -> None:
@@ -251,7 +253,7 @@ class Harness:
         before = self.counts()
         form = {"file": (io.BytesIO(data), "levering.csv"), "depot_id": str(self.depot_id),
                 "owner_organisation_id": str(self.region_id)}
-        response = self._send("import", Role.WAREHOUSE, "POST", "/inventory/import", data=form,
+        response = self._send("import", Role.WAREHOUSE, "POST", "/inventory/import", shown=repr(data[:300]), data=form,
                               content_type="multipart/form-data")
         if response is None or response.status_code != 302:
             if response is not None and self.counts()["batches"] != before["batches"]:

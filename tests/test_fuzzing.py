@@ -35,3 +35,9 @@ def test_the_scan_page_never_answers_500(harness):
 
 def test_the_import_never_answers_500_and_never_half_saves(harness):
     assert run(harness, "import", BUDGET["import"]).failures == 0
+
+
+@pytest.mark.xfail(strict=False, reason="known class fixed by another engineer (issue 12): NUL bytes reach "
+                   "PostgreSQL, which refuses them in text columns (a 500 at the upload); SQLite stores them")
+def test_a_file_with_a_nul_byte_is_refused_not_a_500(harness):
+    harness.import_one(b"model,serial\nM-tablet,S1\x00X\n")
