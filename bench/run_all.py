@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import citizens, inventory, planning, route_sheet, solomon, support, timeline
+from bench import citizens, fuzzing, inventory, planning, route_sheet, solomon, support, timeline
 
 
 def main() -> None:
@@ -38,6 +38,9 @@ def main() -> None:
     twenty, sixty = (route_sheet.main()[key] for key in ("stops_20", "stops_60"))
     print(f"route sheet 20 stops median {twenty['median_seconds']} s, max {twenty['max_seconds']} s; "
           f"60 stops {sixty['median_seconds']} s")
+    for result in fuzzing.main()["results"]:
+        print(f"fuzzing {result['backend']:<10} {result['inputs']:>7} inputs ({result['requests']} requests) in "
+              f"{result['seconds']} s: {result['failures']} 500s or half-saved imports")
 
 
 if __name__ == "__main__":
