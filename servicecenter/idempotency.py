@@ -48,6 +48,11 @@ class AlreadyCreated(Exception):  # noqa: N818 - an outcome, not a failure
         self.ref = ref
 
 
+def record_id(made: object) -> object:
+    """What a created record is found by: its id ('' when the action returns nothing to point at)."""
+    return getattr(made, "id", "")
+
+
 def new_key() -> str:
     return secrets.token_urlsafe(24)
 
@@ -63,7 +68,7 @@ def earlier_outcome(claim: IdempotencyKey, *, kind: str, actor_id: int | None) -
 
 
 def create_once(session: Session, key: str | None, create: Callable[[], T], *, kind: str, actor_id: int | None,
-                now: dt.datetime, ref: Callable[[T], object] = lambda made: made.id) -> T:
+                now: dt.datetime, ref: Callable[[T], object] | None = None) -> T:
     """Run `create` unless this key already created something (then raise AlreadyCreated); claim the key in the
     same transaction. Without a key (an API client, an old page) it simply creates."""
     if not key:
@@ -78,5 +83,5 @@ def create_once(session: Session, key: str | None, create: Callable[[], T], *, k
     session.flush()  # a concurrent claim of the same key fails here, on the unique index, before any work
     made = create()
     session.flush()
-    claim.ref = str(ref(made))[:120]
+    claim.ref = str((ref or record_id)(made))[:120]
     return made

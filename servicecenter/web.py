@@ -116,7 +116,7 @@ def creates(then: Callable[..., str]) -> Callable[[Callable], Callable]:
     return decorate
 
 
-def once(session, create: Callable[[], T], *, ref: Callable[[T], object] = lambda made: made.id) -> T:
+def once(session, create: Callable[[], T], *, ref: Callable[[T], object] = idempotency.record_id) -> T:
     """Inside the view's unit of work: create unless this form's key already did (see `creates`)."""
     return idempotency.create_once(session, request.form.get(idempotency.KEY_FIELD), create, kind=request.endpoint,
                                    actor_id=current_user.id, now=now(), ref=ref)
