@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import io
 import re
 import threading
 from collections.abc import Callable
@@ -15,8 +16,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from dispatch.models import Technician, Visit, VisitKind
-from inventory.models import DeviceModel, Holder, Kit
+from dispatch.models import Absence, Technician, Visit, VisitKind
+from inventory.models import Device, DeviceModel, Holder, ImportBatch, Kit
 from servicecenter import idempotency
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.models import Citizen, ContactPerson
@@ -152,7 +153,7 @@ def login(client, user):
     client.post("/language", data={"lang": "en"})
 
 
-def twice_at_once(app, session, user, url: str, data: dict) -> list[int]:
+def twice_at_once(app, session, user, url: str, data: Callable[[], dict]) -> list[int]:
     """The same form (the same key) posted by two clients of the same user released together; the statuses."""
     clients = [app.test_client() for _ in range(2)]
     for client in clients:
@@ -162,7 +163,7 @@ def twice_at_once(app, session, user, url: str, data: dict) -> list[int]:
 
     def post(client):
         barrier.wait()
-        statuses.append(client.post(url, data=data).status_code)
+        statuses.append(client.post(url, data=data()).status_code)
 
     threads = [threading.Thread(target=post, args=(c,)) for c in clients]
     for thread in threads:
@@ -181,8 +182,11 @@ def count(session, model, *where) -> int:
 class Case:
     user: User
     url: str
-    data: dict
+    data: dict | Callable[[], dict]  # a callable for a form that carries a file: each submission reads its own
     made: Callable[[], int]  # how many records the form made
+
+    def form(self) -> dict:
+        return self.data() if callable(self.data) else dict(self.data)
 
 
 def visit_window() -> dict:
@@ -312,6 +316,49 @@ def _offer(w: SupportWorld) -> Case:
                 lambda: count(w.s, Handover, Handover.course_id == course.id))
 
 
+def _absence(w: SupportWorld) -> Case:
+    technician, _user = w.make_technician(competent=False)
+    first = next_weekday() + dt.timedelta(days=7)
+    return Case(w.coordinator, f"/dispatch/technicians/{technician.id}/absences",
+                {"absence-first_day": first.isoformat(), "absence-last_day": first.isoformat(),
+                 "absence-reason": "Kursus"},
+                lambda: count(w.s, Absence, Absence.technician_id == technician.id))
+
+
+def _device(w: SupportWorld) -> Case:
+    return Case(w.warehouse, "/inventory/devices/new",
+                {"model": "M-tablet", "serial": "HAND-7", "owner_organisation_id": w.region.id,
+                 "depot_id": w.depot.id},
+                lambda: count(w.s, Device, Device.serial == "HAND-7"))
+
+
+def _delivery(w: SupportWorld) -> Case:
+    fields = {"depot_id": w.depot.id, "owner_organisation_id": w.region.id}  # plain ids: read by two threads
+
+    def form():
+        return {**fields, "file": (io.BytesIO(b"model,serial\nM-tablet,A1\n"), "d.csv")}
+
+    return Case(w.warehouse, "/inventory/import", form, lambda: count(w.s, ImportBatch))
+
+
+def _swap(w: SupportWorld) -> Case:
+    citizen, _home, tablet = w.tablet_at_home()
+    ticket = w.ticket(citizen_id=citizen.id, device_id=tablet.id)
+    return Case(w.helpdesk, f"/support/tickets/{ticket.id}/swap", {"swap-note": "Skærmen er sort"},
+                lambda: count(w.s, Visit, Visit.citizen_id == citizen.id, Visit.kind == VisitKind.SWAP))
+
+
+def _staff_training(w: SupportWorld) -> Case:
+    technician = w.factory.user(Role.TECHNICIAN)
+    form = {"programme_id": w.copd.id, "trainee": str(technician.id), "trainer_id": w.coordinator.id,
+            "held_at": (utcnow() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"), "method": "group",
+            "result": "passed", "note": ""}
+    form.update({f"item-{n}-passed": "on" for n in range(len(w.copd.checklist))})
+    form.update({f"item-{n}-text": item for n, item in enumerate(w.copd.checklist)})
+    return Case(w.coordinator, "/training/staff/new", form,
+                lambda: count(w.s, TrainingRecord, TrainingRecord.staff_user_id == technician.id))
+
+
 def _training(w: SupportWorld) -> Case:
     course = referred(w)
     return Case(w.helpdesk, f"/training/course/{course.id}/new",
@@ -324,7 +371,9 @@ CASES = {"citizens.new": _citizen, "citizens.add_contact": _contact, "citizens.o
          "support.log_call": _call, "support.reply": _reply, "support.kb_new": _article, "support.canned": _canned,
          "support.group_edit": _group, "inventory.models": _device_model, "inventory.places": _place,
          "inventory.create_kit": _kit, "admin.new_user": _user, "organisations.edit": _organisation,
-         "courses.edit_programme": _programme, "courses.offer": _offer, "training.new": _training}
+         "courses.edit_programme": _programme, "courses.offer": _offer, "training.new": _training,
+         "dispatch.add_absence": _absence, "inventory.register_device": _device, "inventory.import_upload": _delivery,
+         "support.swap": _swap, "training.new_staff": _staff_training}
 
 
 @pytest.fixture
@@ -336,7 +385,7 @@ def world(session, factory):
 def test_the_same_form_submitted_twice_at_once_creates_one_record(endpoint, app, session, world):
     case = CASES[endpoint](world)
     key = idempotency.new_key()
-    statuses = twice_at_once(app, session, case.user, case.url, {**case.data, "idempotency_key": key})
+    statuses = twice_at_once(app, session, case.user, case.url, lambda: {**case.form(), "idempotency_key": key})
     made = case.made()
     assert (statuses, made) == ([302, 302], 2 if endpoint == "dispatch.request_setup" else 1)
     assert count(session, IdempotencyKey, IdempotencyKey.key == key) == 1
@@ -346,14 +395,14 @@ def test_without_a_key_two_submissions_create_two_records(app, client, session, 
     """The key is what makes the difference: the same call logged twice without it is two tickets."""
     case = _call(world)
     login(client, case.user)
-    assert [client.post(case.url, data=case.data).status_code for _ in range(2)] == [302, 302]
+    assert [client.post(case.url, data=case.form()).status_code for _ in range(2)] == [302, 302]
     assert case.made() == 2
 
 
 def test_a_repeat_goes_to_the_first_record_and_says_so(app, client, session, world):
     case = _call(world)
     login(client, case.user)
-    data = {**case.data, "idempotency_key": idempotency.new_key()}
+    data = {**case.form(), "idempotency_key": idempotency.new_key()}
     first, again = client.post(case.url, data=data), client.post(case.url, data=data, follow_redirects=True)
     assert again.request.path == first.headers["Location"]
     assert "This form was already sent" in again.get_data(as_text=True)
@@ -366,7 +415,7 @@ def test_a_key_used_by_someone_else_or_not_finished_asks_to_reload(app, client, 
         session.add(IdempotencyKey(key="taken-key", kind="support.log_call", ref=None, user_id=world.helpdesk.id,
                                    created_at=utcnow()))
     login(client, case.user)
-    again = client.post(case.url, data={**case.data, "idempotency_key": "taken-key"}, follow_redirects=True)
+    again = client.post(case.url, data={**case.form(), "idempotency_key": "taken-key"}, follow_redirects=True)
     assert "This form was already used. Reload the page and try again." in again.get_data(as_text=True)
     assert case.made() == 0
 
