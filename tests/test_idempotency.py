@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, insert, select
+from alembic import command
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.models import Absence, Technician, Visit, VisitKind
@@ -26,6 +27,7 @@ from servicecenter.courses.models import Course, CourseStatus, EndReason, Handov
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import Conflict, DomainError
 from servicecenter.idempotency import IdempotencyKey
+from servicecenter.migrations import alembic_config
 from servicecenter.organisations.models import Cluster, Organisation
 from servicecenter.training.models import TrainingRecord
 from support.models import Article, CannedResponse, EventKind, SupportGroup, Ticket, TicketEvent
@@ -497,3 +499,40 @@ def test_a_nurse_asking_twice_for_a_setup_is_told_which_course_is_open(app, clie
                         data={"programme_id": world.copd.id, **visit_window()})
     assert again.status_code == 409 and f"(no. {first.id}," in again.get_data(as_text=True)
     assert count(session, Course, Course.citizen_id == first.citizen_id) == 1
+
+
+# --- migration 0015 on a database made before it ------------------------------------------------------------------
+
+
+def test_0015_keeps_the_training_forms_tokens_and_waits_for_a_person_on_two_open_courses(app, session, world):
+    course = referred(world)
+    with unit_of_work(session):
+        courses.open_course(session, citizen_id=world.citizen_near(2).id, programme_id=world.copd.id,
+                            actor=world.helpdesk, now=utcnow())
+    form = training_form(course, session, trainer_id=world.helpdesk.id)
+    client = app.test_client()
+    login(client, world.helpdesk)
+    assert client.post(f"/training/course/{course.id}/new", data=form).status_code == 302
+    session.rollback()
+    record_id, course_id = session.scalar(select(TrainingRecord.id)), course.id
+    session.close()
+    url = str(app.extensions["database"].engine.url.render_as_string(hide_password=False))
+    app.extensions["database"].engine.dispose()
+
+    command.downgrade(alembic_config(url), "0014")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE training_records SET form_token = 'old-form' WHERE id = :id"), {"id": record_id})
+        conn.execute(text("INSERT INTO courses (citizen_id, programme_id, status, created_at) "
+                          "SELECT citizen_id, programme_id, 'referred', created_at FROM courses WHERE id = :id"),
+                     {"id": course_id})
+    with pytest.raises(RuntimeError, match="end the extra open courses"):
+        command.upgrade(alembic_config(url), "head")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM courses WHERE id > :id AND citizen_id = "
+                          "(SELECT citizen_id FROM courses WHERE id = :id)"), {"id": course_id})
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT key, kind, ref FROM idempotency_keys")).all()
+    engine.dispose()
+    assert [tuple(k) for k in keys] == [("old-form", "training.new", str(record_id))]

@@ -19,6 +19,7 @@ OPEN_COURSE = "status NOT IN ('ending', 'ended')"
 
 
 def upgrade() -> None:
+    _refuse_duplicate_open_courses()  # first: nothing is changed on a database that needs a person's decision
     op.create_table(
         "idempotency_keys",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -41,7 +42,6 @@ def upgrade() -> None:
         batch_op.drop_constraint("uq_training_records_form_token", type_="unique")
         batch_op.drop_column("form_token")
 
-    _refuse_duplicate_open_courses()
     op.create_index("uq_courses_one_open_per_programme", "courses", ["citizen_id", "programme_id"], unique=True,
                     sqlite_where=sa.text(OPEN_COURSE), postgresql_where=sa.text(OPEN_COURSE))
 
