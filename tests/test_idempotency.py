@@ -350,6 +350,13 @@ def _swap(w: SupportWorld) -> Case:
                 lambda: count(w.s, Visit, Visit.citizen_id == citizen.id, Visit.kind == VisitKind.SWAP))
 
 
+def _service_visit(w: SupportWorld) -> Case:
+    setup, _members = w.set_up_home(w.citizen_near(1))
+    ticket = w.ticket(citizen_id=setup.citizen_id)
+    return Case(w.helpdesk, f"/support/tickets/{ticket.id}/visit", {"visit-note": "Tjek vægten"},
+                lambda: count(w.s, Visit, Visit.course_id == setup.course_id, Visit.kind == VisitKind.SERVICE))
+
+
 def _staff_training(w: SupportWorld) -> Case:
     technician = w.factory.user(Role.TECHNICIAN)
     form = {"programme_id": w.copd.id, "trainee": str(technician.id), "trainer_id": w.coordinator.id,
@@ -375,7 +382,7 @@ CASES = {"citizens.new": _citizen, "citizens.add_contact": _contact, "citizens.o
          "inventory.create_kit": _kit, "admin.new_user": _user, "organisations.edit": _organisation,
          "courses.edit_programme": _programme, "courses.offer": _offer, "training.new": _training,
          "dispatch.add_absence": _absence, "inventory.register_device": _device, "inventory.import_upload": _delivery,
-         "support.swap": _swap, "training.new_staff": _staff_training}
+         "support.swap": _swap, "support.service_visit": _service_visit, "training.new_staff": _staff_training}
 
 
 @pytest.fixture
