@@ -14,13 +14,14 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from servicecenter.db import Base, UTCDateTime, serialize_on
 
 KEY_FIELD = "idempotency_key"  # the hidden field's name in every create form
 KEY_LENGTH = 64
+KEEP = dt.timedelta(days=90)  # longer than any form stays open in a browser tab
 
 T = TypeVar("T")
 
@@ -85,3 +86,8 @@ def create_once(session: Session, key: str | None, create: Callable[[], T], *, k
     session.flush()
     claim.ref = str((ref or record_id)(made))[:120]
     return made
+
+
+def forget_old_keys(session: Session, *, now: dt.datetime) -> int:
+    """Delete the claims older than KEEP (a form that old is reloaded anyway); the number deleted."""
+    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - KEEP)).rowcount

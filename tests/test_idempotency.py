@@ -27,6 +27,7 @@ from servicecenter.courses.models import Course, CourseStatus, EndReason, Handov
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import Conflict, DomainError
 from servicecenter.idempotency import IdempotencyKey
+from servicecenter.jobs import JOBS
 from servicecenter.migrations import alembic_config
 from servicecenter.organisations.models import Cluster, Organisation
 from servicecenter.training.models import TrainingRecord
@@ -427,6 +428,17 @@ def test_a_key_used_by_someone_else_or_not_finished_asks_to_reload(app, client, 
     again = client.post(case.url, data={**case.form(), "idempotency_key": "taken-key"}, follow_redirects=True)
     assert "This form was already used. Reload the page and try again." in again.get_data(as_text=True)
     assert case.made() == 0
+
+
+def test_the_nightly_job_forgets_keys_older_than_ninety_days(session, world):
+    now = utcnow()
+    with unit_of_work(session):
+        for key, age in (("old", 91), ("recent", 89)):
+            session.add(IdempotencyKey(key=key, kind="support.log_call", ref="1", user_id=world.helpdesk.id,
+                                       created_at=now - dt.timedelta(days=age)))
+    with unit_of_work(session):
+        assert JOBS["forget_old_form_keys"].run(session, now, {}) == "forgot 1 form keys"
+    assert session.scalars(select(IdempotencyKey.key)).all() == ["recent"]
 
 
 def test_the_training_form_renders_a_fresh_key_each_time(client, session, world):
