@@ -38,6 +38,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     init_i18n(app, babel)
     init_security(app)
+    from servicecenter.web import init_idempotency
+
+    init_idempotency(app)
 
     from servicecenter.audit.views import bp as audit_bp
     from servicecenter.auth.views import admin_bp

@@ -16,6 +16,7 @@ from servicecenter.auth.service import end_expired_sessions
 from servicecenter.courses.journey import verify_courses
 from servicecenter.courses.service import overdue_handovers
 from servicecenter.db import Base, UTCDateTime, local_date, unit_of_work, utcnow
+from servicecenter.idempotency import forget_old_keys
 from servicecenter.training.service import overdue_follow_ups
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,17 @@ def _verify_courses(session: Session, _now: dt.datetime, _config: dict) -> str:
     return f"{len(problems)} disagreements"
 
 
+def _forget_old_form_keys(session: Session, now: dt.datetime, _config: dict) -> str:
+    return f"forgot {forget_old_keys(session, now=now)} form keys"
+
+
 JOBS: dict[str, Job] = {
     job.name: job for job in [
         Job("end_expired_sessions", dt.timedelta(minutes=5), _end_expired_sessions),
         Job("overdue_handovers", dt.timedelta(hours=24), _flag_overdue_handovers),
         Job("overdue_follow_ups", dt.timedelta(hours=24), _list_overdue_follow_ups),
         Job("courses_verify", dt.timedelta(hours=24), _verify_courses),
+        Job("forget_old_form_keys", dt.timedelta(hours=24), _forget_old_form_keys),
     ]
 }
 

@@ -5,10 +5,11 @@ from servicecenter.auth.models import LoginAttempt, User, UserSession
 from servicecenter.citizens.models import Citizen, ContactPerson
 from servicecenter.courses.models import Course, CourseEvent, Handover, Programme
 from servicecenter.db import Base
+from servicecenter.idempotency import IdempotencyKey
 from servicecenter.jobs import JobRun
 from servicecenter.organisations.models import Cluster, Organisation
 from servicecenter.training.models import StaffCompetence, TrainingRecord
 
 __all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "Course", "CourseEvent", "Handover",
-           "JobRun", "LoginAttempt", "Organisation", "Programme", "StaffCompetence", "TrainingRecord", "User",
-           "UserSession"]
+           "IdempotencyKey", "JobRun", "LoginAttempt", "Organisation", "Programme", "StaffCompetence",
+           "TrainingRecord", "User", "UserSession"]

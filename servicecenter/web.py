@@ -5,16 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, request
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 from wtforms import Form
 
+from servicecenter import idempotency
 from servicecenter.auth.permissions import Permission
 from servicecenter.db import utcnow
 from servicecenter.errors import DomainError
+from servicecenter.extensions import db_session
+
+T = TypeVar("T")
 
 
 def public(view: Callable) -> Callable:
@@ -75,3 +82,72 @@ def show_error(error: DomainError, form: Form | None = None) -> None:
 
 def client_ip() -> str:
     return request.remote_addr or "unknown"
+
+
+# --- nothing done twice ---------------------------------------------------------------------------------------
+
+
+def idempotency_field() -> Markup:
+    """The hidden one-time key every create form carries (a template global); a fresh one at each rendering."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(idempotency.KEY_FIELD, idempotency.new_key())
+
+
+def creates(then: Callable[..., str]) -> Callable[[Callable], Callable]:
+    """Declare a view that creates something. The form carries a one-time key and the view creates through
+    `once`; a second submission of the same form is redirected to `then(ref, **view_args)`, the first record, or,
+    when that is unknown, back to a fresh form with a message. The app's tests refuse a create form without it."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except idempotency.AlreadyCreated as done:
+                return _already_created(done, then, kwargs)
+            except IntegrityError:
+                done = _claimed_meanwhile()
+                if done is None:
+                    raise
+                return _already_created(done, then, kwargs)
+
+        wrapper.creates = True
+        return wrapper
+
+    return decorate
+
+
+def once(session, create: Callable[[], T], *, ref: Callable[[T], object] = idempotency.record_id) -> T:
+    """Inside the view's unit of work: create unless this form's key already did (see `creates`)."""
+    return idempotency.create_once(session, request.form.get(idempotency.KEY_FIELD), create, kind=request.endpoint,
+                                   actor_id=current_user.id, now=now(), ref=ref)
+
+
+def _claimed_meanwhile() -> idempotency.AlreadyCreated | None:
+    """After a failed insert: the key's claim, if another submission of the same form got it first."""
+    key = request.form.get(idempotency.KEY_FIELD)
+    s = db_session()
+    s.rollback()
+    claim = idempotency.find_key(s, key) if key else None
+    if claim is None:
+        return None
+    return idempotency.earlier_outcome(claim, kind=request.endpoint, actor_id=current_user.id)
+
+
+def _already_created(done: idempotency.AlreadyCreated, then: Callable[..., str], view_args: dict):
+    if done.ref is None:
+        flash(gettext("This form was already used. Reload the page and try again."), "warning")
+        return redirect(_back())
+    flash(gettext("This form was already sent; here is what it made."), "info")
+    return redirect(then(done.ref, **view_args))
+
+
+def _back() -> str:
+    """The page the form was on (a path on this site), else this address when it can be shown, else home."""
+    rule = request.url_rule
+    default = request.path if rule is not None and "GET" in (rule.methods or ()) else url_for("main.index")
+    parts = urlsplit(request.referrer or "")
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""), default)
+
+
+def init_idempotency(app) -> None:
+    app.add_template_global(idempotency_field)

@@ -258,7 +258,6 @@ class DoorTraining:
 
     passed_items: frozenset[str]
     note: str = ""
-    form_token: str | None = None
 
 
 def complete(session: Session, visit: Visit, *, actor, now: dt.datetime, training_given: DoorTraining | None = None
@@ -321,8 +320,8 @@ def _record_door_training(session: Session, visit: Visit, given: DoorTraining | 
     training.record_training(session, training.TrainingData(
         trainee_kind=TraineeKind.CITIZEN, trainer_id=actor.id, held_at=now, method=TrainingMethod.HOME_VISIT,
         result=result, answers=[training.ChecklistAnswer(item, item in passed) for item in checklist],
-        course_id=visit.course_id, note=(given.note if given else "")[:500], device_models=_unique(models),
-        form_token=given.form_token if given else None), actor=actor, now=now)
+        course_id=visit.course_id, note=(given.note if given else "")[:500], device_models=_unique(models)),
+        actor=actor, now=now)
 
 
 def _unique(models: list[dict]) -> list[dict]:

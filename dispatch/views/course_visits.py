@@ -20,7 +20,7 @@ from servicecenter.courses import service as courses
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, require, show_error
+from servicecenter.web import creates, now, once, require, show_error
 
 ARISING = (VisitKind.SERVICE, VisitKind.TRAINING, VisitKind.FOLLOW_UP)
 can_ask_for_visits = can_request_visits | can_dispatch
@@ -45,6 +45,8 @@ def course_actions(course, purpose: str) -> list[tuple[str, str]]:
 
 @bp.route("/courses/<int:course_id>/visits/new", methods=["GET", "POST"])
 @require(can_ask_for_visits)
+@creates(lambda ref, course_id: url_for("dispatch.visit", visit_id=ref) if can_dispatch(current_user)
+         else url_for("courses.view", course_id=course_id))
 def new_visit(course_id: int):
     course = load_for_citizen(lambda s: courses.get_course(s, course_id), "visit.request_form")
     form = VisitForm()
@@ -55,8 +57,9 @@ def new_visit(course_id: int):
     if form.validate_on_submit():
         try:
             with unit_of_work(db_session()):
-                visit = visits.create_visit(db_session(), course, VisitKind(form.kind.data), form.visit_request(),
-                                            actor=current_user, now=now(), today=local_date(now()))
+                visit = once(db_session(), lambda: visits.create_visit(
+                    db_session(), course, VisitKind(form.kind.data), form.visit_request(), actor=current_user,
+                    now=now(), today=local_date(now())))
         except DomainError as error:
             show_error(error, form)
             status = error.status_code

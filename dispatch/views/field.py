@@ -161,8 +161,7 @@ def field_start(visit_id: int):
 def field_complete(visit_id: int):
     """Done; on a setup the checklist ticked at the door is the citizen's training record."""
     given = visits.DoorTraining(passed_items=frozenset(request.form.getlist("trained")),
-                                note=request.form.get("training_note", "").strip()[:500],
-                                form_token=request.form.get("form_token") or None)
+                                note=request.form.get("training_note", "").strip()[:500])
     ok, _ = _act(visit_id, lambda s, v: visits.complete(s, v, actor=current_user, now=now(), training_given=given))
     if not ok:
         return redirect(url_for("dispatch.field_visit", visit_id=visit_id))

@@ -19,11 +19,12 @@ from servicecenter.courses.service import list_programmes
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, page_arg, require, show_error
+from servicecenter.web import creates, now, once, page_arg, require, show_error
 
 
 @bp.route("/request/<int:citizen_id>", methods=["GET", "POST"])
 @require(can_request_visits)
+@creates(lambda _ref, **_: url_for("dispatch.my_requests"))
 def request_setup(citizen_id: int):
     s = db_session()
     with unit_of_work(s):
@@ -37,8 +38,9 @@ def request_setup(citizen_id: int):
         request = form.visit_request()
         try:
             with unit_of_work(s):
-                visits.request_setup(s, citizen_id=citizen_id, programme_id=form.programme_id.data, request=request,
-                                     actor=current_user, now=now(), today=local_date(now()))
+                once(s, lambda: visits.request_setup(
+                    s, citizen_id=citizen_id, programme_id=form.programme_id.data, request=request,
+                    actor=current_user, now=now(), today=local_date(now())))
         except DomainError as error:
             show_error(error, form)
             status = error.status_code

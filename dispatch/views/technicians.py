@@ -18,7 +18,7 @@ from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, require, show_error
+from servicecenter.web import creates, now, once, require, show_error
 
 
 @bp.get("/technicians")
@@ -65,6 +65,7 @@ def _minutes(text: str) -> int:
 @bp.route("/technicians/new", methods=["GET", "POST"], defaults={"technician_id": None})
 @bp.route("/technicians/<int:technician_id>", methods=["GET", "POST"])
 @require(can_manage_technicians)
+@creates(lambda ref, **_: url_for("dispatch.technician", technician_id=ref))
 def technician(technician_id: int | None):
     s = db_session()
     existing = service.get_technician(s, technician_id) if technician_id else None
@@ -73,10 +74,10 @@ def technician(technician_id: int | None):
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                saved = service.save_technician(
+                saved = once(s, lambda: service.save_technician(
                     s, service.get_technician(s, technician_id) if technician_id else None,
                     user_id=form.user_id.data, depot_id=form.depot_id.data, van_id=form.van_id.data or None,
-                    skills=form.skills.data or [], shifts=_shifts_from(request.form), actor=current_user, now=now())
+                    skills=form.skills.data or [], shifts=_shifts_from(request.form), actor=current_user, now=now()))
         except DomainError as error:
             show_error(error, form)
             status = error.status_code
@@ -93,15 +94,17 @@ def technician(technician_id: int | None):
 
 @bp.post("/technicians/<int:technician_id>/absences")
 @require(can_manage_technicians)
+@creates(lambda _ref, technician_id: url_for("dispatch.technician", technician_id=technician_id))
 def add_absence(technician_id: int):
     s = db_session()
     form = AbsenceForm(prefix="absence")
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                _absence, stranded = service.add_absence(
+                _absence, stranded = once(s, lambda: service.add_absence(
                     s, service.get_technician(s, technician_id), first_day=form.first_day.data,
-                    last_day=form.last_day.data, reason=form.reason.data or "", actor=current_user, now=now())
+                    last_day=form.last_day.data, reason=form.reason.data or "", actor=current_user, now=now()),
+                    ref=lambda made: made[0].id)
                 citizens.record_listed(s, [v.citizen_id for v in stranded], actor=current_user, now=now(),
                                        action="citizen.list_stranded")
         except DomainError as error:

@@ -32,7 +32,7 @@ from servicecenter.courses.service import list_programmes
 from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, require, show_error
+from servicecenter.web import creates, now, once, require, show_error
 
 
 @bp.app_context_processor
@@ -131,6 +131,7 @@ def recall():
 
 @bp.route("/places", methods=["GET", "POST"])
 @require(can_manage_inventory)
+@creates(lambda _ref: url_for("inventory.places"))
 def places():
     s = db_session()
     depots = service.list_holders(s, HolderKind.DEPOT)
@@ -144,8 +145,9 @@ def places():
             form.depot_id.errors = [gettext("A shelf/bin belongs to a depot.")]
         else:
             with unit_of_work(s):
-                service.create_holder(s, actor=current_user, now=now(), kind=HolderKind(form.kind.data),
-                                      name=form.name.data, depot=depot)
+                once(s, lambda: service.create_holder(s, actor=current_user, now=now(),
+                                                      kind=HolderKind(form.kind.data), name=form.name.data,
+                                                      depot=depot))
             flash(gettext("The place is created."), "success")
             return redirect(url_for("inventory.places"))
     if minimum_form.validate_on_submit():
@@ -169,12 +171,13 @@ def _model_fields(form: DeviceModelForm) -> dict:
 
 @bp.route("/models", methods=["GET", "POST"])
 @require(can_manage_inventory)
+@creates(lambda _ref: url_for("inventory.models"))
 def models():
     s, form = db_session(), DeviceModelForm()
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                service.create_device_model(s, actor=current_user, now=now(), **_model_fields(form))
+                once(s, lambda: service.create_device_model(s, actor=current_user, now=now(), **_model_fields(form)))
         except DomainError as error:
             show_error(error, form)
         else:

@@ -22,7 +22,7 @@ from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
-from servicecenter.web import now, page_arg, require, show_error
+from servicecenter.web import creates, now, once, page_arg, require, show_error
 
 DUE_WINDOWS = (-1, 30, 90, 365)  # -1: overdue only
 
@@ -169,9 +169,10 @@ def _register(s, form: RegisterDeviceForm) -> Device | None:
         return None
     try:
         with unit_of_work(s):
-            return import_service.register_entry(s, form.entry(), depot=service.get_holder(s, form.depot_id.data),
-                                                 owner_organisation_id=form.owner_organisation_id.data,
-                                                 actor=current_user, now=now())
+            return once(s, lambda: import_service.register_entry(
+                s, form.entry(), depot=service.get_holder(s, form.depot_id.data),
+                owner_organisation_id=form.owner_organisation_id.data, actor=current_user, now=now()),
+                ref=lambda device: device.tag)
     except DomainError as error:
         show_error(error, form)
         return None
@@ -179,6 +180,7 @@ def _register(s, form: RegisterDeviceForm) -> Device | None:
 
 @bp.route("/devices/new", methods=["GET", "POST"])
 @require(can_manage_inventory)
+@creates(lambda ref: url_for("inventory.register_device", registered=ref))
 def register_device():
     """One device by hand, checked as a row of a delivery file; then its label is offered."""
     s = db_session()

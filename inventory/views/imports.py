@@ -18,7 +18,7 @@ from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.organisations.service import list_organisations
-from servicecenter.web import now, require, show_error
+from servicecenter.web import creates, now, once, require, show_error
 
 MAX_LABELS = 5000
 
@@ -32,6 +32,7 @@ def _import_form(s) -> ImportForm:
 
 @bp.route("/import", methods=["GET", "POST"])
 @require(can_manage_inventory)
+@creates(lambda ref: url_for("inventory.import_preview", batch_id=ref))
 def import_upload():
     s = db_session()
     form = _import_form(s)
@@ -39,10 +40,11 @@ def import_upload():
         upload = form.file.data
         try:
             with unit_of_work(s):
-                batch, _parsed = import_service.create_batch(
+                batch, _parsed = once(s, lambda: import_service.create_batch(
                     s, filename=upload.filename or "delivery.csv", data=upload.read(import_service.MAX_BYTES + 1),
                     depot=service.get_holder(s, form.depot_id.data),
-                    owner_organisation_id=form.owner_organisation_id.data, actor=current_user, now=now())
+                    owner_organisation_id=form.owner_organisation_id.data, actor=current_user, now=now()),
+                    ref=lambda made: made[0].id)
         except DomainError as error:
             show_error(error, form)
         else:

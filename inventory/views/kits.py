@@ -17,7 +17,7 @@ from servicecenter.auth.permissions import can_manage_inventory, can_view_invent
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, page_arg, require, show_error
+from servicecenter.web import creates, now, once, page_arg, require, show_error
 
 
 def _kit_form(s) -> KitForm:
@@ -57,13 +57,15 @@ def kits():
 
 @bp.post("/kits")
 @require(can_manage_inventory)
+@creates(lambda ref: url_for("inventory.kit", tag=ref))
 def create_kit():
     s = db_session()
     form = _kit_form(s)
     if not form.validate_on_submit():
         return _render_kits(s, form, 400)
     with unit_of_work(s):
-        kit = service.create_kit(s, template=s.get(KitTemplate, form.template_id.data), actor=current_user, now=now())
+        kit = once(s, lambda: service.create_kit(s, template=s.get(KitTemplate, form.template_id.data),
+                                                 actor=current_user, now=now()), ref=lambda made: made.tag)
     return redirect(url_for("inventory.kit", tag=kit.tag))
 
 

@@ -17,7 +17,7 @@ from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
 from servicecenter.organisations.service import list_organisations
 from servicecenter.security import end_login_session
-from servicecenter.web import client_ip, now, page_arg, public, require, safe_next, show_error
+from servicecenter.web import client_ip, creates, now, once, page_arg, public, require, safe_next, show_error
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -108,17 +108,18 @@ def users():
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
 @require(can_manage_users)
+@creates(lambda _ref: url_for("admin.users"))
 def new_user():
     form = _user_form()
     if form.validate_on_submit():
         s = db_session()
         try:
             with unit_of_work(s):
-                user = service.create_user(
+                user = once(s, lambda: service.create_user(
                     s, actor=current_user, now=now(), username=form.username.data, full_name=form.full_name.data,
                     role=Role(form.role.data), organisation_id=form.organisation_id.data,
                     password=form.password.data or "", email=form.email.data, phone=form.phone.data,
-                )
+                ))
         except DomainError as error:
             show_error(error, form)
         else:

@@ -40,7 +40,7 @@ from servicecenter.extensions import db_session
 from servicecenter.i18n import cached_gettext, short_datetime_formatter
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
-from servicecenter.web import now, page_arg, require, show_error
+from servicecenter.web import creates, now, once, page_arg, require, show_error
 
 bp = Blueprint("citizens", __name__, url_prefix="/citizens", template_folder="templates")
 NOT_FROM_HERE = N_("This citizen cannot be registered from here. Call the service center's helpdesk, who will "
@@ -123,13 +123,15 @@ def search():
 
 @bp.route("/new", methods=["GET", "POST"])
 @require(can_edit_citizens)
+@creates(lambda ref: url_for("citizens.view", citizen_id=ref))
 def new():
     form = _citizen_form()
     if form.validate_on_submit():
         s = db_session()
         try:
             with unit_of_work(s):
-                citizen = service.create_citizen(s, citizen_data(form), actor=current_user, now=now())
+                citizen = once(s, lambda: service.create_citizen(s, citizen_data(form), actor=current_user,
+                                                                  now=now()))
         except service.DuplicateCitizen as error:
             with unit_of_work(s):  # learning that a CPR is registered is itself a read of that citizen
                 visible = service.note_duplicate_check(s, error.citizen_id, actor=current_user, now=now())
@@ -195,13 +197,15 @@ def view(citizen_id: int):
 
 @bp.post("/<int:citizen_id>/courses")
 @require(can_edit_citizens)
+@creates(lambda ref, citizen_id: url_for("courses.view", course_id=ref))
 def open_course(citizen_id: int):
     _open(citizen_id, "citizen.course_form")
     s = db_session()
     try:
         with unit_of_work(s):
-            course = course_service.open_course(s, citizen_id=citizen_id, actor=current_user, now=now(),
-                                                programme_id=request.form.get("programme_id", 0, type=int))
+            course = once(s, lambda: course_service.open_course(
+                s, citizen_id=citizen_id, actor=current_user, now=now(),
+                programme_id=request.form.get("programme_id", 0, type=int)))
     except DomainError as error:
         show_error(error)
         return redirect(url_for("citizens.view", citizen_id=citizen_id))
@@ -252,6 +256,7 @@ def reveal_cpr(citizen_id: int):
 
 @bp.post("/<int:citizen_id>/contacts")
 @require(can_edit_citizens)
+@creates(lambda _ref, citizen_id: url_for("citizens.view", citizen_id=citizen_id))
 def add_contact(citizen_id: int):
     citizen = _open(citizen_id, "citizen.contact_form")
     form = ContactForm()
@@ -262,7 +267,8 @@ def add_contact(citizen_id: int):
                                    may_contact=form.may_contact.data)
         try:
             with unit_of_work(s):
-                service.add_contact(s, s.get(Citizen, citizen_id), data, actor=current_user, now=now())
+                once(s, lambda: service.add_contact(s, s.get(Citizen, citizen_id), data, actor=current_user,
+                                                   now=now()))
         except DomainError as error:
             show_error(error, form)
         else:

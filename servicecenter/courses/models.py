@@ -59,6 +59,9 @@ class ExclusionReason(enum.StrEnum):
     OTHER = "other"
 
 
+OPEN_COURSE = "status NOT IN ('ending', 'ended')"  # ending: ended by a person, the pickup still open
+
+
 class Course(Base):
     __tablename__ = "courses"
 
@@ -87,6 +90,12 @@ class Course(Base):
     programme: Mapped[Programme] = relationship(lazy="joined")
     lead_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[lead_organisation_id])
     referred_by_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[referred_by_organisation_id])
+
+    __table_args__ = (
+        # At most one open course per citizen and programme, whatever two people (or two tabs) do at once.
+        Index("uq_courses_one_open_per_programme", "citizen_id", "programme_id", unique=True,
+              sqlite_where=text(OPEN_COURSE), postgresql_where=text(OPEN_COURSE)),
+    )
 
 
 class HandoverStatus(enum.StrEnum):

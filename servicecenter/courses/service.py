@@ -26,13 +26,14 @@ from servicecenter.courses.models import (
     PauseReason,
     Programme,
 )
-from servicecenter.db import get_or_raise, local_date, lock_row
+from servicecenter.db import get_or_raise, local_date, lock_row, serialize_on
 from servicecenter.errors import N_, Conflict, DomainError, PermissionDenied
 from servicecenter.organisations.models import Organisation, OrganisationKind
 from servicecenter.statuses import TransitionTable, transition
 from servicecenter.workdays import danish_days_off
 
 H = HandoverStatus
+ENDED_STATUSES = (CourseStatus.ENDING, CourseStatus.ENDED)  # the course's OPEN_COURSE index says the same
 HANDOVER_STATUS = TransitionTable(
     "handover",
     {H.OFFERED: {H.ACCEPTED, H.DECLINED, H.WITHDRAWN}, H.ACCEPTED: set(), H.DECLINED: set(), H.WITHDRAWN: set()},
@@ -124,8 +125,10 @@ def open_course(session: Session, *, citizen_id: int, programme_id: int, actor, 
     """A referral: the course starts as referred, led by the named organisation, else the referring care
     organisation, else the citizen's responsible organisation or municipality, else the region."""
     citizen = get_or_raise(session, Citizen, citizen_id, N_("No such citizen."))
-    if session.get(Programme, programme_id) is None:
+    programme = session.get(Programme, programme_id)
+    if programme is None:
         raise DomainError(N_("Choose a programme."), field="programme_id")
+    _refuse_second_open_course(session, citizen, programme)
     lead = lead_organisation_id or _default_lead(session, citizen, actor)
     course = Course(citizen_id=citizen_id, programme_id=programme_id, status=CourseStatus.REFERRED, created_at=now,
                     referred_by_organisation_id=getattr(actor, "organisation_id", None),
@@ -137,6 +140,22 @@ def open_course(session: Session, *, citizen_id: int, programme_id: int, actor, 
     _log(session, course, CourseEventKind.REFERRED, actor=actor, now=now, to_status=CourseStatus.REFERRED,
          organisation_id=course.referred_by_organisation_id)
     return course
+
+
+def get_open_course(session: Session, citizen_id: int, programme_id: int) -> Course | None:
+    """The citizen's course on the programme that has not ended (at most one: a unique index holds it)."""
+    return session.scalar(select(Course).where(Course.citizen_id == citizen_id, Course.programme_id == programme_id,
+                                               Course.status.not_in(ENDED_STATUSES)))
+
+
+def _refuse_second_open_course(session: Session, citizen: Citizen, programme: Programme) -> None:
+    # Two referrals at the same moment take turns, so the second sees the first and is told which course it is.
+    serialize_on(session, f"open-course:{citizen.id}:{programme.id}")
+    existing = get_open_course(session, citizen.id, programme.id)
+    if existing is not None:
+        raise Conflict(N_("The citizen already has an open %(programme)s course (no. %(course)s, referred on "
+                          "%(day)s): continue that course or end it first."), field="programme_id",
+                       programme=programme.name, course=existing.id, day=local_date(existing.created_at).isoformat())
 
 
 def _default_lead(session: Session, citizen: Citizen, actor) -> int | None:

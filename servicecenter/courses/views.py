@@ -26,7 +26,7 @@ from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.organisations.service import list_organisations
 from servicecenter.training.service import list_course_trainings
-from servicecenter.web import now, require, safe_next, show_error
+from servicecenter.web import creates, now, once, require, safe_next, show_error
 
 bp = Blueprint("courses", __name__, url_prefix="/courses", template_folder="templates")
 INCLUSION_TARGET = 0.95
@@ -135,14 +135,16 @@ def end(course_id: int):
 
 @bp.post("/<int:course_id>/handover")
 @require(can_hand_over)
+@creates(lambda _ref, course_id: url_for("courses.view", course_id=course_id))
 def offer(course_id: int):
     course = load_course(course_id, "course.handover")
     form = _offer_form()
     if form.validate_on_submit():
         try:
             with unit_of_work(db_session()):
-                service.offer_lead(db_session(), course, to_organisation_id=form.to_organisation_id.data,
-                                   actor=current_user, now=now())
+                once(db_session(), lambda: service.offer_lead(
+                    db_session(), course, to_organisation_id=form.to_organisation_id.data, actor=current_user,
+                    now=now()))
         except DomainError as error:
             show_error(error, form)
         else:
@@ -230,6 +232,7 @@ def programmes():
 @bp.route("/programmes/new", methods=["GET", "POST"], defaults={"programme_id": None})
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
 @require(can_manage_programmes)
+@creates(lambda _ref, **_: url_for("courses.programmes"))
 def edit_programme(programme_id: int | None):
     s = db_session()
     programme = service.get_programme(s, programme_id) if programme_id else None
@@ -239,11 +242,10 @@ def edit_programme(programme_id: int | None):
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                service.save_programme(s, programme, code=form.code.data, name=form.name.data,
-                                       follow_up_days=form.follow_up_days.data,
-                                       competence_months=form.competence_months.data,
-                                       checklist=(form.checklist.data or "").splitlines(), actor=current_user,
-                                       now=now())
+                once(s, lambda: service.save_programme(
+                    s, programme, code=form.code.data, name=form.name.data, follow_up_days=form.follow_up_days.data,
+                    competence_months=form.competence_months.data, checklist=(form.checklist.data or "").splitlines(),
+                    actor=current_user, now=now()))
         except DomainError as error:
             show_error(error, form)
         else:

@@ -13,7 +13,7 @@ from servicecenter.extensions import db_session
 from servicecenter.organisations import service
 from servicecenter.organisations.forms import KIND_LABELS, OrganisationForm
 from servicecenter.organisations.models import OrganisationKind
-from servicecenter.web import now, require, show_error
+from servicecenter.web import creates, now, once, require, show_error
 
 bp = Blueprint("organisations", __name__, url_prefix="/admin/organisations", template_folder="templates")
 
@@ -47,6 +47,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/<int:organisation_id>", methods=["GET", "POST"])
 @require(can_manage_organisations)
+@creates(lambda _ref, **_: url_for("organisations.index"))
 def edit(organisation_id: int | None = None):
     s = db_session()
     organisation = service.get_organisation(s, organisation_id) if organisation_id else None
@@ -55,7 +56,7 @@ def edit(organisation_id: int | None = None):
         try:
             with unit_of_work(s):
                 if organisation is None:
-                    service.create_organisation(s, _data(form), actor=current_user, now=now())
+                    once(s, lambda: service.create_organisation(s, _data(form), actor=current_user, now=now()))
                 else:
                     service.update_organisation(s, s.get(type(organisation), organisation_id), _data(form),
                                                 actor=current_user, now=now())

@@ -23,7 +23,6 @@ class TrainingForm(FlaskForm):
                          choices=[("", _l("— choose —"))] + [(r.value, _l(RESULT_LABELS[r])) for r in TrainingResult])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
     held_at_default = HiddenField()  # the time filled in when the form was opened
-    form_token = HiddenField()  # one form, one record
 
 
 class StaffTrainingForm(TrainingForm):

@@ -56,7 +56,6 @@ class TrainingRecord(Base):
     follow_up_note: Mapped[str | None] = mapped_column(String(500))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    form_token: Mapped[str | None] = mapped_column(String(40), unique=True)  # one form, one record: no double save
 
     programme: Mapped[Programme] = relationship(lazy="joined")
     trainer: Mapped[User] = relationship(foreign_keys=[trainer_id], lazy="joined")

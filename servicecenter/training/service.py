@@ -53,7 +53,6 @@ class TrainingData:
     programme_id: int | None = None  # staff (a citizen's comes from the course)
     note: str = ""
     device_models: list[dict] = field(default_factory=list)  # [{"id", "name"}]: what the ledger says is at home
-    form_token: str | None = None  # the form's one-time token: the same form submitted twice saves once
 
 
 def get_record(session: Session, record_id: int) -> TrainingRecord:
@@ -97,11 +96,7 @@ def _check_answers(programme: Programme, data: TrainingData) -> list[dict]:
 def record_training(session: Session, data: TrainingData, *, actor, now: dt.datetime) -> TrainingRecord:
     """Record one training. A citizen's or relative's gets a follow-up conversation due after the programme's
     delay; a passed staff training sets the staff member's competence on the programme until it expires.
-    The same form submitted twice (a double click, a resent request) returns the first record."""
-    if data.form_token:
-        earlier = session.scalar(select(TrainingRecord).where(TrainingRecord.form_token == data.form_token))
-        if earlier is not None:
-            return earlier
+    (The same form submitted twice saves once: the view creates through servicecenter.idempotency.)"""
     if data.held_at > now + dt.timedelta(minutes=5):
         raise DomainError(N_("A training cannot be recorded before it is held."), field="held_at")
     trainer = session.get(User, data.trainer_id)
@@ -118,7 +113,7 @@ def record_training(session: Session, data: TrainingData, *, actor, now: dt.date
         trainer_id=trainer.id, held_at=data.held_at, method=data.method, checklist=checklist,
         device_models=[] if staff else data.device_models, result=data.result, note=data.note.strip() or None,
         follow_up_due_on=None if staff else local_date(data.held_at) + dt.timedelta(days=programme.follow_up_days),
-        recorded_at=now, recorded_by_id=actor.id, form_token=(data.form_token or None) and data.form_token[:40])
+        recorded_at=now, recorded_by_id=actor.id)
     session.add(record)
     session.flush()
     record_event(session, actor=actor, action="training.record", entity_type="training", entity_id=record.id,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -26,7 +25,7 @@ from servicecenter.extensions import db_session
 from servicecenter.training import service
 from servicecenter.training.forms import StaffTrainingForm, TrainingForm, checklist_answers, held_at_utc
 from servicecenter.training.models import TraineeKind, TrainingMethod, TrainingResult
-from servicecenter.web import now, page_arg, require, show_error
+from servicecenter.web import creates, now, once, page_arg, require, show_error
 
 bp = Blueprint("training", __name__, url_prefix="/training", template_folder="templates")
 
@@ -51,7 +50,6 @@ def _prepare(form: TrainingForm) -> None:
         form.trainer_id.data = current_user.id
         form.held_at.data = now().astimezone(LOCAL_ZONE).replace(tzinfo=None, second=0, microsecond=0)
         form.held_at_default.data = form.held_at.data.strftime("%Y-%m-%dT%H:%M")
-        form.form_token.data = secrets.token_hex(16)
         form.result.data = ""
 
 
@@ -59,7 +57,7 @@ def _data(form: TrainingForm, items: list[str], **trainee) -> service.TrainingDa
     return service.TrainingData(
         trainer_id=form.trainer_id.data, held_at=held_at_utc(form, now()), method=TrainingMethod(form.method.data),
         result=TrainingResult(form.result.data), answers=checklist_answers(request.form, items),
-        note=form.note.data or "", form_token=form.form_token.data or None, **trainee)
+        note=form.note.data or "", **trainee)
 
 
 def _save(data: service.TrainingData, form: TrainingForm) -> int | None:
@@ -67,7 +65,7 @@ def _save(data: service.TrainingData, form: TrainingForm) -> int | None:
     s = db_session()
     try:
         with unit_of_work(s):
-            service.record_training(s, data, actor=current_user, now=now())
+            once(s, lambda: service.record_training(s, data, actor=current_user, now=now()))
     except DomainError as error:
         show_error(error, form)
         return error.status_code
@@ -86,6 +84,7 @@ def _answers_by_item(items: list[str]) -> dict:
 
 @bp.route("/course/<int:course_id>/new", methods=["GET", "POST"])
 @require(can_record_training)
+@creates(lambda _ref, course_id: url_for("courses.view", course_id=course_id))
 def new(course_id: int):
     course = load_course(course_id, "training.form")
     form = TrainingForm()
@@ -154,6 +153,7 @@ def competence():
 
 @bp.route("/staff/new", methods=["GET", "POST"])
 @require(can_record_staff_training)
+@creates(lambda _ref: url_for("training.competence"))
 def new_staff():
     s = db_session()
     form = StaffTrainingForm()

@@ -13,7 +13,7 @@ from servicecenter.csvexport import csv_lines
 from servicecenter.db import LOCAL_ZONE, get_or_raise, local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, require, show_error
+from servicecenter.web import creates, now, once, require, show_error
 from support.forms_admin import WEEKDAYS, CannedForm, GroupForm, SettingsForm
 from support.models import Priority, SupportGroup
 from support.service import canned as canned_service
@@ -27,6 +27,7 @@ from support.views import bp
 
 @bp.route("/canned", methods=["GET", "POST"])
 @require(can_manage_support)
+@creates(lambda _ref: url_for("support.canned"))
 def canned():
     """The list, and the form for a new one under it."""
     s = db_session()
@@ -54,8 +55,9 @@ def _save_canned(form: CannedForm, canned_id: int | None) -> bool:
     s = db_session()
     try:
         with unit_of_work(s):
-            canned_service.save_canned(s, canned_service.get_canned(s, canned_id) if canned_id else None,
-                                       title=form.title.data, body=form.body.data, actor=current_user, now=now())
+            once(s, lambda: canned_service.save_canned(
+                s, canned_service.get_canned(s, canned_id) if canned_id else None, title=form.title.data,
+                body=form.body.data, actor=current_user, now=now()))
     except DomainError as error:
         show_error(error, form)
         return False
@@ -108,6 +110,7 @@ def groups():
 @bp.route("/groups/new", methods=["GET", "POST"], endpoint="group_edit", defaults={"group_id": None})
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"], endpoint="group_edit")
 @require(can_manage_support)
+@creates(lambda _ref, **_: url_for("support.groups"))
 def group_edit(group_id: int | None):
     s = db_session()
     group = _group(group_id)
@@ -118,8 +121,9 @@ def group_edit(group_id: int | None):
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                tickets.save_group(s, _group(group_id), name=form.name.data, round_robin=form.round_robin.data,
-                                   member_ids=form.members.data or [], actor=current_user, now=now())
+                once(s, lambda: tickets.save_group(s, _group(group_id), name=form.name.data,
+                                                   round_robin=form.round_robin.data,
+                                                   member_ids=form.members.data or [], actor=current_user, now=now()))
         except DomainError as error:
             show_error(error, form)
         else:

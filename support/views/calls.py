@@ -13,7 +13,7 @@ from servicecenter.auth.permissions import can_work_tickets
 from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, require, show_error
+from servicecenter.web import creates, now, once, require, show_error
 from support.forms import LogCallForm, LookupForm
 from support.models import Category, Channel, Priority, RequesterKind
 from support.service import calls, tickets
@@ -68,6 +68,7 @@ def identify():
 
 @bp.post("/call/log")
 @require(can_work_tickets)
+@creates(lambda ref: url_for("support.ticket", ticket_id=ref))
 def log_call():
     form = LogCallForm()
     text = form.q.data or ""
@@ -89,7 +90,7 @@ def log_call():
     s = db_session()
     try:
         with unit_of_work(s):
-            ticket = tickets.create_ticket(s, ticket_data, actor=current_user, now=now())
+            ticket = once(s, lambda: tickets.create_ticket(s, ticket_data, actor=current_user, now=now()))
     except DomainError as error:
         show_error(error, form)
         return _again(lookup, caller, form)

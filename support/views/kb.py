@@ -11,7 +11,7 @@ from servicecenter.auth.permissions import can_edit_kb, can_read_kb
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, page_arg, require, safe_next, show_error
+from servicecenter.web import creates, now, once, page_arg, require, safe_next, show_error
 from support.forms_admin import ArticleForm
 from support.models import Article, Category
 from support.service import kb
@@ -102,6 +102,7 @@ def _article_form(article: Article | None) -> ArticleForm:
 @bp.route("/kb/new", methods=["GET", "POST"], endpoint="kb_new", defaults={"article_id": None})
 @bp.route("/kb/<int:article_id>/edit", methods=["GET", "POST"])
 @require(can_edit_kb)
+@creates(lambda ref, **_: url_for("support.kb_article", article_id=ref))
 def kb_edit(article_id: int | None):
     s = db_session()
     article = kb.get_article(s, article_id) if article_id else None
@@ -109,12 +110,12 @@ def kb_edit(article_id: int | None):
     if form.validate_on_submit():
         try:
             with unit_of_work(s):
-                saved = kb.save_article(
+                saved = once(s, lambda: kb.save_article(
                     s, kb.get_article(s, article_id) if article_id else None,
                     device_model_id=form.device_model_id.data or None,
                     category=Category(form.category.data) if form.category.data else None,
                     title_da=form.title_da.data, body_da=form.body_da.data, title_en=form.title_en.data,
-                    body_en=form.body_en.data, actor=current_user, now=now())
+                    body_en=form.body_en.data, actor=current_user, now=now()))
         except DomainError as error:
             show_error(error, form)
         else:

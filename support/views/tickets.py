@@ -20,7 +20,7 @@ from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, require
+from servicecenter.web import creates, now, once, require
 from support.forms import (
     AssignForm,
     DeviceForm,
@@ -146,13 +146,18 @@ def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket],
     return redirect(url_for("support.ticket", ticket_id=ticket_id))
 
 
+def _back_to_ticket(_ref, ticket_id: int) -> str:
+    return url_for("support.ticket", ticket_id=ticket_id)
+
+
 @bp.post("/tickets/<int:ticket_id>/reply")
 @require(can_work_tickets)
+@creates(_back_to_ticket)
 def reply(ticket_id: int):
     form = ReplyForm(prefix="reply")
     public = form.kind.data == "reply"
-    return _act(ticket_id, form, lambda s, t: tickets.add_message(s, t, form.body.data, public=public,
-                                                                     actor=current_user, now=now()),
+    return _act(ticket_id, form, lambda s, t: once(s, lambda: tickets.add_message(
+        s, t, form.body.data, public=public, actor=current_user, now=now())),
                 gettext("The reply is saved.") if public else gettext("The note is saved."))
 
 
@@ -246,20 +251,20 @@ def link(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/swap")
 @require(can_work_tickets)
+@creates(_back_to_ticket)
 def swap(ticket_id: int):
     form = SwapForm(prefix="swap")
-    return _act(ticket_id, form, lambda s, t: swaps.escalate_to_swap(s, t, note=form.note.data or "",
-                                                                      actor=current_user, now=now(),
-                                                                      today=local_date(now())),
+    return _act(ticket_id, form, lambda s, t: once(s, lambda: swaps.escalate_to_swap(
+        s, t, note=form.note.data or "", actor=current_user, now=now(), today=local_date(now()))),
                 gettext("A swap visit is requested; the ticket waits for it (the SLA is paused)."))
 
 
 @bp.post("/tickets/<int:ticket_id>/visit")
 @require(can_work_tickets)
+@creates(_back_to_ticket)
 def service_visit(ticket_id: int):
     """A technician fixes it in the home: a service visit from the ticket, which waits for it."""
     form = SwapForm(prefix="visit")
-    return _act(ticket_id, form, lambda s, t: swaps.request_service_visit(s, t, note=form.note.data or "",
-                                                                           actor=current_user, now=now(),
-                                                                           today=local_date(now())),
+    return _act(ticket_id, form, lambda s, t: once(s, lambda: swaps.request_service_visit(
+        s, t, note=form.note.data or "", actor=current_user, now=now(), today=local_date(now()))),
                 gettext("A service visit is requested; the ticket waits for it (the SLA is paused)."))

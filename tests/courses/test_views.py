@@ -362,8 +362,8 @@ def test_the_same_training_form_submitted_twice_saves_once(client, session, fact
     helpdesk = login(client, factory.user(Role.HELPDESK))
     course = refer(client, session, helpdesk, factory.citizen())
     page = client.get(f"/training/course/{course.id}/new").get_data(as_text=True)
-    token = re.search(r'name="form_token" type="hidden" value="([0-9a-f]+)"', page).group(1)
-    form = training_form(course, session, trainer_id=helpdesk.id, form_token=token)
+    token = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    form = training_form(course, session, trainer_id=helpdesk.id, idempotency_key=token)
     assert client.post(f"/training/course/{course.id}/new", data=form).status_code == 302
     assert client.post(f"/training/course/{course.id}/new", data=form).status_code == 302
     session.rollback()
