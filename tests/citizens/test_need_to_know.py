@@ -281,3 +281,23 @@ def test_a_warehouse_worker_sees_a_home_without_its_citizen(client, session, fac
     assert f"Borgerhjem {visit.course_id} (" in device  # the place, then its kind: "(Citizen's home)"
     assert f"({day.world.copd.code})" not in device and visit.citizen.last_name not in device  # no programme, no name
     assert "/citizens/" not in device
+
+
+def test_the_recent_list_and_the_handovers_page_write_an_audit_row_for_each_citizen_they_name(
+        client, session, factory, day):
+    gp = factory.organisation(OrganisationKind.GP_CLINIC, "gp-list")
+    aarhus = factory.organisation(OrganisationKind.MUNICIPALITY, "751")
+    gp_nurse, aarhus_nurse = factory.user(Role.NURSE, organisation=gp), factory.user(Role.NURSE, organisation=aarhus)
+    citizen = factory.citizen(first_name="Listet")
+    course_id = refer(session, gp_nurse, citizen, day.world.copd)
+    with unit_of_work(session):
+        offer_lead(session, get_course(session, course_id), to_organisation_id=aarhus.id, actor=gp_nurse,
+                   now=utcnow())
+    login(client, aarhus_nurse)
+    assert citizen.last_name in client.get("/courses/handovers").get_data(as_text=True)
+    client.get(f"/citizens/{citizen.id}")
+    assert citizen.last_name in client.get("/citizens/").get_data(as_text=True)
+    session.rollback()
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.citizen_id == citizen.id,
+                                                              AuditEvent.actor_id == aarhus_nurse.id)).all()
+    assert {"citizen.list_handovers", "citizen.list_recent"} <= set(actions)
