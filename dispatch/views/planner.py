@@ -90,7 +90,8 @@ def optimise():
     day = _day(request.form.get("day"))
     try:
         with unit_of_work(s):
-            run = planning.start_run(s, day, actor=current_user, now=now())
+            run = planning.start_run(s, day, actor=current_user, now=now(),
+                                     stale_minutes=int(current_app.config["PLAN_STALE_MINUTES"]))
     except DomainError as error:
         show_error(error)
         return redirect(url_for("dispatch.plan", day=day.isoformat()))
