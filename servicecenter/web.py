@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, request
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from wtforms import Form
@@ -75,3 +75,9 @@ def show_error(error: DomainError, form: Form | None = None) -> None:
 
 def client_ip() -> str:
     return request.remote_addr or "unknown"
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for outside the system (a text to a citizen): the configured PUBLIC_BASE_URL and the
+    route's path. The request's Host is never used: it is whatever the client sent."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)

@@ -24,7 +24,7 @@ from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
-from servicecenter.web import now, require, show_error
+from servicecenter.web import now, public_url, require, show_error
 
 
 def _day(value: str | None) -> dt.date:
@@ -156,7 +156,7 @@ def confirmation_for(secret: str):
     def confirmation(visit) -> tuple[str, list]:
         slots = [[visit.scheduled_on.isoformat(), visit.window_start, visit.window_end]]
         slots += planning.open_slots(db_session(), visit, after=visit.scheduled_on)
-        link = url_for("dispatch.confirm_link", token=make_token(secret, visit), _external=True)
+        link = public_url("dispatch.confirm_link", token=make_token(secret, visit))
         text = gettext("Fælles Servicecenter visits you on %(day)s between %(start)s and %(end)s (%(task)s). "
                        "Confirm or choose another time: %(link)s",
                        day=format_date(visit.scheduled_on, "full"), start=_hhmm(visit.window_start),
