@@ -21,6 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     check_config(app.config)
+    from servicecenter.inputguards import init_input_guards
+
+    init_input_guards(app)  # before the blueprints (their <int:...> ids) and the security hooks
     if app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
     from servicecenter import logredact

@@ -58,6 +58,10 @@ def load_config() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SC_ENV") == "production",
+        # In production the cookie is a __Host- cookie: Secure, Path=/ and no Domain, so no sibling host can set
+        # or shadow it.
+        "SESSION_COOKIE_NAME": "__Host-session" if os.environ.get("SC_ENV") == "production" else "session",
+        "SESSION_COOKIE_PATH": "/",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     }
@@ -70,3 +74,7 @@ def check_config(config: dict) -> None:
         raise RuntimeError("PUBLIC_BASE_URL must be an absolute URL such as https://service.example.dk")
     if config.get("SC_ENV") == "production" and base.scheme != "https":
         raise RuntimeError("PUBLIC_BASE_URL must use https in production (SC_ENV=production)")
+    if config.get("SESSION_COOKIE_NAME", "").startswith("__Host-") and (
+            not config.get("SESSION_COOKIE_SECURE") or config.get("SESSION_COOKIE_DOMAIN")
+            or config.get("SESSION_COOKIE_PATH") != "/"):
+        raise RuntimeError("a __Host- session cookie needs SESSION_COOKIE_SECURE, Path=/ and no Domain")

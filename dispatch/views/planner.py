@@ -24,6 +24,7 @@ from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
+from servicecenter.inputguards import bounded_int
 from servicecenter.web import now, public_url, require, show_error
 
 
@@ -122,7 +123,7 @@ def lock(visit_id: int):
     s = db_session()
     visit = visits.get_visit(s, visit_id)
     day = visit.scheduled_on or local_date(now())
-    technician_id = request.form.get("technician_id", type=int)
+    technician_id = request.form.get("technician_id", type=bounded_int)
     try:
         with unit_of_work(s):
             planning.lock(s, visits.get_visit(s, visit_id), technician_id=technician_id or None, day=day,
