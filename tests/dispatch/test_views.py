@@ -131,3 +131,19 @@ def test_technicians_and_depot_locations_are_kept_by_coordinators(client, sessio
     bad = client.post(f"/dispatch/depots/{world.depot.id}/location", data={"latitude": "north", "longitude": "1"},
                       follow_redirects=True)
     assert "decimal degrees" in bad.get_data(as_text=True)
+
+
+def test_a_failed_optimisation_shows_its_message_on_the_planning_page(client, session, world, monkeypatch):
+    from dispatch.service import planning
+
+    # given a solver that breaks
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(planning, "plan_day", broken)
+    login(client, world.helpdesk)
+    day = next_weekday()
+    # when the planner optimises the day, then the page says it failed and why, and nothing is left running
+    assert client.post("/dispatch/plan/optimise", data={"day": day.isoformat()}).status_code == 302
+    page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
+    assert "The optimisation failed" in page and "solver exploded" in page and "every 1s" not in page
