@@ -143,5 +143,6 @@ def test_gunicorn_access_log_blanks_tokens(capsys):
         out = capsys.readouterr().out
     finally:
         access.handlers.clear()
+        logging.getLogger("gunicorn.error").handlers.clear()
     # then the token is not in it
     assert "SECRETTOKEN" not in out and "/dispatch/c/[token]" in out

@@ -46,6 +46,7 @@ def plan():
     with unit_of_work(s):
         citizens.record_listed(s, [v.citizen_id for v in booked], actor=current_user, now=now(),
                                action="citizen.list_plan")
+        planning.fail_stale_runs(s, day, now=now(), stale_minutes=int(current_app.config["PLAN_STALE_MINUTES"]))
     duty = on_duty(s, day)
     return render_template("dispatch/plan.html", day=day, booked=booked, run=run, by_id=by_id, duty=duty,
                            technicians={d.technician.id: d.technician for d in duty},

@@ -147,3 +147,20 @@ def test_a_failed_optimisation_shows_its_message_on_the_planning_page(client, se
     assert client.post("/dispatch/plan/optimise", data={"day": day.isoformat()}).status_code == 302
     page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
     assert "The optimisation failed" in page and "solver exploded" in page and "every 1s" not in page
+
+
+def test_the_planning_page_ends_a_stale_run(client, session, world):
+    from dispatch.models import PlanRun, PlanStatus
+    from dispatch.service import planning
+    from servicecenter.db import unit_of_work
+
+    # given a run that has been "running" for 10 minutes (its thread is gone)
+    day = next_weekday()
+    with unit_of_work(session):
+        run = planning.start_run(session, day, actor=world.helpdesk, now=utcnow() - dt.timedelta(minutes=10))
+    login(client, world.helpdesk)
+    # when the planner opens the day, then it is shown failed with the reason, and no longer polls
+    page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
+    assert "stopped without an answer" in page and "every 1s" not in page
+    session.rollback()
+    assert session.get(PlanRun, run.id).status == PlanStatus.FAILED
