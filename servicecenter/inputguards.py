@@ -30,7 +30,7 @@ def bounded_int(value: str) -> int:
 
 
 class NulInRequest(BadRequest):
-    """A NUL byte in the query string, the path or a form field."""
+    """A NUL byte in the path, the query string, a header or a form field."""
 
 
 def init_input_guards(app: Flask) -> None:
@@ -50,6 +50,9 @@ def _head_as_get() -> None:
 
 def _refuse_nul_bytes() -> None:
     if "\x00" in request.path or b"%00" in request.query_string.lower() or b"\x00" in request.query_string:
+        raise NulInRequest()
+    # Headers too: the client address (X-Forwarded-For behind a proxy) and the user agent are stored.
+    if any("\x00" in value for _name, value in request.headers.items()) or "\x00" in (request.remote_addr or ""):
         raise NulInRequest()
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         for key, value in request.form.items(multi=True):

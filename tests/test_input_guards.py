@@ -57,6 +57,11 @@ def test_a_nul_byte_in_the_path_is_a_400(client):
     assert client.get("/dispatch/c/abc%00def").status_code == 400
 
 
+def test_a_nul_byte_in_a_header_is_a_400_before_anything_is_stored(client):
+    response = client.post("/login", data={"username": "a", "password": "x"}, headers={"User-Agent": "x\x00y"})
+    assert response.status_code == 400
+
+
 def test_a_nul_byte_on_login_is_a_400_not_500(client):
     assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
 
