@@ -26,6 +26,9 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("PLAN_SECONDS", 10.0)
     app.config.setdefault("PLAN_IN_BACKGROUND", True)
+    # A run still "running" after this many minutes lost its thread and is marked failed when the day is
+    # optimised again (a run takes PLAN_SECONDS plus a few seconds of input and saving).
+    app.config.setdefault("PLAN_STALE_MINUTES", 5)
     app.config.setdefault("TRAVEL_PROVIDER", "haversine")
     app.config.setdefault("PICKUP_OVERDUE_DAYS", 14)  # days after a course ends before its pickup is overdue
     app.register_blueprint(bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from servicecenter.config import ROOT, load_config
+from servicecenter.config import ROOT, check_config, load_config
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -20,6 +20,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config())
     if test_config:
         app.config.update(test_config)
+    check_config(app.config)
+    from servicecenter.inputguards import init_input_guards
+
+    init_input_guards(app)  # before the blueprints (their <int:...> ids) and the security hooks
     if app.config.get("PROXY_COUNT"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
     from servicecenter import logredact

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,9 @@ def load_config() -> dict:
         "SECRET_KEY": _secret_key(instance),
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
         "SC_ENV": os.environ.get("SC_ENV", "development"),
+        # Every link that leaves the system (confirmation links in texts to citizens) starts with this, never
+        # with the Host of the request that made it (a forged Host would send citizens elsewhere).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
         # Inactivity timeout of a login session; the helpdesk keeps the app open all day, so it is generous.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "60")),
         "SESSION_MAX_HOURS": 12,
@@ -54,6 +58,23 @@ def load_config() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SC_ENV") == "production",
+        # In production the cookie is a __Host- cookie: Secure, Path=/ and no Domain, so no sibling host can set
+        # or shadow it.
+        "SESSION_COOKIE_NAME": "__Host-session" if os.environ.get("SC_ENV") == "production" else "session",
+        "SESSION_COOKIE_PATH": "/",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     }
+
+
+def check_config(config: dict) -> None:
+    """Refuse to start on a configuration that is unsafe: production needs an https public base URL."""
+    base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+    if base.scheme not in ("http", "https") or not base.netloc or base.query or base.fragment:
+        raise RuntimeError("PUBLIC_BASE_URL must be an absolute URL such as https://service.example.dk")
+    if config.get("SC_ENV") == "production" and base.scheme != "https":
+        raise RuntimeError("PUBLIC_BASE_URL must use https in production (SC_ENV=production)")
+    if config.get("SESSION_COOKIE_NAME", "").startswith("__Host-") and (
+            not config.get("SESSION_COOKIE_SECURE") or config.get("SESSION_COOKIE_DOMAIN")
+            or config.get("SESSION_COOKIE_PATH") != "/"):
+        raise RuntimeError("a __Host- session cookie needs SESSION_COOKIE_SECURE, Path=/ and no Domain")

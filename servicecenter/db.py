@@ -99,6 +99,18 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def database_is_up(engine: Engine) -> bool:
+    """SELECT 1 on a connection of its own: the health check's question (any database error means no)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
 def make_session_factory(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:
     # Objects stay readable after a commit (rendering a page must not reload each row); freshness before a
     # write is unit_of_work's job, which expires everything as it starts. `info` travels with every session

@@ -7,10 +7,13 @@ import logging
 import re
 
 CPR_LIKE = re.compile(r"(?<!\d)(\d{6})-?\d{4}(?!\d)")
+# A citizen's confirmation link (/dispatch/c/<token>) is a bearer credential: whoever reads it from a log (the
+# access log's path or Referer) could confirm or move the visit.
+CONFIRM_TOKEN = re.compile(r"(/c/)[^\s/?#\"']+")
 
 
 def redact(text: str) -> str:
-    return CPR_LIKE.sub(r"\1-XXXX", text)
+    return CONFIRM_TOKEN.sub(r"\1[token]", CPR_LIKE.sub(r"\1-XXXX", text))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -8,6 +8,8 @@ from flask_login import current_user
 
 from servicecenter.auth.forms import ROLE_LABELS
 from servicecenter.auth.permissions import is_authenticated
+from servicecenter.db import database_is_up
+from servicecenter.extensions import get_database
 from servicecenter.web import public, require, safe_next
 
 bp = Blueprint("main", __name__)
@@ -31,6 +33,9 @@ def set_language():
 @bp.get("/healthz")
 @public
 def health():
+    """For the load balancer: 200 when the database answers SELECT 1, else 503 (take this instance out)."""
+    if not database_is_up(get_database().engine):
+        return jsonify(status="database unavailable"), 503
     return jsonify(status="ok")
 
 

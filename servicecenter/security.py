@@ -47,7 +47,8 @@ def _assign_request_id() -> None:
 
 
 def _require_migrated_database():
-    if request.endpoint == "static" or current_app.extensions.get("schema_ok"):
+    # The health check asks the database itself (and must answer 503, not fail, when it is down).
+    if request.endpoint in ("static", "main.health") or current_app.extensions.get("schema_ok"):
         return None
     if is_up_to_date(get_database().engine):
         current_app.extensions["schema_ok"] = True
@@ -128,6 +129,6 @@ def _security_headers(response):
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers["Strict-Transport-Security"] = "max-age=31536000"
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
 

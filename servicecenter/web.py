@@ -8,7 +8,7 @@ from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
@@ -151,3 +151,9 @@ def _back() -> str:
 
 def init_idempotency(app) -> None:
     app.add_template_global(idempotency_field)
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for outside the system (a text to a citizen): the configured PUBLIC_BASE_URL and the
+    route's path. The request's Host is never used: it is whatever the client sent."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)

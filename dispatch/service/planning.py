@@ -22,11 +22,13 @@ from dispatch.service.technicians import OnDuty, get_technician, on_duty
 from dispatch.service.visits import WINDOWS, log, unbook
 from inventory import service as inventory
 from servicecenter.audit.service import record_event
-from servicecenter.db import get_or_raise, serialize_on, unit_of_work
+from servicecenter.db import get_or_raise, lock_row, serialize_on, unit_of_work
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.workdays import danish_days_off
 
 logger = logging.getLogger(__name__)
+STALE_MESSAGE = N_("The optimisation stopped without an answer (the server restarted?); optimise again.")
+SAVE_FAILED_MESSAGE = N_("The result could not be saved; optimise again.")
 PROMISE_MINUTES = 60  # the citizen is promised ETA ± this, inside the requested window
 UNPLANNED_MESSAGES = {
     pm.NO_LOCATION: N_("cannot plan: no location (add coordinates to the citizen)"),
@@ -70,10 +72,10 @@ def planning_input(session: Session, day: dt.date) -> tuple[list[pm.Stop], list[
     return [_stop(v) for v in visits], technicians
 
 
-def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime) -> PlanRun:
+def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime, stale_minutes: int = 5) -> PlanRun:
     serialize_on(session, f"plan:{day.isoformat()}")  # two planners pressing "optimise" at once: one run
-    if session.scalar(select(PlanRun.id).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING,
-                                               PlanRun.started_at > now - dt.timedelta(minutes=5))):
+    fail_stale_runs(session, day, now=now, stale_minutes=stale_minutes)
+    if session.scalar(select(PlanRun.id).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING)):
         raise Conflict(N_("This day is being optimised already; wait for it to finish."))
     run = PlanRun(day=day, status=PlanStatus.RUNNING, progress=0.0, started_at=now, created_by_id=actor.id)
     session.add(run)
@@ -81,6 +83,17 @@ def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime) -> Pla
     record_event(session, actor=actor, action="plan.start", entity_type="plan_run", entity_id=run.id, now=now,
                  detail={"day": day.isoformat()})
     return run
+
+
+def fail_stale_runs(session: Session, day: dt.date, *, now: dt.datetime, stale_minutes: int) -> int:
+    """A run still "running" after `stale_minutes` lost its thread (a restart, a crash): it is marked failed, so
+    the day can be optimised again. Returns how many were."""
+    stale = session.scalars(select(PlanRun).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING,
+                                                  PlanRun.started_at <= now - dt.timedelta(minutes=stale_minutes)))
+    runs = list(stale)
+    for run in runs:
+        run.status, run.error, run.finished_at = PlanStatus.FAILED, STALE_MESSAGE, now
+    return len(runs)
 
 
 def get_run(session: Session, run_id: int) -> PlanRun:
@@ -94,10 +107,34 @@ def latest_run(session: Session, day: dt.date) -> PlanRun | None:
 def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTimeProvider, seconds: float,
              now: Callable[[], dt.datetime]) -> None:
     """Solve the run's day and store the result. Runs in its own sessions (a background thread in the web
-    process); progress is written at most once a second so every app instance can show it."""
-    with factory() as session, session.begin():
+    process); progress is written at most once a second so every app instance can show it. Whatever goes wrong
+    (the database, the solver, the input), the run ends "failed" with a message, never left "running"."""
+    try:
+        stops, technicians = _claim(factory, run_id)
+        if stops is None:
+            return
+        plan = plan_day(stops, technicians, provider, seconds=seconds, on_progress=_progress_writer(factory, run_id))
+        result, status, error = _as_json(plan), PlanStatus.DONE, None
+    except Exception as exc:  # noqa: BLE001 - the planner must see that it failed, and why
+        logger.exception("plan %d failed", run_id)
+        result, status, error = None, PlanStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
+    _finish(factory, run_id, result=result, status=status, error=error, now=now)
+
+
+def _claim(factory: Callable[[], Session], run_id: int):
+    """Claim the run with a write first (BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL) and read the day's
+    input in that same transaction: a read that later turns into a write loses to any writer in between on
+    SQLite. Returns (None, None) when the run is no longer running (marked stale, or finished elsewhere)."""
+    with factory() as session, unit_of_work(session):
         run = get_run(session, run_id)
-        stops, technicians = planning_input(session, run.day)
+        lock_row(session, run)
+        if run.status != PlanStatus.RUNNING:
+            return None, None
+        run.progress = 0.01  # the claim: a write, so this transaction holds the lock from its first statement
+        return planning_input(session, run.day)
+
+
+def _progress_writer(factory: Callable[[], Session], run_id: int) -> Callable[[float, float], None]:
     last = [0.0]
 
     def progress(fraction: float, _cost: float) -> None:
@@ -110,27 +147,26 @@ def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTim
         except SQLAlchemyError:  # the next tick writes it; progress is only shown
             logger.warning("plan %d: progress not saved", run_id)
 
-    try:
-        plan = plan_day(stops, technicians, provider, seconds=seconds, on_progress=progress)
-        result, status, error = _as_json(plan), PlanStatus.DONE, None
-    except Exception as exc:  # noqa: BLE001 - the planner must see that it failed, and why
-        result, status, error = None, PlanStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
-    _finish(factory, run_id, result=result, status=status, error=error, now=now)
+    return progress
 
 
 def _finish(factory: Callable[[], Session], run_id: int, *, result, status: PlanStatus, error: str | None,
-            now: Callable[[], dt.datetime], attempts: int = 3) -> None:
-    """Store the run's end in a write transaction taken up front (on SQLite a read that turns into a write loses
-    to another writer), retried a few times; a run never stays "running" because its last write failed."""
+            now: Callable[[], dt.datetime], attempts: int = 5) -> None:
+    """Store the run's end in a write transaction taken up front, retried a few times; a run never stays
+    "running" because its last write failed (and if every attempt fails, the stale check ends it later)."""
     for attempt in range(attempts):
         try:
             with factory() as session, unit_of_work(session):
                 run = get_run(session, run_id)
+                lock_row(session, run)
+                if run.status != PlanStatus.RUNNING:
+                    return  # ended meanwhile (marked stale): its end stands
                 run.result, run.status, run.error, run.progress, run.finished_at = result, status, error, 1.0, now()
             return
-        except SQLAlchemyError:
+        except Exception:  # noqa: BLE001 - any failure here is retried, then left to the stale check
             logger.exception("plan %d: result not saved (attempt %d)", run_id, attempt + 1)
-            result, status, error = None, PlanStatus.FAILED, "the result could not be saved; optimise again"
+            result, status, error = None, PlanStatus.FAILED, SAVE_FAILED_MESSAGE
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _as_json(plan: pm.Plan) -> dict:

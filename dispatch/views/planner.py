@@ -24,7 +24,8 @@ from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
-from servicecenter.web import now, require, show_error
+from servicecenter.inputguards import bounded_int
+from servicecenter.web import now, public_url, require, show_error
 
 
 def _day(value: str | None) -> dt.date:
@@ -45,6 +46,7 @@ def plan():
     with unit_of_work(s):
         citizens.record_listed(s, [v.citizen_id for v in booked], actor=current_user, now=now(),
                                action="citizen.list_plan")
+        planning.fail_stale_runs(s, day, now=now(), stale_minutes=int(current_app.config["PLAN_STALE_MINUTES"]))
     duty = on_duty(s, day)
     return render_template("dispatch/plan.html", day=day, booked=booked, run=run, by_id=by_id, duty=duty,
                            technicians={d.technician.id: d.technician for d in duty},
@@ -90,7 +92,8 @@ def optimise():
     day = _day(request.form.get("day"))
     try:
         with unit_of_work(s):
-            run = planning.start_run(s, day, actor=current_user, now=now())
+            run = planning.start_run(s, day, actor=current_user, now=now(),
+                                     stale_minutes=int(current_app.config["PLAN_STALE_MINUTES"]))
     except DomainError as error:
         show_error(error)
         return redirect(url_for("dispatch.plan", day=day.isoformat()))
@@ -121,7 +124,7 @@ def lock(visit_id: int):
     s = db_session()
     visit = visits.get_visit(s, visit_id)
     day = visit.scheduled_on or local_date(now())
-    technician_id = request.form.get("technician_id", type=int)
+    technician_id = request.form.get("technician_id", type=bounded_int)
     try:
         with unit_of_work(s):
             planning.lock(s, visits.get_visit(s, visit_id), technician_id=technician_id or None, day=day,
@@ -155,7 +158,7 @@ def confirmation_for(secret: str):
     def confirmation(visit) -> tuple[str, list]:
         slots = [[visit.scheduled_on.isoformat(), visit.window_start, visit.window_end]]
         slots += planning.open_slots(db_session(), visit, after=visit.scheduled_on)
-        link = url_for("dispatch.confirm_link", token=make_token(secret, visit), _external=True)
+        link = public_url("dispatch.confirm_link", token=make_token(secret, visit))
         text = gettext("Fælles Servicecenter visits you on %(day)s between %(start)s and %(end)s (%(task)s). "
                        "Confirm or choose another time: %(link)s",
                        day=format_date(visit.scheduled_on, "full"), start=_hhmm(visit.window_start),

@@ -23,6 +23,7 @@ MAX_ROWS = 5_000
 REQUIRED = ("model", "serial")
 OPTIONAL = ("iccid", "phone", "operator", "firmware", "purchased", "warranty_until")
 PHONE_RE = re.compile(r"\+?(?:[ -]?\d){8,15}")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # a line break, tab, NUL... inside a value: a broken export
 MAX_LENGTH = {"model": 60, "serial": 60, "iccid": 22, "phone": 20, "operator": 40, "firmware": 40, "purchased": 10,
               "warranty_until": 10}
 
@@ -56,10 +57,15 @@ def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise DomainError(N_("The file is larger than %(n)d kB."), field="file", n=MAX_BYTES // 1000)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DomainError(N_("The file is not UTF-8 text. In Excel, save it as “CSV UTF-8” and try again."),
                           field="file") from None
+    if "\x00" in text:  # never stored: PostgreSQL refuses NUL in text, and it is no CSV
+        raise DomainError(N_("Line %(line)d contains a NUL character: this is not a CSV text file. In Excel, save "
+                             "it as “CSV UTF-8” and try again."), field="file",
+                          line=text.count("\n", 0, text.index("\x00")) + 1)
+    return text
 
 
 def parse(session: Session, text: str) -> Parsed:
@@ -73,13 +79,18 @@ def parse(session: Session, text: str) -> Parsed:
     if file_errors:
         return Parsed([], file_errors)
     rows = []
-    for i, values in enumerate(reader, start=2):
-        if any(v.strip() for v in values):
-            row = Row(i, dict(zip(header, [v.strip() for v in values], strict=False)))
-            if len(values) != len(header):
-                row.error(N_("This line has %(n)d values; the header has %(columns)d columns."), n=len(values),
-                          columns=len(header))
-            rows.append(row)
+    try:
+        for values in reader:
+            if any(v.strip() for v in values):
+                row = Row(reader.line_num, dict(zip(header, [v.strip() for v in values], strict=False)))
+                if len(values) != len(header):
+                    row.error(N_("This line has %(n)d values; the header has %(columns)d columns."), n=len(values),
+                              columns=len(header))
+                rows.append(row)
+    except csv.Error:  # e.g. a bare carriage return (CR) inside a value that is not in quotes
+        return Parsed([], [{"message": N_("Line %(line)d cannot be read: a line break or quote inside a value. "
+                                          "Remove it, or put the value in double quotes."),
+                            "params": {"line": reader.line_num}}])
     if len(rows) > MAX_ROWS:
         return Parsed([], [{"message": N_("The file has more than %(n)d rows."), "params": {"n": MAX_ROWS}}])
     _check_rows(session, rows)
@@ -101,6 +112,9 @@ def _check_rows(session: Session, rows: list[Row]) -> None:
     seen_iccids: dict[str, int] = {}
     for row in rows:
         for column, value in row.values.items():
+            if CONTROL_RE.search(value):
+                row.error(N_("%(column)s contains a control character (a line break, tab or similar); remove it."),
+                          on=column, column=column)
             if len(value) > MAX_LENGTH[column]:
                 row.error(N_("%(column)s is longer than %(n)d characters."), on=column, column=column,
                           n=MAX_LENGTH[column])

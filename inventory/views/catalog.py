@@ -32,6 +32,7 @@ from servicecenter.courses.service import list_programmes
 from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
+from servicecenter.inputguards import bounded_int
 from servicecenter.web import creates, now, once, require, show_error
 
 
@@ -117,7 +118,7 @@ def recall():
     """Every citizen who holds or held model M (with firmware F): a POST, since each citizen listed is an audited
     read (a link or an image elsewhere must not be able to write those rows in someone's name)."""
     s = db_session()
-    model_id, firmware = request.form.get("model", type=int), request.form.get("firmware", "").strip() or None
+    model_id, firmware = request.form.get("model", type=bounded_int), request.form.get("firmware", "").strip() or None
     rows = []
     if request.method == "POST" and model_id:
         with unit_of_work(s):

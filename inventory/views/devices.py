@@ -20,6 +20,7 @@ from servicecenter.csvexport import csv_lines
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
+from servicecenter.inputguards import bounded_int
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
 from servicecenter.web import creates, now, once, page_arg, require, show_error
@@ -31,8 +32,8 @@ def _device_filters() -> dict:
     status = request.args.get("status") or None
     if status and status not in DeviceStatus.__members__.values():
         abort(400)
-    return {"status": DeviceStatus(status) if status else None, "model_id": request.args.get("model", type=int),
-            "holder_id": request.args.get("holder", type=int)}
+    return {"status": DeviceStatus(status) if status else None, "model_id": request.args.get("model", type=bounded_int),
+            "holder_id": request.args.get("holder", type=bounded_int)}
 
 
 @bp.get("/devices")
@@ -151,8 +152,8 @@ def _register_form(s) -> RegisterDeviceForm:
     """The form, with the model, owner and depot of the device registered just before chosen again."""
     organisations = list_organisations(s)
     region = next((o.id for o in organisations if o.kind == OrganisationKind.REGION), None)
-    form = RegisterDeviceForm(model=request.args.get("model"), depot_id=request.args.get("depot", type=int),
-                              owner_organisation_id=request.args.get("owner", type=int) or region)
+    form = RegisterDeviceForm(model=request.args.get("model"), depot_id=request.args.get("depot", type=bounded_int),
+                              owner_organisation_id=request.args.get("owner", type=bounded_int) or region)
     form.model.choices = [(m.model_number, f"{m} ({m.model_number})") for m in service.list_models(s)]
     form.owner_organisation_id.choices = [(o.id, o.name) for o in organisations]
     form.depot_id.choices = [(d.id, d.name) for d in service.list_holders(s, HolderKind.DEPOT)]
@@ -196,7 +197,7 @@ def register_device():
 
 
 def _due_window() -> int:
-    days = request.args.get("days", service.DUE_SOON_DAYS, type=int)
+    days = request.args.get("days", service.DUE_SOON_DAYS, type=bounded_int)
     return days if days in DUE_WINDOWS else service.DUE_SOON_DAYS
 
 

@@ -17,6 +17,7 @@ from servicecenter.auth.permissions import can_manage_inventory
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
+from servicecenter.inputguards import bounded_int
 from servicecenter.organisations.service import list_organisations
 from servicecenter.web import creates, now, once, require, show_error
 
@@ -84,8 +85,8 @@ def labels():
     """Labels for a whole delivery (?batch=) or a selection of tags (POST tags, one per line)."""
     s = db_session()
     stmt = select(Device)
-    if request.values.get("batch", type=int):
-        stmt = stmt.where(Device.import_batch_id == request.values.get("batch", type=int))
+    if request.values.get("batch", type=bounded_int):
+        stmt = stmt.where(Device.import_batch_id == request.values.get("batch", type=bounded_int))
     else:
         tags = [t.strip().upper() for t in request.values.get("tags", "").split() if t.strip()][:MAX_LABELS]
         stmt = stmt.where(Device.tag.in_(tags))
@@ -94,7 +95,7 @@ def labels():
         abort(404)
     owners = {o.id: o.name for o in list_organisations(s)}
     layout = LAYOUTS.get(request.values.get("layout", "a4"), LAYOUTS["a4"])
-    offset = min(max(request.values.get("offset", 0, type=int), 0), layout.per_page - 1)
+    offset = min(max(request.values.get("offset", 0, type=bounded_int), 0), layout.per_page - 1)
     pdf = render_labels([LabelData(d.tag, str(d.model), owners.get(d.owner_organisation_id, "")) for d in devices],
                         layout, offset=offset)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": "inline; filename=labels.pdf"})

@@ -17,6 +17,7 @@ from servicecenter.auth.permissions import can_manage_inventory, can_view_invent
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
+from servicecenter.inputguards import bounded_int
 from servicecenter.web import creates, now, once, page_arg, require, show_error
 
 
@@ -31,7 +32,7 @@ def _kit_filters() -> dict:
     state = request.args.get("state") or None
     if state and state not in service.KIT_STATES:
         abort(400)
-    return {"template_id": request.args.get("template", type=int), "state": state,
+    return {"template_id": request.args.get("template", type=bounded_int), "state": state,
             "place": service.HOMES if place == service.HOMES else (int(place) if place.isdigit() else None)}
 
 
@@ -116,6 +117,6 @@ def kit_label(tag: str):
     found = service.get_kit(db_session(), tag)
     layout = LAYOUTS.get(request.args.get("layout", "tape"), LAYOUTS["tape"])
     pdf = render_labels([LabelData(found.tag, gettext("Kit: %(name)s", name=found.template.name), "")], layout,
-                        offset=min(max(request.args.get("offset", 0, type=int), 0), layout.per_page - 1))
+                        offset=min(max(request.args.get("offset", 0, type=bounded_int), 0), layout.per_page - 1))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=kit-{found.tag}.pdf"})

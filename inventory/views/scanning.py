@@ -23,6 +23,7 @@ from servicecenter.courses.service import get_course
 from servicecenter.db import unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
+from servicecenter.inputguards import bounded_int
 from servicecenter.web import now, require
 
 MAX_PASTED = 500
@@ -70,7 +71,7 @@ class Answer:
 def _course(s):
     """The citizen's course a handover goes to: only for those who may see the citizen (the service refuses an
     ended course, or one not set up yet)."""
-    course_id = request.values.get("course", type=int)
+    course_id = request.values.get("course", type=bounded_int)
     if not course_id:
         return None
     if not can_see(s, current_user, get_course(s, course_id).citizen_id, now()):
@@ -83,7 +84,7 @@ def _place(s, mode: Mode):
     if HolderKind.COURSE in mode.places:
         course = _course(s)
         return service.course_holder(s, course) if course else None
-    holder_id = request.values.get("holder", type=int)
+    holder_id = request.values.get("holder", type=bounded_int)
     holder = service.get_holder(s, holder_id) if holder_id else None
     return holder if holder is None or holder.kind in mode.places else None
 
@@ -153,7 +154,7 @@ def stock_count():
     """Stock count: the codes scanned at a place against what the ledger says is there."""
     s = db_session()
     places = service.list_holders(s, HolderKind.DEPOT, HolderKind.VAN)
-    holder_id = request.values.get("holder", type=int)
+    holder_id = request.values.get("holder", type=bounded_int)
     if holder_id is not None and holder_id not in {p.id for p in places}:
         abort(400)
     result = None

@@ -48,7 +48,7 @@ def login():
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
         flash(gettext(result.error, minutes=result.retry_minutes) if result.retry_minutes
               else gettext(result.error), "danger")
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
+    return render_template("auth/login.html", form=form), 200 if request.method in ("GET", "HEAD") else 400
 
 
 @bp.post("/logout")

@@ -38,6 +38,7 @@ from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import N_, DomainError, translate_message
 from servicecenter.extensions import db_session
 from servicecenter.i18n import cached_gettext, short_datetime_formatter
+from servicecenter.inputguards import bounded_int
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
 from servicecenter.web import creates, now, once, page_arg, require, show_error
@@ -205,7 +206,7 @@ def open_course(citizen_id: int):
         with unit_of_work(s):
             course = once(s, lambda: course_service.open_course(
                 s, citizen_id=citizen_id, actor=current_user, now=now(),
-                programme_id=request.form.get("programme_id", 0, type=int)))
+                programme_id=request.form.get("programme_id", 0, type=bounded_int)))
     except DomainError as error:
         show_error(error)
         return redirect(url_for("citizens.view", citizen_id=citizen_id))

@@ -22,6 +22,7 @@ from servicecenter.courses.views import load_course
 from servicecenter.db import LOCAL_ZONE, local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
+from servicecenter.inputguards import bounded_int
 from servicecenter.training import service
 from servicecenter.training.forms import StaffTrainingForm, TrainingForm, checklist_answers, held_at_utc
 from servicecenter.training.models import TraineeKind, TrainingMethod, TrainingResult
@@ -164,7 +165,7 @@ def new_staff():
     form.programme_id.choices = [(0, gettext("— choose —"))] + [(p.id, p.name) for p in programmes]
     _prepare(form)
     if request.method == "GET":
-        form.programme_id.data = request.args.get("programme_id", 0, type=int)
+        form.programme_id.data = request.args.get("programme_id", 0, type=bounded_int)
         form.trainee.data = request.args.get("user", "")
     chosen = next((p for p in programmes if p.id == form.programme_id.data), None)
     items, status = (list(chosen.checklist or []) if chosen else []), 200

@@ -14,6 +14,7 @@ from servicecenter.db import unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
 from servicecenter.i18n import short_datetime_formatter
+from servicecenter.inputguards import bounded_int
 from servicecenter.web import now, page_arg, require
 from support.service import queue as queues
 from support.service import tickets
@@ -26,7 +27,7 @@ from support.views.labels import labels  # noqa: F401 - registers the template h
 def queue():
     s = db_session()
     view = request.args.get("view", "mine")
-    group_id = request.args.get("group", type=int)
+    group_id = request.args.get("group", type=bounded_int)
     if group_id is not None:
         view = "group"
     elif view not in queues.VIEWS:
@@ -63,7 +64,7 @@ def _words() -> dict:
 @require(can_work_tickets)
 def duty():
     """The agent says whether round-robin may give them new tickets in a group."""
-    group_id = request.form.get("group_id", type=int)
+    group_id = request.form.get("group_id", type=bounded_int)
     on_duty = request.form.get("on_duty") == "1"
     s = db_session()
     try:

@@ -24,7 +24,8 @@ from tests.dispatch.helpers import DispatchWorld, next_weekday
 def app(database_url):
     from tests.conftest import make_test_app
 
-    app = make_test_app(database_url, PLAN_IN_BACKGROUND=False, PLAN_SECONDS=1.0)
+    app = make_test_app(database_url, PLAN_IN_BACKGROUND=False, PLAN_SECONDS=1.0,
+                        PUBLIC_BASE_URL="https://service.example.dk")
     yield app
     app.extensions["database"].engine.dispose()
 
@@ -90,11 +91,17 @@ def test_helpdesk_allocates_books_plans_publishes_and_prints_the_route_sheet(cli
     page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
     assert f'data-visit="{visit.id}"' in page and "<svg" in page and "<polyline" in page
     run_id = re.search(r"/dispatch/plan/runs/(\d+)/publish", page).group(1)
-    assert client.post(f"/dispatch/plan/runs/{run_id}/publish").status_code == 302
+    # a forged Host header on publish (the login cookie sent along): the citizen's link keeps the public base URL
+    cookie = client.get_cookie(client.application.config["SESSION_COOKIE_NAME"])
+    client.set_cookie(cookie.key, cookie.value, domain="evil.example")
+    assert client.post(f"/dispatch/plan/runs/{run_id}/publish",
+                       headers={"X-CSRFToken": client.csrf_token()},
+                       environ_overrides={"HTTP_HOST": "evil.example"}).status_code == 302
     session.rollback()
     published = session.get(Visit, visit.id)
     assert published.technician_id == tech.id and published.published_at is not None
-    assert "/dispatch/c/" in published.confirmation_text
+    assert "https://service.example.dk/dispatch/c/" in published.confirmation_text
+    assert "evil.example" not in published.confirmation_text
     assert 8 * 60 <= published.window_start < published.window_end <= 12 * 60
     pdf = client.get(f"/dispatch/plan/{day.isoformat()}/sheet/{tech.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
@@ -124,3 +131,36 @@ def test_technicians_and_depot_locations_are_kept_by_coordinators(client, sessio
     bad = client.post(f"/dispatch/depots/{world.depot.id}/location", data={"latitude": "north", "longitude": "1"},
                       follow_redirects=True)
     assert "decimal degrees" in bad.get_data(as_text=True)
+
+
+def test_a_failed_optimisation_shows_its_message_on_the_planning_page(client, session, world, monkeypatch):
+    from dispatch.service import planning
+
+    # given a solver that breaks
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(planning, "plan_day", broken)
+    login(client, world.helpdesk)
+    day = next_weekday()
+    # when the planner optimises the day, then the page says it failed and why, and nothing is left running
+    assert client.post("/dispatch/plan/optimise", data={"day": day.isoformat()}).status_code == 302
+    page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
+    assert "The optimisation failed" in page and "solver exploded" in page and "every 1s" not in page
+
+
+def test_the_planning_page_ends_a_stale_run(client, session, world):
+    from dispatch.models import PlanRun, PlanStatus
+    from dispatch.service import planning
+    from servicecenter.db import unit_of_work
+
+    # given a run that has been "running" for 10 minutes (its thread is gone)
+    day = next_weekday()
+    with unit_of_work(session):
+        run = planning.start_run(session, day, actor=world.helpdesk, now=utcnow() - dt.timedelta(minutes=10))
+    login(client, world.helpdesk)
+    # when the planner opens the day, then it is shown failed with the reason, and no longer polls
+    page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
+    assert "stopped without an answer" in page and "every 1s" not in page
+    session.rollback()
+    assert session.get(PlanRun, run.id).status == PlanStatus.FAILED

@@ -100,3 +100,44 @@ def test_over_long_values_and_short_lines_are_row_errors(session, world):
     found = errors_of(parsed)
     assert sorted(found) == [2, 3]
     assert "longer than 40" in found[2][0] and "2 values" in found[3][0]
+
+
+def test_a_bare_carriage_return_inside_a_value_is_a_clear_line_error_and_nothing_is_saved(session, world):
+    # given a file whose second data line has a bare CR in an unquoted value (an Excel cell with a line break)
+    text = "model;serial\nM-tablet;T1\nM-tablet;T2\rX\nM-tablet;T3\n"
+    created, parsed = batch(session, world, text)
+    # then the file is refused with the line named, and nothing can be imported
+    assert not parsed.ok and parsed.rows == []
+    assert [e["message"] % e["params"] for e in parsed.file_errors][0].startswith("Line 3 cannot be read")
+    with pytest.raises(DomainError, match="errors; nothing was imported"), unit_of_work(session):
+        imports.run_import(session, imports.get_batch(session, created.id), actor=world.warehouse, now=utcnow())
+    assert session.scalar(select(func.count()).select_from(Device)) == 0
+
+
+def test_a_carriage_return_or_control_character_inside_a_quoted_value_is_a_row_error(session, world):
+    text = 'model;serial\nM-tablet;"T1\rB"\nM-tablet;T2\nM-tablet;"T\x013"\nM-tablet;"T\t4"\n'
+    _created, parsed = batch(session, world, text)
+    errors = errors_of(parsed)
+    assert set(errors) == {2, 4, 5}
+    assert all(any("control character" in m for m in messages) for messages in errors.values())
+
+
+def test_a_nul_byte_refuses_the_file_before_anything_is_stored(session, world):
+    from inventory.models import ImportBatch
+
+    with pytest.raises(DomainError) as raised:
+        batch(session, world, "model;serial\nM-tablet;T1\nM-tablet;T\x002\n")
+    assert raised.value.message % raised.value.params == (
+        "Line 3 contains a NUL character: this is not a CSV text file. In Excel, save it as “CSV UTF-8” and try "
+        "again.")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+def test_a_nul_byte_in_an_uploaded_file_is_a_400_page_not_500(client, session, world):
+    client.login(world.warehouse.username)
+    response = client.post("/inventory/import", data={
+        "depot_id": world.depot.id, "owner_organisation_id": world.region.id,
+        "file": (__import__("io").BytesIO(b"model;serial\nM-tablet;T\x001\n"), "levering.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
