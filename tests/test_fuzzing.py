@@ -1,6 +1,6 @@
 """Fuzzing with a small budget (the bench runs 100,000+ inputs): CPR parsing, the three searches, the scan page and
 the supplier import never answer 500, and a refused import leaves every row count as it was. Strategies and the
-harness are in tests/fuzzing.py; the classes another engineer fixes are left out while SKIP_KNOWN_ELSEWHERE."""
+harness are in tests/fuzzing.py (NUL bytes, huge ids and bare CRs included)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,5 @@ def test_the_import_never_answers_500_and_never_half_saves(harness):
     assert run(harness, "import", BUDGET["import"]).failures == 0
 
 
-@pytest.mark.xfail(strict=False, reason="known class fixed by another engineer (issue 12): NUL bytes reach "
-                   "PostgreSQL, which refuses them in text columns (a 500 at the upload); SQLite stores them")
 def test_a_file_with_a_nul_byte_is_refused_not_a_500(harness):
     harness.import_one(b"model,serial\nM-tablet,S1\x00X\n")
