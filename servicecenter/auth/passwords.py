@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
+from pathlib import Path
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -9,6 +13,7 @@ from servicecenter.errors import N_, DomainError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
+COMMON_PASSWORDS = Path(__file__).with_name("data") / "common-passwords.txt.gz"  # Django's list: see data/README.md
 
 _hasher = PasswordHasher()
 
@@ -46,3 +51,17 @@ def check_policy(password: str, *, username: str) -> None:
     if username and username.lower() in password.lower():
         raise DomainError(N_("The password must not contain the username."), field="password")
 
+    if is_common(password):
+        raise DomainError(N_("This password is on a list of common or breached passwords. Choose another."),
+                          field="password")
+
+
+@functools.cache
+def _common() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
+
+
+def is_common(password: str) -> bool:
+    """On the shipped list of the 20,000 most common passwords (compared in lower case, as the list is)."""
+    return password.lower().strip() in _common()

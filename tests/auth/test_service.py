@@ -128,12 +128,23 @@ def test_the_expiry_job_closes_idle_sessions_only(session, factory):
 
 @pytest.mark.parametrize("password,message", [
     ("short", "at least 12"), ("x" * 129, "at most 128"), ("my-helpdesk7-password", "username"),
+    ("password1234", "common or breached"), ("Qwertyuiop123", "common or breached"),
 ])
 def test_password_policy(session, factory, password, message):
     with pytest.raises(DomainError, match=message), unit_of_work(session):
         factory_user = factory.user(Role.ADMIN)
         service.create_user(session, actor=factory_user, now=utcnow(), username="helpdesk7", full_name="H",
                             role=Role.HELPDESK, organisation_id=factory_user.organisation_id, password=password)
+
+
+def test_a_common_password_is_refused_when_an_admin_or_the_user_sets_it(session, factory):
+    user = factory.user()
+    with pytest.raises(DomainError, match="common or breached"), unit_of_work(session):
+        service.set_password(session, user, "password1234", actor=None, now=utcnow())
+    with pytest.raises(DomainError, match="common or breached"), unit_of_work(session):
+        service.change_own_password(session, user, current=PASSWORD, new="Qwerty123456", now=utcnow())
+    with unit_of_work(session):  # an uncommon one of the same length is fine
+        service.set_password(session, user, "lang-grøn-kaffekop", actor=None, now=utcnow())
 
 
 def test_a_taken_username_is_refused_at_the_field(session, factory):
