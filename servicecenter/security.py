@@ -10,6 +10,7 @@ from flask import Flask, current_app, flash, g, make_response, redirect, render_
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 
+from servicecenter.audit.context import clear_origin, set_origin
 from servicecenter.auth import service as auth_service
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.extensions import db_session, get_database, login_manager
@@ -25,6 +26,7 @@ CSP = (
 
 def init_security(app: Flask) -> None:
     app.before_request(_assign_request_id)
+    app.teardown_request(lambda _exc: clear_origin())
     app.before_request(_require_migrated_database)
     app.before_request(_deny_by_default)
     app.after_request(_security_headers)
@@ -44,6 +46,7 @@ def undeclared_endpoints(app: Flask) -> list[str]:
 
 def _assign_request_id() -> None:
     g.request_id = secrets.token_hex(8)
+    set_origin(request.remote_addr, g.request_id)  # every audit row of this request carries both
 
 
 def _require_migrated_database():

@@ -8,16 +8,18 @@ from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from wtforms import Form
 
-from servicecenter import idempotency
+from servicecenter import idempotency, ratelimit
+from servicecenter.audit.models import Outcome
+from servicecenter.audit.service import record_event
 from servicecenter.auth.permissions import Permission
-from servicecenter.db import utcnow
+from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 
@@ -37,6 +39,7 @@ def require(permission: Permission) -> Callable[[Callable], Callable]:
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not permission(current_user):
+                _security_event("security.forbidden", {"permission": permission.name})
                 abort(403)
             return view(*args, **kwargs)
 
@@ -44,6 +47,46 @@ def require(permission: Permission) -> Callable[[Callable], Callable]:
         return wrapper
 
     return decorate
+
+
+def rate_limited(kind: str) -> Callable[[Callable], Callable]:
+    """Count this view's use against the person's limit of this kind (search, record, export; RATE_LIMITS); over
+    it, a 429 that says how long to wait, and a security event. The hit is saved at once, in its own transaction:
+    a refused or failed request counts too."""
+    assert kind in ratelimit.KINDS
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            setting = current_app.config.get("RATE_LIMITS", {}).get(kind)
+            if setting and current_user.is_authenticated:
+                s = db_session()
+                with unit_of_work(s):
+                    wait = ratelimit.hit(s, user_id=current_user.id, kind=kind, limit=ratelimit.Limit.parse(setting),
+                                         now=now())
+                if wait is not None:
+                    _security_event("security.rate_limited", {"kind": kind})
+                    message = gettext("You have opened or searched more in a short time than the work needs. Wait "
+                                      "%(minutes)d minutes and try again. The limit is recorded.", minutes=wait)
+                    page = render_template("errors/generic.html", status=429, message=message,
+                                           heading=gettext("Too many requests"))
+                    return page, 429, {"Retry-After": str(wait * 60)}
+            return view(*args, **kwargs)
+
+        wrapper.rate_limit = kind
+        return wrapper
+
+    return decorate
+
+
+def _security_event(action: str, detail: dict) -> None:
+    """A refusal, saved in its own transaction (the request itself saves nothing): who, what, from where."""
+    s = db_session()
+    s.rollback()
+    with unit_of_work(s):
+        record_event(s, actor=current_user if current_user.is_authenticated else None, action=action,
+                     entity_type="endpoint", entity_id=None, now=now(), outcome=Outcome.DENIED,
+                     detail={"endpoint": request.endpoint, "method": request.method, **detail})
 
 
 def now() -> dt.datetime:

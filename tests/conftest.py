@@ -36,6 +36,7 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 256,
+    "RATE_LIMITS": {},  # off: tests open many records quickly; tests/test_ratelimit.py switches them on
 }
 
 

@@ -73,7 +73,7 @@ def test_demo_data_logins_work(app, client):
 
 
 def test_demo_data_is_refused_in_production(database_url):
-    app = make_test_app(database_url, SC_ENV="production")
+    app = make_test_app(database_url, SC_ENV="production", PUBLIC_BASE_URL="https://servicecenter.example.dk")
     result = app.test_cli_runner().invoke(args=["demo-data"])
     assert result.exit_code != 0 and "production" in result.output
 

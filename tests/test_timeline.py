@@ -148,7 +148,7 @@ def test_a_movement_between_two_homes_of_the_citizen_is_shown_once(session, fact
     """Both of its ends are the citizen's: it is in the "into" and the "out of" range of the movements source."""
     world = World(session, factory)
     citizen = factory.citizen()
-    first, second = world.home(citizen), world.home(citizen)
+    first, second = world.home(citizen), world.home(citizen, programme_code="HF")  # one open course a programme
     device = world.device(DeviceCategory.TABLET)
     world.scan("load", device.tag, world.van)
     world.scan("handover", device.tag, first, actor=world.technician)

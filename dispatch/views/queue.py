@@ -24,7 +24,7 @@ from servicecenter.courses.models import EndReason, ExclusionReason
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import now, page_arg, require, show_error
+from servicecenter.web import now, page_arg, rate_limited, require, show_error
 
 QUEUE_STATUSES = {"open": (VisitStatus.REQUESTED, VisitStatus.REQUEUED), "scheduled": (VisitStatus.SCHEDULED,),
                   "failed": (VisitStatus.FAILED, VisitStatus.REQUEUED)}
@@ -115,6 +115,7 @@ def _render(visit: Visit, status: int = 200, **forms):
 
 @bp.get("/visits/<int:visit_id>")
 @require(can_dispatch)
+@rate_limited("record")
 def visit(visit_id: int):
     return _render(_load(visit_id, "visit.view"))
 

@@ -33,7 +33,7 @@ from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.inputguards import bounded_int
-from servicecenter.web import creates, now, once, require, show_error
+from servicecenter.web import creates, now, once, rate_limited, require, show_error
 
 
 @bp.app_context_processor
@@ -114,6 +114,7 @@ def where():
 
 @bp.route("/recall", methods=["GET", "POST"])
 @require(can_recall)
+@rate_limited("search")
 def recall():
     """Every citizen who holds or held model M (with firmware F): a POST, since each citizen listed is an audited
     read (a link or an image elsewhere must not be able to write those rows in someone's name)."""

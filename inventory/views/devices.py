@@ -23,7 +23,7 @@ from servicecenter.extensions import db_session
 from servicecenter.inputguards import bounded_int
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
-from servicecenter.web import creates, now, once, page_arg, require, show_error
+from servicecenter.web import creates, now, once, page_arg, rate_limited, require, show_error
 
 DUE_WINDOWS = (-1, 30, 90, 365)  # -1: overdue only
 
@@ -66,6 +66,7 @@ def _explain_tag(query: str) -> None:
 
 @bp.get("/devices.csv")
 @require(can_view_inventory)
+@rate_limited("export")
 def devices_csv():
     """The filtered device list as CSV (formula-safe cells), up to 50,000 rows."""
     rows, _more = service.list_devices(db_session(), **_device_filters(), per_page=50_000)
@@ -214,6 +215,7 @@ def calibration_due():
 
 @bp.get("/calibration.csv")
 @require(can_view_inventory)
+@rate_limited("export")
 def calibration_due_csv():
     s, today = db_session(), local_date(now())
     rows, _more = service.list_due(s, today=today, within_days=_due_window(), per_page=50_000)

@@ -31,6 +31,8 @@ class AuditEvent(AppendOnly, Base):
     purpose: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, 10), default=Outcome.ALLOWED)
     detail: Mapped[dict | None] = mapped_column(JSON)
+    address: Mapped[str | None] = mapped_column(String(45))  # the client's IP address (None: a job)
+    request_id: Mapped[str | None] = mapped_column(String(32))  # the id on the error page and in the log
 
     __table_args__ = (
         Index("ix_audit_events_citizen_at", "citizen_id", "at"),

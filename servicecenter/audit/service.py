@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from servicecenter.audit.context import current_origin
 from servicecenter.audit.models import AuditEvent, Outcome
 from servicecenter.auth.models import User
 from servicecenter.organisations.models import Organisation
@@ -27,6 +28,7 @@ def record_event(
 ) -> AuditEvent:
     event = AuditEvent(
         at=now,
+        **_origin_columns(),
         actor_id=getattr(actor, "id", None),
         actor_role=getattr(getattr(actor, "role", None), "value", None),
         actor_organisation_id=getattr(actor, "organisation_id", None),
@@ -46,13 +48,19 @@ def record_reads(session: Session, citizen_ids: list[int], *, actor: object, act
                  purpose: str | None) -> None:
     """One audit row per citizen (each shown by name in a list), written as one executemany of a statement
     compiled once (a multi-VALUES literal would be compiled again on every page)."""
+    origin = _origin_columns()
     rows = [{"at": now, "actor_id": getattr(actor, "id", None),
              "actor_role": getattr(getattr(actor, "role", None), "value", None),
              "actor_organisation_id": getattr(actor, "organisation_id", None), "action": action,
              "entity_type": "citizen", "entity_id": citizen_id, "citizen_id": citizen_id, "purpose": purpose,
-             "outcome": Outcome.ALLOWED, "detail": None} for citizen_id in dict.fromkeys(citizen_ids)]
+             "outcome": Outcome.ALLOWED, "detail": None, **origin} for citizen_id in dict.fromkeys(citizen_ids)]
     if rows:
         session.execute(insert(AuditEvent), rows)
+
+
+def _origin_columns() -> dict:
+    origin = current_origin()
+    return {"address": origin.address if origin else None, "request_id": origin.request_id if origin else None}
 
 
 def _access_rows():

@@ -13,7 +13,7 @@ from servicecenter.citizens.service import open_citizen
 from servicecenter.csvexport import csv_lines
 from servicecenter.db import unit_of_work
 from servicecenter.extensions import db_session
-from servicecenter.web import now, page_arg, require
+from servicecenter.web import now, page_arg, rate_limited, require
 
 bp = Blueprint("audit", __name__, template_folder="templates")
 
@@ -67,6 +67,7 @@ def _open_citizen(citizen_id: int):
 
 @bp.get("/citizens/<int:citizen_id>/access-log")
 @require(can_view_citizen_audit)
+@rate_limited("record")
 def citizen_access(citizen_id: int):
     citizen = _open_citizen(citizen_id)
     s, per_page = db_session(), current_app.config["PAGE_SIZE"]
@@ -78,6 +79,7 @@ def citizen_access(citizen_id: int):
 
 @bp.get("/citizens/<int:citizen_id>/access-log.csv")
 @require(can_view_citizen_audit)
+@rate_limited("export")
 def citizen_access_csv(citizen_id: int):
     _open_citizen(citizen_id)
     header = [gettext("Time"), gettext("Person"), gettext("Role"), gettext("Organisation"), gettext("Action"),

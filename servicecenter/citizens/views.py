@@ -41,7 +41,7 @@ from servicecenter.i18n import cached_gettext, short_datetime_formatter
 from servicecenter.inputguards import bounded_int
 from servicecenter.organisations.models import OrganisationKind
 from servicecenter.organisations.service import list_organisations
-from servicecenter.web import creates, now, once, page_arg, require, show_error
+from servicecenter.web import creates, now, once, page_arg, rate_limited, require, show_error
 
 bp = Blueprint("citizens", __name__, url_prefix="/citizens", template_folder="templates")
 NOT_FROM_HERE = N_("This citizen cannot be registered from here. Call the service center's helpdesk, who will "
@@ -107,6 +107,7 @@ def index():
 
 @bp.post("/search")
 @require(can_view_citizens)
+@rate_limited("search")
 def search():
     """POST, so a CPR number typed into the box never lands in a URL, a proxy log or the browser history."""
     form, rows, has_more = SearchForm(), [], False
@@ -192,6 +193,7 @@ def _render_view(citizen: Citizen, contact_form: ContactForm):
 
 @bp.get("/<int:citizen_id>")
 @require(can_view_citizens)
+@rate_limited("record")
 def view(citizen_id: int):
     return _render_view(_open(citizen_id, "citizen.view"), ContactForm())
 
@@ -216,6 +218,7 @@ def open_course(citizen_id: int):
 
 @bp.route("/<int:citizen_id>/edit", methods=["GET", "POST"])
 @require(can_edit_citizens)
+@rate_limited("record")
 def edit(citizen_id: int):
     citizen = _open(citizen_id, "citizen.edit_form" if request.method == "GET" else "citizen.edit_submit")
     form, status = _citizen_form(obj=citizen), 200
@@ -328,6 +331,7 @@ def _category_labels() -> dict[str, str]:
 
 @bp.get("/<int:citizen_id>/timeline")
 @require(can_view_citizens)
+@rate_limited("record")
 def timeline_page(citizen_id: int):
     citizen = _open(citizen_id, "citizen.timeline")
     chosen, cursor = _timeline_filters()
@@ -344,6 +348,7 @@ def timeline_page(citizen_id: int):
 
 @bp.get("/<int:citizen_id>/timeline.pdf")
 @require(can_view_citizens)
+@rate_limited("record")
 def timeline_pdf(citizen_id: int):
     """The whole filtered history (up to PDF_MAX_ENTRIES) for a care conference. Printing is audited."""
     citizen = _open(citizen_id, "citizen.timeline_pdf")

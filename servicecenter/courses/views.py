@@ -26,7 +26,7 @@ from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.organisations.service import list_organisations
 from servicecenter.training.service import list_course_trainings
-from servicecenter.web import creates, now, once, require, safe_next, show_error
+from servicecenter.web import creates, now, once, rate_limited, require, safe_next, show_error
 
 bp = Blueprint("courses", __name__, url_prefix="/courses", template_folder="templates")
 INCLUSION_TARGET = 0.95
@@ -57,6 +57,7 @@ def _offer_form() -> OfferLeadForm:
 
 @bp.get("/<int:course_id>")
 @require(can_view_courses)
+@rate_limited("record")
 def view(course_id: int):
     course = load_course(course_id, "course.view")
     return _render(course)

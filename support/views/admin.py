@@ -13,7 +13,7 @@ from servicecenter.csvexport import csv_lines
 from servicecenter.db import LOCAL_ZONE, get_or_raise, local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import creates, now, once, require, show_error
+from servicecenter.web import creates, now, once, rate_limited, require, show_error
 from support.forms_admin import WEEKDAYS, CannedForm, GroupForm, SettingsForm
 from support.models import Priority, SupportGroup
 from support.service import canned as canned_service
@@ -177,6 +177,7 @@ def figures():
 
 @bp.get("/figures.csv")
 @require(can_view_indicators)
+@rate_limited("export")
 def figures_csv():
     first, text = _month()
     if first is None:

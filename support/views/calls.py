@@ -13,7 +13,7 @@ from servicecenter.auth.permissions import can_work_tickets
 from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import creates, now, once, require, show_error
+from servicecenter.web import creates, now, once, rate_limited, require, show_error
 from support.forms import LogCallForm, LookupForm
 from support.models import Category, Channel, Priority, RequesterKind
 from support.service import calls, tickets
@@ -51,6 +51,7 @@ def _log_form(caller: Caller, text: str, form: LogCallForm | None = None) -> Log
 
 @bp.post("/call")
 @require(can_work_tickets)
+@rate_limited("search")
 def identify():
     lookup = LookupForm()
     chosen = LogCallForm().citizen_id.data

@@ -71,7 +71,7 @@ class World:
         device = self.s.scalar(select(Device).where(Device.tag == tag))
         return self.visit_of_home.get(device.holder_id) if device is not None else None
 
-    def home(self, citizen=None):
+    def home(self, citizen=None, *, programme_code: str = "COPD"):
         """A citizen's home for a COPD course with a setup visit requested (what the devices arrive on)."""
         from dispatch.models import VisitKind
         from dispatch.service import VisitRequest, create_visit
@@ -79,7 +79,8 @@ class World:
         citizen = citizen or self.factory.citizen()
         today = local_date(utcnow())
         with unit_of_work(self.s):
-            course = open_course(self.s, citizen_id=citizen.id, programme_id=self.copd.id, actor=self.technician,
+            programme = self.s.scalar(select(Programme).where(Programme.code == programme_code))
+            course = open_course(self.s, citizen_id=citizen.id, programme_id=programme.id, actor=self.technician,
                                  now=utcnow())
             visit = create_visit(self.s, course, VisitKind.SETUP, VisitRequest(earliest_on=today, latest_on=today),
                                  actor=self.technician, now=utcnow(), today=today)
