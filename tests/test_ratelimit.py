@@ -67,6 +67,7 @@ def test_record_opens_and_exports_have_their_own_limits(client, factory):
     opens = [client.get(f"/citizens/{citizen.id}").status_code for _ in range(4)]
     assert opens == [200, 200, 200, 429]
     assert client.post("/citizens/search", data={"q": "x"}).status_code == 200  # searching is another limit
+    client.post("/logout")
     client.login(factory.user(Role.COORDINATOR).username)
     exports = [client.get(f"/citizens/{citizen.id}/access-log.csv").status_code for _ in range(3)]
     assert exports == [200, 200, 429]
@@ -117,3 +118,16 @@ def test_every_audit_row_of_a_request_carries_its_address_and_request_id(client,
     session.rollback()
     created = session.scalar(select(AuditEvent).where(AuditEvent.citizen_id == made.id))
     assert (created.address, created.request_id) == (None, None)
+
+
+def test_the_coordinators_review_the_security_events(client, session, factory):
+    nurse = factory.user(Role.NURSE)
+    client.login(nurse.username)
+    refused = client.get("/dispatch/")
+    assert client.get("/audit/security").status_code == 403
+    client.post("/logout")
+    client.login(factory.user(Role.COORDINATOR).username)
+    client.post("/language", data={"lang": "en"})
+    page = client.get("/audit/security").get_data(as_text=True)
+    assert refused.headers["X-Request-ID"] in page and "dispatch.queue" in page and nurse.full_name in page
+    assert "Refused: no access" in page

@@ -95,6 +95,16 @@ def recent_citizen_ids(session: Session, actor_id: int, *, since: dt.datetime, l
     return [citizen_id for citizen_id, _last in session.execute(stmt)]
 
 
+SECURITY_ACTIONS = ("security.forbidden", "security.rate_limited")
+
+
+def list_security_events(session: Session, *, page: int, per_page: int) -> list[tuple]:
+    """Refusals by role or by rate limit, newest first, with who and from where (the coordinators' review)."""
+    stmt = (_access_rows().where(AuditEvent.action.in_(SECURITY_ACTIONS))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(per_page + 1).offset((page - 1) * per_page))
+    return list(session.execute(stmt))
+
+
 def count_citizen_access(session: Session, citizen_id: int) -> int:
     return session.scalar(select(func.count()).where(AuditEvent.citizen_id == citizen_id)) or 0
 

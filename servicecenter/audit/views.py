@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from servicecenter.audit import service
-from servicecenter.auth.permissions import can_view_citizen_audit
+from servicecenter.auth.permissions import can_review_security_events, can_view_citizen_audit
 from servicecenter.citizens.service import open_citizen
 from servicecenter.csvexport import csv_lines
 from servicecenter.db import unit_of_work
@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "course.create": _l("Course created"),
     "device.status": _l("Equipment moved"),
     "inventory.recall": _l("Listed in a device recall"),
+    "security.forbidden": _l("Refused: no access"),
+    "security.rate_limited": _l("Refused: too many requests"),
 }
 
 
@@ -83,11 +85,12 @@ def citizen_access(citizen_id: int):
 def citizen_access_csv(citizen_id: int):
     _open_citizen(citizen_id)
     header = [gettext("Time"), gettext("Person"), gettext("Role"), gettext("Organisation"), gettext("Action"),
-              gettext("Purpose"), gettext("Outcome")]
+              gettext("Purpose"), gettext("Outcome"), gettext("Address"), gettext("Request id")]
     rows = [
         (format_datetime(e.at, "yyyy-MM-dd HH:mm:ss"), name or gettext("System"), e.actor_role, org,
          str(ACTION_LABELS.get(e.action, e.action)), str(PURPOSE_LABELS.get(e.purpose, e.purpose or "")),
-         gettext("allowed") if e.outcome.value == "allowed" else gettext("denied"))
+         gettext("allowed") if e.outcome.value == "allowed" else gettext("denied"), e.address or "",
+         e.request_id or "")
         for e, name, org in service.iter_citizen_access(db_session(), citizen_id)
     ]
     return Response(
@@ -95,3 +98,13 @@ def citizen_access_csv(citizen_id: int):
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=access-log-{citizen_id}.csv"},
     )
+
+
+@bp.get("/audit/security")
+@require(can_review_security_events)
+def security_events():
+    """Refusals by role or rate limit: who, what, when, from which address, with the request id to find in logs."""
+    per_page = current_app.config["PAGE_SIZE"]
+    rows = service.list_security_events(db_session(), page=page_arg(), per_page=per_page)
+    return render_template("audit/security_events.html", rows=rows[:per_page], has_more=len(rows) > per_page,
+                           page=page_arg())

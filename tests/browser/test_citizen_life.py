@@ -61,7 +61,7 @@ def _prepare(app) -> Cast:
         ours, theirs = (citizens.create_citizen(s, citizens.CitizenData(
             cpr=cpr, first_name=first, last_name="Lifesen", address=f"Skovvejen {n}", postal_code="8000",
             city="Aarhus C", municipality_id=aarhus.id, latitude=56.15 + n / 100, longitude=10.20 + n / 100,
-            phone=f"4{n}654321"), actor=helpdesk, now=now)
+            responsible_organisation_id=aarhus.id, phone=f"4{n}654321"), actor=helpdesk, now=now)
             for n, (cpr, first) in enumerate([("060666-1234", "Gudrun"), ("070777-2345", "Poul")], start=1))
         copd = s.scalar(select(Programme).where(Programme.code == "COPD"))
         other = visits.request_setup(s, citizen_id=theirs.id, programme_id=copd.id, actor=helpdesk, now=now,

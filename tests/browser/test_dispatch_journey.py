@@ -46,7 +46,7 @@ def _prepare(app) -> tuple[Citizen, Citizen]:
         free = [citizens.create_citizen(s, citizens.CitizenData(
             cpr=cpr, first_name=first, last_name="Journeysen", address=f"Skovvejen {n}", postal_code="8000",
             city="Aarhus C", municipality_id=aarhus.id, latitude=56.15 + n / 100, longitude=10.20 + n / 100,
-            phone=f"4{n}123456"), actor=helpdesk, now=utcnow())
+            responsible_organisation_id=aarhus.id, phone=f"4{n}123456"), actor=helpdesk, now=utcnow())
             for n, (cpr, first) in enumerate([("030344-1234", "Birthe"), ("040455-2345", "Bent")], start=1)]
         copd = s.scalar(select(Programme).where(Programme.code == "COPD"))
         second = visits.request_setup(s, citizen_id=free[1].id, programme_id=copd.id, actor=helpdesk, now=utcnow(),
