@@ -135,7 +135,9 @@ def test_the_command_is_idempotent_and_future_tables_are_granted(app_role):
 
 def test_the_command_refuses_sqlite_and_the_owner(app_role, sqlite_url):
     _role, _url, owner = app_role
+    sqlite = make_engine(sqlite_url)
     with pytest.raises(RoleRefused, match="needs PostgreSQL"):
-        grant_app_role(make_engine(sqlite_url), "sc_app")
+        grant_app_role(sqlite, "sc_app")
+    sqlite.dispose()
     with pytest.raises(RoleRefused, match="must not be the role that owns"):
         grant_app_role(owner, make_url(str(owner.url)).username)
