@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 
 import click
@@ -14,7 +15,7 @@ from werkzeug.serving import run_simple
 from servicecenter import migrations
 from servicecenter.auth import service as auth_service
 from servicecenter.auth.models import Role
-from servicecenter.db import unit_of_work, utcnow
+from servicecenter.db import make_engine, unit_of_work, utcnow
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
 from servicecenter.organisations.models import Organisation, OrganisationKind
@@ -30,6 +31,29 @@ def db_upgrade() -> None:
     """Migrate the database to the newest schema and add missing reference data."""
     added = prepare_database(current_app.config["DATABASE_URL"])
     click.echo(f"Database is at revision {migrations.head_revision()}; {added} reference rows added.")
+
+
+@db_cli.command("grant-app-role")
+@click.argument("name")
+@click.option("--password-env", "password_env", default=None, metavar="VAR",
+              help="Set the role's password from this environment variable (kept out of shell history).")
+def db_grant_app_role(name: str, password_env: str | None) -> None:
+    """Create or update the app's PostgreSQL login role NAME: rows only, no owner rights. Run as the owner."""
+    from servicecenter.dbroles import RoleRefused, grant_app_role
+
+    password = None
+    if password_env is not None:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.ClickException(f"The environment variable {password_env} is not set or empty.")
+    engine = make_engine(current_app.config["DATABASE_URL"])
+    try:
+        grant_app_role(engine, name, password)
+    except RoleRefused as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+    click.echo(f"Role {name} may read and write rows; run the app as {name} and migrate as the owner.")
 
 
 @users_cli.command("create-admin")
