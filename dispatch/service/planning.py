@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dispatch.models import CitizenRequest, PlanRun, PlanStatus, Technician, Urgency, Visit, VisitKind, VisitStatus
@@ -110,7 +110,7 @@ def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTim
     process); progress is written at most once a second so every app instance can show it. Whatever goes wrong
     (the database, the solver, the input), the run ends "failed" with a message, never left "running"."""
     try:
-        stops, technicians = _claim(factory, run_id)
+        stops, technicians = _claim_retrying(factory, run_id)
         if stops is None:
             return
         plan = plan_day(stops, technicians, provider, seconds=seconds, on_progress=_progress_writer(factory, run_id))
@@ -119,6 +119,20 @@ def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTim
         logger.exception("plan %d failed", run_id)
         result, status, error = None, PlanStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500]
     _finish(factory, run_id, result=result, status=status, error=error, now=now)
+
+
+def _claim_retrying(factory: Callable[[], Session], run_id: int, attempts: int = 3):
+    """The claim, tried again when the database stayed busy past its timeout (many writers on SQLite): a run
+    should fail for its own reasons, not because the office was busy for a moment."""
+    for attempt in range(attempts):
+        try:
+            return _claim(factory, run_id)
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            logger.warning("plan %d: database busy at the claim (attempt %d)", run_id, attempt + 1)
+            time.sleep(0.5 * (attempt + 1))
+    return None, None
 
 
 def _claim(factory: Callable[[], Session], run_id: int):
