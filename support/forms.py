@@ -7,15 +7,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
+from servicecenter.inputguards import DB_INT_MAX, bounded_int
 from support.models import Category, Channel, Priority, RequesterKind, TicketStatus
-
-MAX_ID = 2**31 - 1  # the databases' integer: a larger number typed or forged is refused at the field
 
 
 def row_id(value) -> int:
-    """Coerce a posted id; out of range (or not a number) is an invalid choice, not a database error."""
-    number = int(value)
-    if not 0 <= number <= MAX_ID:
+    """Coerce a posted id; out of range (negative, beyond the databases' integer, not a number) is an invalid
+    choice, not a database error."""
+    number = bounded_int(value)
+    if number < 0:
         raise ValueError("out of range")
     return number
 
@@ -73,7 +73,7 @@ class GroupChoiceForm(FlaskForm):
 
 class OtherTicketForm(FlaskForm):
     other = IntegerField(_l("Ticket number"), validators=[DataRequired(message=_l("Type a ticket number.")),
-                                                          NumberRange(min=1, max=MAX_ID)])
+                                                          NumberRange(min=1, max=DB_INT_MAX)])
 
 
 class SwapForm(FlaskForm):
