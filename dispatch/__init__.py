@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -12,7 +14,7 @@ def init_app(app: Flask) -> None:
     from dispatch.demo import dispatch_demo_logins, load_dispatch_demo
     from dispatch.history import visit_entries
     from dispatch.jobs import JOBS
-    from dispatch.service import on_course_ended, on_course_status, reservation_claims, visit_facts
+    from dispatch.service import on_course_ended, on_course_status, reservation_claims, startpage, visit_facts
     from dispatch.service.access import technician_rule
     from dispatch.views import bp
     from dispatch.views.citizen_panel import citizen_panel
@@ -23,6 +25,7 @@ def init_app(app: Flask) -> None:
     from servicecenter.courses import journey
     from servicecenter.extensions import register_extension
     from servicecenter.jobs import register_job
+    from servicecenter.startpage import Panel
 
     app.config.setdefault("PLAN_SECONDS", 10.0)
     app.config.setdefault("PLAN_IN_BACKGROUND", True)
@@ -48,3 +51,12 @@ def init_app(app: Flask) -> None:
     register_extension(app, "nav", ("dispatch.queue", _l("Visits")))
     register_extension(app, "nav", ("dispatch.my_day", _l("My day")))
     register_extension(app, "nav", ("dispatch.my_requests", _l("My requests")))
+    overview = partial(startpage.dispatch_overview, overdue_days=app.config["PICKUP_OVERDUE_DAYS"])
+    for panel in (Panel("visits", frozenset({Role.HELPDESK, Role.COORDINATOR}), 30, "dispatch/start/overview.html",
+                        overview),
+                  Panel("my_day", frozenset({Role.TECHNICIAN}), 10, "dispatch/start/my_day.html",
+                        startpage.technician_today, wide=True),
+                  Panel("requests", frozenset({Role.NURSE}), 10, "dispatch/start/requests.html",
+                        startpage.nurse_requests),
+                  Panel("kits", frozenset({Role.WAREHOUSE}), 20, "dispatch/start/kits.html", startpage.kits_to_pack)):
+        register_extension(app, "start_panels", panel)

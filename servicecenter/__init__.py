@@ -61,6 +61,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for source in (course_entries, training_entries):
         register_extension(app, "timeline_sources", source)
+    from servicecenter.core_panels import PANELS
+
+    for panel in PANELS:
+        register_extension(app, "start_panels", panel)
 
     import dispatch
     import inventory

@@ -8,9 +8,10 @@ from flask_login import current_user
 
 from servicecenter.auth.forms import ROLE_LABELS
 from servicecenter.auth.permissions import is_authenticated
-from servicecenter.db import database_is_up
-from servicecenter.extensions import get_database
-from servicecenter.web import public, require, safe_next
+from servicecenter.db import database_is_up, unit_of_work
+from servicecenter.extensions import db_session, get_database
+from servicecenter.startpage import COUNT_CAP, panels_for
+from servicecenter.web import now, public, require, safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -18,7 +19,15 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @require(is_authenticated)
 def index():
-    return render_template("index.html")
+    """The start page is the person's work: the panels registered for their role, each with live counts and one
+    click (or key) from its task. A role without panels (the administrator) gets the navigation as cards."""
+    s, at = db_session(), now()
+    # Some panels list citizens by name: each is a logged read, saved with the page. Rendered inside the unit of
+    # work, so what the panels loaded is not expired and reloaded row by row by the commit.
+    with unit_of_work(s):
+        shown = [(panel, panel.load(s, current_user, at) if panel.load else None)
+                 for panel in panels_for(current_app.extensions.get("start_panels", []), current_user.role)]
+        return render_template("index.html", panels=shown, cap=COUNT_CAP)
 
 
 @bp.post("/language")

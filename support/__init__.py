@@ -15,11 +15,14 @@ def init_app(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from dispatch.service import add_listener
+    from servicecenter.auth.models import Role
     from servicecenter.extensions import register_extension
     from servicecenter.jobs import register_job
+    from servicecenter.startpage import Panel
     from support.demo import load_support_demo
     from support.history import ticket_entries
     from support.jobs import JOBS
+    from support.service.startpage import ticket_counts
     from support.service.swaps import follow_visit
     from support.views import bp
 
@@ -28,6 +31,10 @@ def init_app(app: Flask) -> None:
     register_extension(app, "demo_loaders", load_support_demo)
     register_extension(app, "nav", ("support.queue", _l("Tickets")))
     register_extension(app, "nav", ("support.kb", _l("Knowledge base")))
+    register_extension(app, "start_panels", Panel("caller", frozenset({Role.HELPDESK}), 10,
+                                                  "support/start/caller.html", wide=True))
+    register_extension(app, "start_panels", Panel("tickets", frozenset({Role.HELPDESK, Role.COORDINATOR}), 20,
+                                                  "support/start/tickets.html", ticket_counts))
     add_listener("support", follow_visit)
     for job in JOBS:
         register_job(job)

@@ -117,6 +117,21 @@ def withdraw_confirmation(session: Session, visit: Visit, *, actor, now: dt.date
         log(session, visit, actor=actor, now=now, from_status=visit.status,
             note=N_("the confirmation text and its link are withdrawn"))
 
+DEFAULT_PERIOD_DAYS = 14
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The period a new request offers before anyone types a date: from today, two weeks (the planner books
+    the earliest day with room)."""
+    return today, today + dt.timedelta(days=DEFAULT_PERIOD_DAYS)
+
+
+def usual_programme(session: Session, citizen_id: int) -> int | None:
+    """The programme of the citizen's latest course, to preselect on a new request."""
+    return session.scalar(select(Course.programme_id).where(Course.citizen_id == citizen_id)
+                          .order_by(Course.id.desc()).limit(1))
+
+
 def _check_dates(request: VisitRequest, today: dt.date) -> None:
     if request.earliest_on < today:
         raise DomainError(N_("The earliest date cannot be in the past."), field="earliest_on")

@@ -78,4 +78,4 @@ def _defaults(form: VisitForm) -> None:
         abort(400)
     today = local_date(now())
     form.kind.data = kind
-    form.earliest_on.data, form.latest_on.data = today, today + dt.timedelta(days=14)
+    form.earliest_on.data, form.latest_on.data = visits.default_period(today)

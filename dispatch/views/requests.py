@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -34,12 +34,17 @@ def request_setup(citizen_id: int):
     form = RequestForm()
     form.programme_id.choices = [(0, gettext("— choose —"))] + [(p.id, p.name) for p in list_programmes(s)]
     status = 200
+    if request.method == "GET":
+        form.earliest_on.data, form.latest_on.data = visits.default_period(local_date(now()))
+        programmes = [p for p, _name in form.programme_id.choices if p]
+        usual = visits.usual_programme(s, citizen_id)
+        form.programme_id.data = usual if usual in programmes else (programmes[0] if len(programmes) == 1 else 0)
     if form.validate_on_submit():
-        request = form.visit_request()
+        wanted = form.visit_request()
         try:
             with unit_of_work(s):
                 once(s, lambda: visits.request_setup(
-                    s, citizen_id=citizen_id, programme_id=form.programme_id.data, request=request,
+                    s, citizen_id=citizen_id, programme_id=form.programme_id.data, request=wanted,
                     actor=current_user, now=now(), today=local_date(now())))
         except DomainError as error:
             show_error(error, form)

@@ -309,10 +309,10 @@ def record_listed(session: Session, citizen_ids: list[int], *, actor: User, now:
     record_reads(session, citizen_ids, actor=actor, action=action, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role))
 
 
-def list_recently_opened(session: Session, *, actor: User, now: dt.datetime) -> list[Citizen]:
+def list_recently_opened(session: Session, *, actor: User, now: dt.datetime, limit: int = 15) -> list[Citizen]:
     """The citizens this person opened in the last 30 days, newest first. There is no browsable list of all
     citizens: reading the register page by page would be a read of everyone, logged nowhere."""
-    ids = recent_citizen_ids(session, actor.id, since=now - dt.timedelta(days=30))
+    ids = recent_citizen_ids(session, actor.id, since=now - dt.timedelta(days=30), limit=limit)
     rows = _load_in_order(session, ids, visible_to(session, actor, now))  # no longer hers: no longer listed
     record_listed(session, [c.id for c in rows], actor=actor, now=now, action="citizen.list_recent")
     return rows

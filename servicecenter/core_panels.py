@@ -1,0 +1,52 @@
+"""Start-page panels of the core (flask-free loaders): handovers waiting for our answer, follow-ups due for the
+nurse's citizens, the citizens she opened lately."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from servicecenter.auth.models import Role
+from servicecenter.citizens.models import Citizen
+from servicecenter.citizens.service import list_recently_opened, record_listed, visible_to
+from servicecenter.courses.models import Course, Handover, HandoverStatus
+from servicecenter.db import local_date
+from servicecenter.startpage import Panel, counts
+from servicecenter.training.models import TrainingRecord
+
+FOLLOW_UP_REACH = 7  # follow-ups due within a week are shown
+LISTED = 5
+
+
+def handovers_waiting(session: Session, user, _now: dt.datetime) -> dict[str, int]:
+    """Offers to my organisation waiting for our answer (relay principle), capped."""
+    return counts(session, waiting=select(Handover.id).where(Handover.to_organisation_id == user.organisation_id,
+                                                              Handover.status == HandoverStatus.OFFERED))
+
+
+def follow_ups_due(session: Session, user, now: dt.datetime) -> dict:
+    """Follow-up conversations not held yet, due within a week, of running courses of citizens she may see."""
+    due_by = local_date(now) + dt.timedelta(days=FOLLOW_UP_REACH)
+    due = (select(TrainingRecord.id).join(Course, Course.id == TrainingRecord.course_id)
+           .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
+                  Course.end_reason.is_(None),
+                  Course.citizen_id.in_(select(Citizen.id).where(visible_to(session, user, now)))))
+    rows = session.execute(select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
+                           .where(TrainingRecord.id.in_(due))
+                           .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(LISTED)).all()
+    record_listed(session, [c.citizen_id for _r, c in rows], actor=user, now=now, action="citizen.list_follow_ups")
+    return {"rows": rows, "today": local_date(now), **counts(session, due=due)}
+
+
+def recent_citizens(session: Session, user, now: dt.datetime) -> dict:
+    return {"citizens": list_recently_opened(session, actor=user, now=now, limit=LISTED)}
+
+
+PANELS = (
+    Panel("citizens", frozenset({Role.NURSE}), 5, "start/citizens.html", recent_citizens),
+    Panel("handovers", frozenset({Role.NURSE, Role.HELPDESK, Role.COORDINATOR}), 50, "start/handovers.html",
+          handovers_waiting),
+    Panel("follow_ups", frozenset({Role.NURSE}), 30, "start/follow_ups.html", follow_ups_due),
+)
