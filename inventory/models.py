@@ -137,6 +137,7 @@ class Device(Base):
     __table_args__ = (
         UniqueConstraint("model_id", "serial", name="uq_devices_model_serial"),
         Index("ix_devices_holder_status", "holder_id", "status"),
+        Index("ix_devices_status", "status"),  # the warehouse start page: devices waiting at each step
         Index("ix_devices_model_firmware", "model_id", "firmware_version"),
     )
 

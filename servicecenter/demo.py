@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from servicecenter.auth import service as auth_service
 from servicecenter.auth.models import Role, User
-from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson
-from servicecenter.citizens.service import phone_key
+from servicecenter.citizens.models import Citizen, ContactKind
+from servicecenter.citizens.service import ContactData, add_contact, phone_key
 from servicecenter.organisations import reference
 from servicecenter.organisations.models import Organisation, OrganisationKind
 
@@ -165,6 +165,6 @@ def load_demo_data(session: Session, *, citizens: int, seed: int = 2026, now: dt
     made = add_citizens(session, citizens, seed=seed, now=now)
     first = session.scalar(select(Citizen).order_by(Citizen.id).limit(1))
     if first is not None and not first.contacts:
-        session.add(ContactPerson(citizen=first, kind=ContactKind.RELATIVE, name="Bo " + first.last_name,
-                                  relation="søn", phone="40 11 22 33", may_contact=True, created_at=now))
+        add_contact(session, first, ContactData(ContactKind.RELATIVE, "Bo " + first.last_name, relation="søn",
+                                                phone="40 11 22 33", may_contact=True), actor=None, now=now)
     return {"users": users, "citizens": made}

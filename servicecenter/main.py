@@ -60,9 +60,12 @@ def navigation():
     def nav_permission(endpoint: str) -> bool:
         return current_app.view_functions[endpoint].permission(current_user)
 
-    return {"nav_items": nav_items, "nav_permission": nav_permission,
+    return {"nav_items": nav_items, "nav_permission": nav_permission, "nav_shortcuts": NAV_SHORTCUTS,
             "role_label": lambda role: ROLE_LABELS.get(role, role)}
 
+
+# Single keys (outside a text field) that open a page from anywhere, shown on the pages that use them.
+NAV_SHORTCUTS = {"support.queue": "q"}
 
 NAV = [
     ("citizens.index", _l("Citizens")),

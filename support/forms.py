@@ -37,7 +37,9 @@ class LogCallForm(FlaskForm):
     q = HiddenField()
     citizen_id = HiddenField()
     device_id = SelectField(_l("Device"), coerce=row_id, validate_choice=False)
-    body = TextAreaField(_l("What is it about?"), validators=[Optional(), Length(max=10_000)])
+    body = TextAreaField(_l("What is it about?"), validators=[
+        DataRequired(message=_l("Write what the call is about: a ticket without it helps no one.")),
+        Length(max=10_000)])
     category = StringField(validators=[AnyOf([c.value for c in Category], message=_l("Choose a category."))])
     requester_kind = SelectField(_l("Caller"), choices=REQUESTER_CHOICES, default=RequesterKind.CITIZEN.value)
     requester_name = StringField(_l("Caller's name (if not the citizen)"), validators=[Optional(), Length(max=120)])

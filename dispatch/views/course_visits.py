@@ -3,8 +3,6 @@ follow-up visit) and the request form, also reached from a follow-up that falls 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user

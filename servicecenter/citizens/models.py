@@ -87,10 +87,13 @@ class ContactPerson(Base):
     name: Mapped[str] = mapped_column(String(120))
     relation: Mapped[str | None] = mapped_column(String(80))
     phone: Mapped[str | None] = mapped_column(String(20))
+    phone_key: Mapped[str | None] = mapped_column(String(20))  # digits only: a relative's call finds the citizen
     may_contact: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     citizen: Mapped[Citizen] = relationship(back_populates="contacts")
+
+    __table_args__ = (Index("ix_contact_persons_phone_key", "phone_key"),)
 
 
 class GlassBreak(Base):

@@ -343,7 +343,7 @@ def add_contact(
     _check_phone(data.phone, "phone")
     contact = ContactPerson(
         citizen=citizen, kind=data.kind, name=data.name.strip(), relation=data.relation or None,
-        phone=data.phone or None, may_contact=data.may_contact, created_at=now,
+        phone=data.phone or None, phone_key=phone_key(data.phone), may_contact=data.may_contact, created_at=now,
     )
     session.add(contact)
     session.flush()

@@ -52,7 +52,8 @@ NOT_FROM_HERE = N_("This citizen cannot be registered from here. Call the servic
 def citizen_labels():
     languages = dict(LANGUAGES)
     return {"language_label": lambda code: languages.get(code, code),
-            "course_status_label": lambda status: gettext(course_service.COURSE_STATUS.labels[status])}
+            "course_status_label": lambda status: gettext(course_service.COURSE_STATUS.labels[status]),
+            "contact_kind_label": lambda kind: str(CONTACT_KIND_LABELS[kind])}
 
 
 def _open(citizen_id: int, action: str) -> Citizen:

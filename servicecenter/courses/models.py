@@ -95,6 +95,7 @@ class Course(Base):
         # At most one open course per citizen and programme, whatever two people (or two tabs) do at once.
         Index("uq_courses_one_open_per_programme", "citizen_id", "programme_id", unique=True,
               sqlite_where=text(OPEN_COURSE), postgresql_where=text(OPEN_COURSE)),
+        Index("ix_courses_status_ended", "status", "ended_at"),  # overdue pickups on the start pages
     )
 
 

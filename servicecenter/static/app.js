@@ -94,7 +94,13 @@ function typingIn(element) {
   var tag = (element && element.tagName) || "";
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (element && element.isContentEditable);
 }
+// The first row starts highlighted (as in a mail client), so Enter opens it and j moves on to the second.
 var keyboardRow = -1;
+document.addEventListener("DOMContentLoaded", function () {
+  var list = document.querySelector("[data-keyboard-list]");
+  var first = list && list.querySelector("tr[data-href]");
+  if (first && !typingIn(document.activeElement)) { keyboardRow = 0; first.classList.add("table-active"); }
+});
 function moveRow(list, step) {
   var rows = list.querySelectorAll("tr[data-href]");
   if (!rows.length) return;
@@ -113,6 +119,8 @@ document.addEventListener("keydown", function (event) {
   }
   if (list && keyboardRow >= 0) {
     var row = list.querySelectorAll("tr[data-href]")[keyboardRow];
+    if (row && document.activeElement !== row && event.key === "Enter" &&
+        document.activeElement && document.activeElement !== document.body) return;  // Enter on a link or button
     if (row && event.key === "Enter") { event.preventDefault(); window.location.href = row.dataset.href; return; }
     var take = row && row.querySelector("[data-take]");
     if (take && event.key === "t") { event.preventDefault(); take.click(); return; }
@@ -133,4 +141,32 @@ document.addEventListener("change", function (event) {
   var option = select.options[select.selectedIndex];
   var box = document.getElementById(select.dataset.cannedTarget);
   if (box && option && option.dataset.text) { box.value = option.dataset.text; box.focus(); }
+});
+
+// Ctrl+Enter (⌘+Enter) in a text box marked data-ctrl-enter sends its form, as in mail and chat tools.
+document.addEventListener("keydown", function (event) {
+  var box = event.target;
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || !box.dataset || !("ctrlEnter" in box.dataset)) return;
+  if (!box.form) return;
+  event.preventDefault();
+  var button = box.form.querySelector(box.dataset.ctrlEnter || "[type=submit]");
+  box.form.requestSubmit(button || undefined);
+});
+
+// Logging a call: naming a kind of device in the description ("the scale") picks the caller's device of that kind
+// when there is exactly one, until the user picks a device herself.
+document.addEventListener("input", function (event) {
+  var text = event.target;
+  if (!text.dataset || !("deviceText" in text.dataset) || !text.form) return;
+  if (text.form.dataset.devicePicked) return;
+  var words = text.value.toLowerCase();
+  var named = Array.prototype.filter.call(text.form.querySelectorAll("[data-device-words]"), function (radio) {
+    return radio.dataset.deviceWords.split("|").some(function (stem) { return stem && words.indexOf(stem) >= 0; });
+  });
+  if (named.length === 1) named[0].checked = true;
+});
+document.addEventListener("change", function (event) {
+  if (event.target.name === "device_id" && event.isTrusted && event.target.form) {
+    event.target.form.dataset.devicePicked = "1";
+  }
 });

@@ -63,8 +63,7 @@ def identify():
     except DomainError as error:
         show_error(error, lookup)
         return render_template("support/call.html", lookup=lookup, caller=None, form=None), 400
-    return render_template("support/call.html", lookup=lookup, caller=caller, form=_log_form(caller, text),
-                           keys=CATEGORY_KEYS)
+    return _page(lookup, caller, _log_form(caller, text))
 
 
 @bp.post("/call/log")
@@ -87,6 +86,8 @@ def log_call():
     if form.device_id.data and form.device_id.data not in known:
         form.device_id.errors = [gettext("Choose one of the caller's devices.")]
         return _again(lookup, caller, form)
+    if not form.device_id.data and form.category.data == Category.DEVICE_FAULT.value:
+        form.device_id.data = calls.device_named_in(caller.devices, form.body.data or "")
     ticket_data = _ticket_data(form, caller, text)
     s = db_session()
     try:
@@ -102,7 +103,17 @@ def log_call():
 
 
 def _again(lookup: LookupForm, caller: Caller, form: LogCallForm):
-    return render_template("support/call.html", lookup=lookup, caller=caller, form=form, keys=CATEGORY_KEYS), 400
+    return _page(lookup, caller, form), 400
+
+
+def _page(lookup: LookupForm, caller: Caller, form: LogCallForm) -> str:
+    """The call page with the caller found: each device's radio carries the words that name its kind, so typing
+    "the scale" in the description picks the only scale (app.js)."""
+    words = {kind: "|".join(stems) for kind, stems in calls.KIND_WORDS.items()}
+    kinds = {d.id: d.category for d in caller.devices}
+    choices = [(value, label, words.get(kinds.get(value), "")) for value, label in form.device_id.choices]
+    return render_template("support/call.html", lookup=lookup, caller=caller, form=form, keys=CATEGORY_KEYS,
+                           device_choices=choices)
 
 
 def _ticket_data(form: LogCallForm, caller: Caller, text: str) -> tickets.TicketData:

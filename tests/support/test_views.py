@@ -39,11 +39,14 @@ def test_a_call_by_phone_is_logged_in_one_click_after_the_lookup(world, client, 
     text = page.get_data(as_text=True)
     assert citizen.full_name in text and tablet.tag in text and old.subject in text
     assert re.search(rf'id="device-{tablet.id}" value="{tablet.id}" checked', text)  # the only device, chosen
-    # The one interaction: the category button (the form carries the rest).
-    saved = client.post("/support/call/log", data={"q": "86 12 34 56", "citizen_id": citizen.id,
-                                                   "device_id": tablet.id, "category": "device_fault",
-                                                   "requester_kind": "citizen", "channel": "phone",
-                                                   "priority": "P3"})
+    # What the caller said and the category button (the form carries the rest); without the text, nothing is saved
+    # (a stray "1" after the lookup once saved an empty ticket).
+    form = {"q": "86 12 34 56", "citizen_id": citizen.id, "device_id": tablet.id, "category": "device_fault",
+            "requester_kind": "citizen", "channel": "phone", "priority": "P3"}
+    empty = client.post("/support/call/log", data=form)
+    assert empty.status_code == 400 and "Write what the call is about" in empty.get_data(as_text=True)
+    assert _tickets(session) == 1  # the old one only
+    saved = client.post("/support/call/log", data={**form, "body": "Tabletten vil ikke lade op"})
     assert saved.status_code == 302
     session.rollback()
     ticket = session.scalar(select(Ticket).order_by(Ticket.id.desc()))
@@ -61,7 +64,7 @@ def test_bad_lookups_and_bad_saves_are_answered_at_the_field_and_save_nothing(wo
     page = client.post("/support/call", data={"q": "Karen"})
     assert page.status_code == 400 and "phone number, a CPR number or an asset tag" in page.get_data(as_text=True)
     base = {"q": "86000001", "citizen_id": citizen.id, "requester_kind": "citizen", "channel": "phone",
-            "priority": "P3"}
+            "priority": "P3", "body": "Virker ikke"}
     no_category = client.post("/support/call/log", data={**base, "device_id": tablet.id, "category": "nonsense"})
     assert no_category.status_code == 400
     assert "Choose a category." in no_category.get_data(as_text=True)
