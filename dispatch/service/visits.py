@@ -126,10 +126,13 @@ def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
     return today, today + dt.timedelta(days=DEFAULT_PERIOD_DAYS)
 
 
-def usual_programme(session: Session, citizen_id: int) -> int | None:
-    """The programme of the citizen's latest course, to preselect on a new request."""
+def usual_programme(session: Session, citizen_id: int, organisation_id: int | None) -> int | None:
+    """The programme to preselect on a new request: the one of the citizen's latest course, else the one the
+    requester's organisation referred to last."""
     return session.scalar(select(Course.programme_id).where(Course.citizen_id == citizen_id)
-                          .order_by(Course.id.desc()).limit(1))
+                          .order_by(Course.id.desc()).limit(1)) or session.scalar(
+        select(Course.programme_id).where(Course.referred_by_organisation_id == organisation_id)
+        .order_by(Course.id.desc()).limit(1))
 
 
 def _check_dates(request: VisitRequest, today: dt.date) -> None:

@@ -37,7 +37,7 @@ def request_setup(citizen_id: int):
     if request.method == "GET":
         form.earliest_on.data, form.latest_on.data = visits.default_period(local_date(now()))
         programmes = [p for p, _name in form.programme_id.choices if p]
-        usual = visits.usual_programme(s, citizen_id)
+        usual = visits.usual_programme(s, citizen_id, current_user.organisation_id)
         form.programme_id.data = usual if usual in programmes else (programmes[0] if len(programmes) == 1 else 0)
     if form.validate_on_submit():
         wanted = form.visit_request()

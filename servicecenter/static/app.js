@@ -134,6 +134,15 @@ document.addEventListener("keydown", function (event) {
   event.preventDefault();
   if (typingIn(target)) target.focus(); else target.click();
 });
+// Alt+key opens a page from anywhere, even from inside a text field (the nav's data-global-shortcut; plain "q"
+// works outside fields through data-shortcut). event.code, so a Mac's Option key still gives the letter.
+document.addEventListener("keydown", function (event) {
+  if (!event.altKey || event.ctrlKey || event.metaKey || !/^Key[A-Z]$/.test(event.code)) return;
+  var target = document.querySelector('[data-global-shortcut="' + event.code.slice(3).toLowerCase() + '"]');
+  if (!target) return;
+  event.preventDefault();
+  target.click();
+});
 // A canned response fills the reply box with its text (already filled in and escaped by the server).
 document.addEventListener("change", function (event) {
   var select = event.target;
