@@ -206,3 +206,57 @@ def test_a_queue_row_shows_its_deadline_state_and_links(world, client, agent):
     due = format_datetime(breached.sla_due_at, "short", tzinfo=LOCAL_ZONE, locale="en")  # as the datetime filter
     assert due in row
     assert f'action="/support/tickets/{breached.id}/take"' in row and ">Take<" in row
+
+
+def test_a_relatives_phone_finds_the_citizen_and_the_lookup_shows_courses_contacts_and_a_death(world, client, agent,
+                                                                                                session):
+    from servicecenter.citizens import service as citizens
+    from servicecenter.citizens.models import ContactKind
+    from servicecenter.courses import service as courses
+    from servicecenter.courses.models import Course, EndReason
+    from servicecenter.db import unit_of_work, utcnow
+
+    citizen, home, _tablet = world.tablet_at_home(world.citizen_near(3, phone="86 33 33 33"))
+    with unit_of_work(session):
+        citizens.add_contact(session, citizen, citizens.ContactData(ContactKind.RELATIVE, "Bo Datter", "datter",
+                                                                    "+45 40 55 66 77", True),
+                             actor=world.helpdesk, now=utcnow())
+        citizens.add_contact(session, citizen, citizens.ContactData(ContactKind.GP, "Lægehuset", None, "87 00 00 00"),
+                             actor=world.helpdesk, now=utcnow())
+    page = client.post("/support/call", data={"q": "40556677"})  # the relative's number, typed without +45
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and citizen.full_name in text
+    assert 'id="caller-relative"' in text and "Bo Datter" in text
+    courses_part = text.split('id="caller-courses"')[1].split("</ul>")[0]
+    assert "KOL" in courses_part or "COPD" in courses_part
+    assert "Lægehuset" in text.split('id="caller-contacts"')[1].split("</ul>")[0]
+    assert 'id="caller-deceased"' not in text
+    # A GP's number is not a relative's: it finds no one (a clinic's phone would match hundreds of citizens).
+    assert 'id="no-citizen"' in client.post("/support/call", data={"q": "87000000"}).get_data(as_text=True)
+    with unit_of_work(session):
+        course = session.get(Course, home.course_id)
+        courses.end_course(session, course, reason=EndReason.DECEASED, exclusion_reason=None, actor=world.helpdesk,
+                           now=utcnow())
+    text = client.post("/support/call", data={"q": "86 33 33 33"}).get_data(as_text=True)
+    assert 'id="caller-deceased"' in text
+
+
+def test_the_device_named_in_the_description_is_the_ticket_device(world, client, agent, session):
+    from inventory.models import DeviceCategory
+
+    citizen, home, tablet = world.tablet_at_home(world.citizen_near(4, phone="86 44 44 44"))
+    scale = world.device(DeviceCategory.SCALE)
+    world.scan("load", scale.tag, world.van)
+    world.scan("handover", scale.tag, home, actor=world.technician)
+    page = client.post("/support/call", data={"q": "86444444"}).get_data(as_text=True)
+    assert re.search(r'id="device-0" value="0"\s+checked', page)  # two devices: none chosen before the text
+    assert f'id="device-{scale.id}" value="{scale.id}"' in page and 'data-device-words="' in page
+    form = {"q": "86444444", "citizen_id": citizen.id, "device_id": 0, "category": "device_fault",
+            "requester_kind": "citizen", "channel": "phone", "priority": "P3"}
+    assert client.post("/support/call/log", data={**form, "body": "Vægten viser Err 4"}).status_code == 302
+    session.rollback()
+    assert session.scalar(select(Ticket).order_by(Ticket.id.desc())).device_id == scale.id
+    # Two devices of the kind named, or none named: no guess.
+    assert client.post("/support/call/log", data={**form, "body": "Det virker ikke"}).status_code == 302
+    session.rollback()
+    assert session.scalar(select(Ticket).order_by(Ticket.id.desc())).device_id is None
