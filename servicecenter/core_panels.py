@@ -49,4 +49,6 @@ PANELS = (
     Panel("handovers", frozenset({Role.NURSE, Role.HELPDESK, Role.COORDINATOR}), 50, "start/handovers.html",
           handovers_waiting),
     Panel("follow_ups", frozenset({Role.NURSE}), 30, "start/follow_ups.html", follow_ups_due),
+    # The KPI dashboard is issue 15's; until then the indicator pages that exist.
+    Panel("indicators", frozenset({Role.COORDINATOR}), 60, "start/indicators.html"),
 )
