@@ -60,6 +60,9 @@ document.addEventListener("submit", function (event) {
                                       headers: {"HX-Request": "true"}})
     .then(function (response) {
       if (!response.ok) { failed(); return; }
+      // A place's label was scanned: the page again with that place chosen (the cursor lands in the field).
+      var go = response.headers.get("HX-Redirect");
+      if (go) { beep(true); window.location.assign(go); return; }
       return response.text().then(function (html) {
         var answer = document.createElement("div");
         answer.innerHTML = html;  // rendered and escaped by the server
