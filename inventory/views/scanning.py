@@ -179,8 +179,8 @@ def _scanned_place(s, mode: Mode, codes: list[str]):
     label = service.place_by_tag(s, tag)
     place = service.place_for(s, label, mode.places) if label else None
     if place is None:
-        return Answer(False, tag, gettext("%(tag)s is not a place for this page: scan the label of a %(kinds)s.",
-                                          tag=tag, kinds=_place_kinds(mode)))
+        return Answer(False, tag, gettext("%(tag)s is not a place for this page. Scan the label of the place "
+                                          "(%(kinds)s).", tag=tag, kinds=_place_kinds(mode)))
     return place
 
 
