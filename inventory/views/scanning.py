@@ -132,7 +132,7 @@ def scan(mode_name: str):
         codes = _codes()
         chosen = _scanned_place(s, mode, codes)
         if chosen is not None and not isinstance(chosen, Answer):
-            return _choose(mode_name, chosen)
+            return _choose(s, mode_name, mode, chosen)
         answers = [chosen] if chosen else _scan_all(s, mode_name, mode, codes)
         if request.headers.get("HX-Request"):
             return render_template("inventory/_scan_answers.html", answers=list(reversed(answers)))
@@ -141,8 +141,10 @@ def scan(mode_name: str):
     places = service.list_holders(s, *[k for k in mode.places if k != HolderKind.COURSE])
     course = _course(s) if HolderKind.COURSE in mode.places else None
     place = None if HolderKind.COURSE in mode.places else _place(s, mode)
+    action = url_for("inventory.scan", mode_name=mode_name, **{k: v for k, v in request.args.items() if k != "holder"})
     return render_template("inventory/scan.html", mode_name=mode_name, mode=mode, places=places, place=place,
-                           course=course, answers=list(reversed(answers)), place_kinds=_place_kinds(mode))
+                           course=course, answers=list(reversed(answers)), place_kinds=_place_kinds(mode),
+                           scan_action=action)
 
 
 def _needs_place(mode: Mode) -> bool:
@@ -184,14 +186,19 @@ def _scanned_place(s, mode: Mode, codes: list[str]):
     return place
 
 
-def _choose(mode_name: str, place) -> Response:
-    """The page again with the place chosen and the cursor in the scan field (the scan page's script follows
-    HX-Redirect; without script the browser follows the redirect)."""
-    flash(gettext("%(place)s chosen. Scan the devices.", place=place.name), "success")
+def _choose(s, mode_name: str, mode: Mode, place) -> Response:
+    """The place chosen: with the page's script, the place panel and the form's place are replaced in the page
+    (scans sent meanwhile go to the new place, the cursor stays in the field, the address follows); without, the
+    page again."""
+    message = gettext("%(place)s chosen. Scan the devices.", place=place.name)
     target = url_for("inventory.scan", mode_name=mode_name, holder=place.id)
-    if request.headers.get("HX-Request"):
-        return Response(status=204, headers={"HX-Redirect": target})
-    return redirect(target)
+    if not request.headers.get("HX-Request"):
+        flash(message, "success")
+        return redirect(target)
+    places = service.list_holders(s, *mode.places)
+    html = render_template("inventory/_place_chosen.html", place=place, places=places, mode_name=mode_name,
+                           place_kinds=_place_kinds(mode), answers=[Answer(True, service.place_tag(place), message)])
+    return Response(html, headers={"HX-Replace-Url": target})
 
 
 def _own_van(s, mode: Mode) -> int | None:

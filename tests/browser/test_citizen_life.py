@@ -317,9 +317,9 @@ def test_the_whole_life_of_one_citizen(page, phone, live_app):
         page.goto(f"/inventory/scan/{mode}")
         if place:  # the depot's label chooses the depot
             page.locator("#code:focus").wait_for()
-            with page.expect_navigation():
-                page.keyboard.type(inventory.place_tag(depot))
-                page.keyboard.press("Enter")
+            page.keyboard.type(inventory.place_tag(depot))
+            page.keyboard.press("Enter")
+            page.locator("#chosen-place").wait_for()
             assert place in page.locator("#chosen-place").inner_text()
         if method:
             page.select_option("#method", method)

@@ -42,14 +42,17 @@ def test_scanning_the_van_label_chooses_the_van_and_is_never_a_device_scan(clien
     assert 'data-scan-result="error"' in refused and _status(session, device.tag)[0] == DeviceStatus.READY
 
     chosen = client.post("/inventory/scan/load", data={"code": world.van.tag.lower()}, headers=HX)
-    assert chosen.status_code == 204 and chosen.headers["HX-Redirect"].endswith(f"holder={world.van.id}")
-    page = client.get(chosen.headers["HX-Redirect"]).get_data(as_text=True)
+    assert chosen.headers["HX-Replace-Url"].endswith(f"holder={world.van.id}")  # the address follows
+    answer = chosen.get_data(as_text=True)  # the page's place and the form's place, replaced in the page
+    assert 'data-replace="place-panel"' in answer and "Van 1" in answer[answer.index('id="chosen-place"'):]
+    assert f'id="scan-holder" value="{world.van.id}"' in answer and 'data-scan-result="ok"' in answer
+    page = client.get(chosen.headers["HX-Replace-Url"]).get_data(as_text=True)
     assert "Van 1" in page[page.index('id="chosen-place"'):]
     without_script = client.post("/inventory/scan/load", data={"code": world.van2.tag})
     assert without_script.status_code == 302 and without_script.headers["Location"].endswith(
         f"holder={world.van2.id}")
 
-    answer = client.post(f"/inventory/scan/load?holder={world.van.id}", data={"code": device.tag}, headers=HX)
+    answer = client.post("/inventory/scan/load", data={"code": device.tag, "holder": world.van.id}, headers=HX)
     assert 'data-scan-result="ok"' in answer.get_data(as_text=True)
     assert _status(session, device.tag) == (DeviceStatus.IN_VAN, world.van.id)
 
@@ -62,9 +65,9 @@ def test_a_label_of_the_wrong_kind_of_place_is_refused_and_a_shelf_stands_for_it
     wrong = client.post("/inventory/scan/unload", data={"code": world.van.tag}, headers=HX)
     assert wrong.status_code == 200 and 'data-scan-result="error"' in wrong.get_data(as_text=True)
     depot = client.post("/inventory/scan/unload", data={"code": make_tag("P", world.depot.id)}, headers=HX)
-    assert depot.headers["HX-Redirect"].endswith(f"holder={world.depot.id}")
+    assert depot.headers["HX-Replace-Url"].endswith(f"holder={world.depot.id}")
     by_shelf = client.post("/inventory/scan/unload", data={"code": shelf.tag}, headers=HX)
-    assert by_shelf.headers["HX-Redirect"].endswith(f"holder={world.depot2.id}")
+    assert by_shelf.headers["HX-Replace-Url"].endswith(f"holder={world.depot2.id}")
     # a P label of a place that is no depot or repair vendor names nothing
     nothing = client.post("/inventory/scan/unload", data={"code": make_tag("P", world.van.id)}, headers=HX)
     assert 'data-scan-result="error"' in nothing.get_data(as_text=True)
@@ -86,8 +89,8 @@ def test_a_technician_finds_his_own_van_chosen(client, world):
 def test_who_had_it_reads_what_people_type_and_names_the_van_s_technician(client, world, factory):
     from dispatch.service import technicians
 
-    device = world.device()
     loaded = utcnow() - dt.timedelta(hours=3)
+    device = world.device(now=loaded - dt.timedelta(minutes=10))
     world.scan("load", device.tag, world.van, now=loaded)
     world.scan("unload", device.tag, world.depot, now=loaded + dt.timedelta(hours=2))
     with unit_of_work(world.s):
