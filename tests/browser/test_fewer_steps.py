@@ -83,6 +83,11 @@ def test_warehouse_loads_ten_devices_by_scanning_the_van_label_first(page, live_
     assert len(scans) == 10
     Counted(page, [e for e in user.log if e not in scans]).within(2, "load 10 devices: to the scan field with the van")
 
+    page.goto("/inventory/places")  # every place a scan page asks for has a label to print, depots too
+    depot = page.get_by_role("row").filter(has_text="Lager Aarhus")
+    assert depot.get_by_role("link").get_attribute("href").endswith("/label.pdf")
+    screenshot(page, "steps-places-labels")
+
 
 def test_a_technician_finds_his_own_van_chosen(page, live_app):
     s = live_app.extensions["database"].factory()
