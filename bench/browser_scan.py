@@ -1,12 +1,13 @@
 """Scan-to-answer in the browser (issue 13): Enter to the answer row shown, as the warehouse sees it.
 
-A live server (gunicorn with the repository's gunicorn.conf.py, 2 workers x 4 threads, as deployed) on the demo data
-(300 citizens, the inventory and dispatch demos) plus enough ready devices for every scan; Debian's Chromium through
-Playwright, logged in as the demo warehouse user, on "Load van" with a van chosen. Each round is 10 scans back to
-back, as a keyboard-wedge scanner sends them (the code typed and Enter, no waiting for the answer in between); the
-page records performance.now() at each Enter (a capture listener on the scan field, before the page's own handler)
-and when the answer row for that code is inserted into the scan log (a MutationObserver), so the time is the
-browser's own: the request, the server, the rendering of the row. One warm-up round, then ROUNDS measured rounds.
+A live server (gunicorn with the repository's gunicorn.conf.py and 4 sync workers, as the README deploys it) on the
+demo data (300 citizens, the inventory and dispatch demos) plus enough ready devices for every scan; Debian's
+Chromium through Playwright, logged in as the demo warehouse user, on "Load van" with a van chosen. Each round is 10
+scans back to back, as a keyboard-wedge scanner sends them (the code typed and Enter, no waiting for the answer in
+between); the page records performance.now() at each Enter (a capture listener on the scan field, before the page's
+own handler) and when the answer row for that code is inserted into the scan log (a MutationObserver), so the time
+is the browser's own: the wait behind earlier scans, the request, the server, the rendering of the row. One warm-up
+round, then ROUNDS measured rounds. Browser, benchmark and server share the machine's cores.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _serve(url: str, instance: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-browser", "SC_INSTANCE_PATH": instance}
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-                               "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "app:app"],
+                               "--bind", f"127.0.0.1:{port}", "--workers", "4", "app:app"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
@@ -172,7 +173,7 @@ def main() -> dict:
             results.append(_measure(backend, url))
             print(json.dumps(results[-1]), flush=True)
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-              "server": "gunicorn, 2 workers x 4 threads, on the same machine as the browser",
+              "server": "gunicorn, 4 sync workers (the README's), on the same machine as the browser",
               "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "load_average_before": round(os.getloadavg()[0], 2), "results": results}
     RESULTS.mkdir(exist_ok=True)
