@@ -12,6 +12,9 @@ logconfig_dict = {
         "stderr": {"class": "logging.StreamHandler", "formatter": "redacting", "stream": "ext://sys.stderr"},
         "stdout": {"class": "logging.StreamHandler", "formatter": "redacting", "stream": "ext://sys.stdout"},
     },
+    # gunicorn merges this into its defaults section by section: its root logger names a "console" handler that
+    # the handlers above replace, so the root is given here too (without it gunicorn refuses to start).
+    "root": {"level": "INFO", "handlers": ["stderr"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},

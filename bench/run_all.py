@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import citizens, fuzzing, inventory, planning, route_sheet, solomon, support, timeline
+from bench import browser_scan, citizens, fuzzing, inventory, planning, route_sheet, solomon, support, timeline
 
 
 def main() -> None:
@@ -18,6 +18,10 @@ def main() -> None:
               f"p95 {scan['p95_ms']} ms  statements {scan['sql_statements']}  "
               f"as-of p95 {result['where_was_device_at']['p95_ms']} / {result['what_citizen_held_at']['p95_ms']} ms")
     print(f"1,000 labels: {report['labels']['seconds_median']} s")
+    for result in browser_scan.main()["results"]:
+        print(f"{result['backend']:<10} browser scan-to-answer, {result['scans']} scans: "
+              f"p50 {result['p50_ms']} ms  "
+              f"p95 {result['p95_ms']} ms  max {result['max_ms']} ms (goal p95 <= {result['goal_p95_ms']} ms)")
     cases = ("long_first", "long_deep", "short_first")
     for result in timeline.main()["results"]:
         pages = "  ".join(f"{name} p50 {result[name]['p50_ms']} / p95 {result[name]['p95_ms']} ms" for name in cases)

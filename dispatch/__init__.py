@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from dispatch.jobs import JOBS
     from dispatch.service import on_course_ended, on_course_status, reservation_claims, startpage, visit_facts
     from dispatch.service.access import technician_rule
+    from dispatch.service.technicians import own_van, van_driver
     from dispatch.views import bp
     from dispatch.views.citizen_panel import citizen_panel
     from dispatch.views.course_visits import course_actions, course_panel
@@ -46,6 +47,8 @@ def init_app(app: Flask) -> None:
     register_extension(app, "demo_loaders", load_dispatch_demo)
     register_extension(app, "demo_logins", dispatch_demo_logins)
     register_extension(app, "citizen_panels", citizen_panel)
+    register_extension(app, "own_van", own_van)  # "load van" preselects the technician's own van
+    register_extension(app, "van_driver", van_driver)  # "where was it?" names the van's technician
     register_extension(app, "course_panels", course_panel)
     register_extension(app, "course_actions", course_actions)
     register_extension(app, "nav", ("dispatch.queue", _l("Visits")))

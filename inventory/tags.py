@@ -12,8 +12,8 @@ from stdnum.iso7064 import mod_37_36
 
 from servicecenter.errors import N_, DomainError
 
-PREFIXES = {"D": "device", "K": "kit", "B": "bin", "V": "van"}
-TAG_RE = re.compile(r"^[DKBV][0-9]{6}[0-9A-Z]$")
+PREFIXES = {"D": "device", "K": "kit", "B": "bin", "V": "van", "P": "place"}  # P: a depot or repair vendor by id
+TAG_RE = re.compile(r"^[DKBVP][0-9]{6}[0-9A-Z]$")
 
 
 def make_tag(prefix: str, number: int) -> str:

@@ -151,3 +151,22 @@ def test_gunicorn_access_log_blanks_tokens(capsys):
         logging.getLogger("gunicorn.error").handlers.clear()
     # then the token is not in it
     assert "SECRETTOKEN" not in out and "/dispatch/c/[token]" in out
+
+
+def test_gunicorn_starts_with_the_log_configuration():
+    # given gunicorn.conf.py as gunicorn reads it (merged into gunicorn's own defaults)
+    from pathlib import Path
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    config = Config()
+    for name, value in runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py")).items():
+        if name in config.settings:
+            config.set(name, value)
+    # when gunicorn sets its logging up, then it does not refuse (a handler the root logger names is missing)
+    try:
+        Logger(config)
+    finally:
+        for name in ("gunicorn.access", "gunicorn.error"):
+            logging.getLogger(name).handlers.clear()

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from dispatch.service.technicians import OnDuty, get_technician, on_duty
 from dispatch.service.visits import WINDOWS, log, unbook
 from inventory import service as inventory
 from servicecenter.audit.service import record_event
+from servicecenter.auth.models import User
 from servicecenter.db import get_or_raise, lock_row, serialize_on, unit_of_work
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.workdays import danish_days_off
@@ -381,6 +382,22 @@ def citizen_cannot(session: Session, visit: Visit, *, now: dt.datetime) -> None:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def next_plan_day(session: Session, today: dt.date) -> dt.date:
+    """The day the planning page opens on: today while it has visits still to do, else the next day with booked
+    visits (published or not); today when nothing is booked ahead."""
+    return session.scalar(select(func.min(Visit.scheduled_on)).where(
+        Visit.scheduled_on >= today, Visit.status.in_((VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)))) or today
+
+
+def sheet_technicians(session: Session, day: dt.date) -> list[Technician]:
+    """The technicians who have published stops that day, by name: each has a route sheet to print."""
+    published = select(Visit.technician_id).where(
+        Visit.scheduled_on == day, Visit.published_at.is_not(None),
+        Visit.status.in_((VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS, VisitStatus.DONE)))
+    return list(session.scalars(select(Technician).join(User, User.id == Technician.user_id)
+                                .where(Technician.id.in_(published)).order_by(User.full_name)))
 
 
 def technician_day(session: Session, technician: Technician, day: dt.date) -> list[Visit]:

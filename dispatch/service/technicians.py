@@ -43,6 +43,19 @@ def technician_of_user(session: Session, user_id: int) -> Technician | None:
     return session.scalar(select(Technician).where(Technician.user_id == user_id))
 
 
+def own_van(session: Session, user_id: int) -> int | None:
+    """The van of this user's technician record (inventory preselects it on "load van")."""
+    return session.scalar(select(Technician.van_id).where(Technician.user_id == user_id,
+                                                          Technician.is_active.is_(True)))
+
+
+def van_driver(session: Session, van_id: int) -> str | None:
+    """The name of the active technician whose van it is (inventory names him with the van)."""
+    return session.scalar(select(User.full_name).join(Technician, Technician.user_id == User.id)
+                          .where(Technician.van_id == van_id, Technician.is_active.is_(True))
+                          .order_by(Technician.id).limit(1))
+
+
 def save_technician(session: Session, technician: Technician | None, *, user_id: int, depot_id: int,
                     van_id: int | None, skills: list[str], shifts: list[tuple[int, int, int]], actor,
                     now: dt.datetime) -> Technician:

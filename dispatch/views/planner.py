@@ -39,7 +39,8 @@ def _day(value: str | None) -> dt.date:
 @require(can_dispatch)
 def plan():
     s = db_session()
-    day = _day(request.args.get("day"))
+    today = local_date(now())
+    day = _day(request.args["day"]) if request.args.get("day") else planning.next_plan_day(s, today)
     booked = planning.day_visits(s, day)
     run = planning.latest_run(s, day)
     by_id = {v.id: v for v in booked}
@@ -53,7 +54,8 @@ def plan():
                            unreserved=[v for v in booked if v.status.value == "scheduled"
                                        and allocation.needs_reservation(v)],
                            plot=_plot(run, by_id, duty) if run and run.result else None,
-                           reasons=planning.UNPLANNED_MESSAGES)
+                           reasons=planning.UNPLANNED_MESSAGES, sheets=planning.sheet_technicians(s, day),
+                           chosen_for_you=not request.args.get("day") and day != today)
 
 
 COLOURS = ["#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#dc3545", "#0dcaf0", "#6c757d",

@@ -40,6 +40,13 @@ from inventory.service.kits import (  # noqa: F401
     tags_behind,
 )
 from inventory.service.operations import OPERATIONS, Context  # noqa: F401
+from inventory.service.places import (  # noqa: F401
+    is_place_tag,
+    place_by_tag,
+    place_for,
+    place_tag,
+    van_of_user,
+)
 from inventory.service.queries import (  # noqa: F401
     CustodyAt,
     custody_at,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -25,6 +25,7 @@ from inventory.models import DeviceCategory, DeviceStatus, HolderKind
 from inventory.transitions import DEVICE_STATUS
 from inventory.views import bp
 from servicecenter.audit.service import record_event
+from servicecenter.auth.models import User
 from servicecenter.auth.permissions import can_manage_inventory, can_recall, can_view_inventory
 from servicecenter.citizens import service as citizens
 from servicecenter.citizens.models import Citizen
@@ -33,6 +34,7 @@ from servicecenter.db import LOCAL_ZONE, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
 from servicecenter.inputguards import bounded_int
+from servicecenter.moments import parse_moment
 from servicecenter.web import creates, now, once, rate_limited, require, show_error
 
 
@@ -46,6 +48,7 @@ def inventory_labels():
         "signoff_label": lambda kind: SIGNOFF_LABELS.get(kind, kind),
         "sim_state_label": lambda state: SIM_STATE_LABELS.get(state, state),
         "kit_state_label": lambda state: KIT_STATE_LABELS.get(state, state),
+        "place_tag": service.place_tag,
     }
 
 
@@ -60,25 +63,23 @@ def index():
 @bp.get("/places/<int:holder_id>/label.pdf")
 @require(can_manage_inventory)
 def place_label(holder_id: int):
+    """A place's label: scanned on a scan page, it chooses the place."""
     holder = service.get_holder(db_session(), holder_id)
-    if not holder.tag:
-        abort(404)
+    tag = service.place_tag(holder) or abort(404)
     layout = LAYOUTS.get(request.args.get("layout", "tape"), LAYOUTS["tape"])
-    pdf = render_labels([LabelData(holder.tag, holder.name, gettext(str(HOLDER_LABELS[holder.kind])))], layout)
+    pdf = render_labels([LabelData(tag, holder.name, gettext(str(HOLDER_LABELS[holder.kind])))], layout)
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename=label-{holder.tag}.pdf"})
+                    headers={"Content-Disposition": f"inline; filename=label-{tag}.pdf"})
 
 
 def _at_arg() -> dt.datetime | None:
-    """A local date-time from the form (Europe/Copenhagen) as UTC; none given means now."""
-    value = request.args.get("at", "")
+    """The moment typed (local time, read as people write it: servicecenter.moments) as UTC; nothing typed means
+    now; None when it cannot be read."""
+    value = request.args.get("at", "").strip()
     if not value:
         return now()
-    try:
-        local = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return local.replace(tzinfo=LOCAL_ZONE).astimezone(dt.UTC) if local.tzinfo is None else local
+    local = parse_moment(value, now_local=now().astimezone(LOCAL_ZONE).replace(tzinfo=None))
+    return local.replace(tzinfo=LOCAL_ZONE).astimezone(dt.UTC) if local else None
 
 
 def shown_citizen(s, citizen_id: int | None, action: str) -> Citizen | None:
@@ -94,9 +95,10 @@ def shown_citizen(s, citizen_id: int | None, action: str) -> Citizen | None:
 @bp.get("/where")
 @require(can_view_inventory)
 def where():
-    """Where was device X at time T, since when and until when."""
-    s, answer, error, citizen = db_session(), None, None, None
-    at, tag = _at_arg(), request.args.get("tag", "")
+    """Who had device X at time T: the citizen (to those who may see her), or the place (a van with its
+    technician), and from when until when."""
+    s, answer, error, citizen, driver = db_session(), None, None, None, None
+    at, tag, typed = _at_arg(), request.args.get("tag", "").strip(), request.args.get("at", "").strip()
     if tag and at:
         try:
             found = service.get_device(s, tag)
@@ -105,11 +107,22 @@ def where():
         else:
             custody = service.custody_at(s, found.id, at)
             citizen = shown_citizen(s, custody.holder.citizen_id if custody else None, "inventory.where")
+            driver = van_driver(s, custody.holder) if custody else None
             answer = (found, custody)
     elif tag:
-        error = gettext("Give the date and time as YYYY-MM-DD HH:MM.")
-    shown_at = request.args.get("at") or now().astimezone(LOCAL_ZONE).strftime("%Y-%m-%dT%H:%M")
-    return render_template("inventory/where.html", answer=answer, error=error, tag=tag, at=shown_at, citizen=citizen)
+        error = gettext("“%(at)s” is not a time that can be read. Write it as 3/11 14:00, 3.11.2026 14.00 or "
+                        "2026-11-03 14:00 (a date alone means 12:00; nothing means now).", at=typed[:40])
+    return render_template("inventory/where.html", answer=answer, error=error, where_tag=tag, where_at=typed,
+                           at=at, citizen=citizen, driver=driver)
+
+
+def van_driver(s, holder) -> str | None:
+    """The technician whose van it is, asked of the features that know (dispatch registers "van_driver")."""
+    if holder.kind != HolderKind.VAN:
+        return None
+    names = (lookup(s, holder.id) for lookup in current_app.extensions.get("van_driver", []))
+    return next((name for name in names if name), None) or (s.get(User, holder.user_id).full_name
+                                                            if holder.user_id else None)
 
 
 @bp.route("/recall", methods=["GET", "POST"])

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import abort, g, render_template, request
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from inventory import service
-from inventory.forms import CLEANING_METHODS, TEST_METHODS
+from inventory.forms import CLEANING_METHODS, HOLDER_LABELS, TEST_METHODS
 from inventory.models import HolderKind
 from inventory.tags import parse_tag
 from inventory.views import bp
@@ -126,18 +126,91 @@ def scan(mode_name: str):
     if mode_name in MODES and mode_name not in _modes():
         abort(403)
     mode = MODES.get(mode_name) or abort(404)
+    s = db_session()
     answers = []
     if request.method == "POST":
         codes = _codes()
-        answers = [_scan_one(mode_name, mode, code) for code in codes]
+        chosen = _scanned_place(s, mode, codes)
+        if chosen is not None and not isinstance(chosen, Answer):
+            return _choose(s, mode_name, mode, chosen)
+        answers = [chosen] if chosen else _scan_all(s, mode_name, mode, codes)
         if request.headers.get("HX-Request"):
             return render_template("inventory/_scan_answers.html", answers=list(reversed(answers)))
-    s = db_session()
+    elif _needs_place(mode) and "holder" not in request.args and (van := _own_van(s, mode)):
+        return redirect(url_for("inventory.scan", mode_name=mode_name, holder=van))
     places = service.list_holders(s, *[k for k in mode.places if k != HolderKind.COURSE])
     course = _course(s) if HolderKind.COURSE in mode.places else None
     place = None if HolderKind.COURSE in mode.places else _place(s, mode)
+    action = url_for("inventory.scan", mode_name=mode_name, **{k: v for k, v in request.args.items() if k != "holder"})
     return render_template("inventory/scan.html", mode_name=mode_name, mode=mode, places=places, place=place,
-                           course=course, answers=list(reversed(answers)))
+                           course=course, answers=list(reversed(answers)), place_kinds=_place_kinds(mode),
+                           scan_action=action)
+
+
+def _needs_place(mode: Mode) -> bool:
+    """A van, depot or repair vendor to choose (a citizen's home is chosen on the citizen's page)."""
+    return bool(mode.places) and HolderKind.COURSE not in mode.places
+
+
+def _scan_all(s, mode_name: str, mode: Mode, codes: list[str]) -> list[Answer]:
+    if _needs_place(mode) and _place(s, mode) is None:
+        return [Answer(False, code, _scan_place_first(mode)) for code in codes]
+    return [_scan_one(mode_name, mode, code) for code in codes]
+
+
+def _place_kinds(mode: Mode) -> str:
+    return " / ".join(str(HOLDER_LABELS[kind]).lower() for kind in mode.places)
+
+
+def _scan_place_first(mode: Mode) -> str:
+    return gettext("Scan the label of the place first (%(kinds)s), then the devices.", kinds=_place_kinds(mode))
+
+
+def _scanned_place(s, mode: Mode, codes: list[str]):
+    """A place's label scanned on a page that asks for a place: the place it chooses, or an answer saying why it
+    cannot; None when the code is no place label (then it is a device's or a kit's scan). A place label is never
+    taken as a device."""
+    if not _needs_place(mode) or len(codes) != 1:
+        return None
+    try:
+        tag = parse_tag(codes[0])
+    except DomainError:
+        return None  # the scan itself answers why
+    if not service.is_place_tag(tag):
+        return None
+    label = service.place_by_tag(s, tag)
+    place = service.place_for(s, label, mode.places) if label else None
+    if place is None:
+        return Answer(False, tag, gettext("%(tag)s is not a place for this page. Scan the label of the place "
+                                          "(%(kinds)s).", tag=tag, kinds=_place_kinds(mode)))
+    return place
+
+
+def _choose(s, mode_name: str, mode: Mode, place) -> Response:
+    """The place chosen: with the page's script, the place panel and the form's place are replaced in the page
+    (scans sent meanwhile go to the new place, the cursor stays in the field, the address follows); without, the
+    page again."""
+    message = gettext("%(place)s chosen. Scan the devices.", place=place.name)
+    target = url_for("inventory.scan", mode_name=mode_name, holder=place.id)
+    if not request.headers.get("HX-Request"):
+        flash(message, "success")
+        return redirect(target)
+    places = service.list_holders(s, *mode.places)
+    html = render_template("inventory/_place_chosen.html", place=place, places=places, mode_name=mode_name,
+                           place_kinds=_place_kinds(mode), answers=[Answer(True, service.place_tag(place), message)])
+    return Response(html, headers={"HX-Replace-Url": target})
+
+
+def _own_van(s, mode: Mode) -> int | None:
+    """The technician's own van, preselected where a van is one of the places: asked of the features that know
+    whose van it is (dispatch registers "own_van"), else the van recorded as the user's in inventory."""
+    if HolderKind.VAN not in mode.places:
+        return None
+    for lookup in current_app.extensions.get("own_van", []):
+        if van_id := lookup(s, current_user.id):
+            return van_id
+    van = service.van_of_user(s, current_user.id)
+    return van.id if van else None
 
 
 def _codes() -> list[str]:

@@ -33,20 +33,28 @@ function beep(ok) {
     osc.start(); osc.stop(audio.currentTime + (ok ? 0.08 : 0.35));
   } catch (e) { /* no audio: the colour still tells */ }
 }
-// Each Enter sends what is in the field at that moment and empties it at once, so a fast second scan starts
-// in an empty field and is its own request, never glued to the first and never dropped. Every request gets its
-// answer row; a request that fails gets a red row saying so. (Without JavaScript the form simply posts.)
+// Each Enter takes what is in the field at that moment and empties it at once, so a fast second scan starts in an
+// empty field and is its own request, never glued to the first and never dropped. The requests go one after the
+// other, in the order scanned: a scan never waits on another's database lock, a place's label scanned first has
+// chosen the place before the next code is sent (the rest of the form is read when a code is sent). Every request
+// gets its answer row; a request that fails gets a red row saying so. (Without JavaScript the form simply posts.)
+var scanQueue = Promise.resolve();
 document.addEventListener("submit", function (event) {
   var form = event.target;
   if (!form || form.id !== "scan-form" || !window.fetch) return;
   event.preventDefault();
   event.stopImmediatePropagation();
-  var body = new URLSearchParams(new FormData(form));
-  var code = (body.get("code") || "").trim();
-  if (!code && !(body.get("codes") || "").trim()) return;
-  form.querySelector("[data-scan-field]").value = "";
-  var pasted = form.querySelector("#codes");
+  var field = form.querySelector("[data-scan-field]"), pasted = form.querySelector("#codes");
+  var code = field.value.trim(), codes = pasted ? pasted.value : "";
+  if (!code && !codes.trim()) return;
+  field.value = "";
   if (pasted) pasted.value = "";
+  scanQueue = scanQueue.then(function () { return sendScan(form, code, codes); });
+}, true);
+function sendScan(form, code, codes) {
+  var body = new URLSearchParams(new FormData(form));
+  body.set("code", code);
+  if (codes) body.set("codes", codes);
   var log = document.getElementById("scan-log");
   function failed() {
     var row = document.createElement("li");
@@ -56,14 +64,20 @@ document.addEventListener("submit", function (event) {
     log.insertBefore(row, log.firstChild);
     beep(false);
   }
-  fetch(form.getAttribute("action"), {method: "POST", body: body, credentials: "same-origin",
-                                      headers: {"HX-Request": "true"}})
+  // A request with no answer in 20 s is given up (its red row says so), so it never holds up the scans after it.
+  var stop = window.AbortController ? new AbortController() : null;
+  var timer = stop ? setTimeout(function () { stop.abort(); }, 20000) : null;
+  return fetch(form.getAttribute("action"), {method: "POST", body: body, credentials: "same-origin",
+                                             headers: {"HX-Request": "true"}, signal: stop ? stop.signal : undefined})
     .then(function (response) {
       if (!response.ok) { failed(); return; }
+      // A place's label was scanned: the address says the place chosen (the page's parts come with the answer).
+      var address = response.headers.get("HX-Replace-Url");
+      if (address && window.history) window.history.replaceState(null, "", address);
       return response.text().then(function (html) {
         var answer = document.createElement("div");
         answer.innerHTML = html;  // rendered and escaped by the server
-        // Parts of the page sent again with the answer (a stop's lists) replace theirs.
+        // Parts of the page sent again with the answer (a stop's lists, the chosen place) replace theirs.
         answer.querySelectorAll("[data-replace]").forEach(function (part) {
           var target = document.getElementById(part.getAttribute("data-replace"));
           if (target && part.firstElementChild) target.replaceWith(part.firstElementChild);
@@ -74,8 +88,11 @@ document.addEventListener("submit", function (event) {
       });
     })
     .catch(failed)
-    .then(function () { form.querySelector("[data-scan-field]").focus(); });
-}, true);
+    .then(function () {
+      if (timer) clearTimeout(timer);
+      form.querySelector("[data-scan-field]").focus();
+    });
+}
 // A field with data-next hands the focus to the next field on Enter, so a scanner's Enter does not submit a
 // two-code form (kit swap) after the first code.
 document.addEventListener("keydown", function (event) {

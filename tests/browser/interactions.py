@@ -32,6 +32,12 @@ class Counted:
         self.page.keyboard.type(text)
         self.log.append(f"type {text!r}")
 
+    def scan(self, code: str) -> None:
+        """A scanner's scan into the focused field: the code and its Enter, one interaction (the issue's unit)."""
+        self.page.keyboard.type(code)
+        self.page.keyboard.press("Enter")
+        self.log.append(f"scan {code}")
+
     def fill(self, locator, text: str, what: str = "") -> None:
         """One typed value into a field the user is already in (asserted: no hidden click to get there)."""
         assert locator.evaluate("e => e === document.activeElement"), f"{what or locator} is not focused"

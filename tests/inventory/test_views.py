@@ -10,6 +10,7 @@ import zxingcpp
 from sqlalchemy import func, select
 
 from inventory.models import Device, DeviceStatus, Movement
+from inventory.tags import make_tag
 from servicecenter.audit.models import AuditEvent
 from servicecenter.auth.models import Role
 from servicecenter.db import LOCAL_ZONE, utcnow
@@ -175,13 +176,18 @@ def test_the_device_list_exports_formula_safe_csv(client, session, world):
     assert response.mimetype == "text/csv" and "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
 
 
-def test_van_and_bin_labels_decode_to_their_tag(client, world):
+def test_place_labels_decode_to_their_tag(client, world):
     log_in(client, world.warehouse)
-    pdf = client.get(f"/inventory/places/{world.van.id}/label.pdf")
-    found = [r.text for page in pdfium.PdfDocument(pdf.data)
-             for r in zxingcpp.read_barcodes(page.render(scale=300 / 72).to_pil())]
-    assert found == [world.van.tag]
-    assert client.get(f"/inventory/places/{world.depot.id}/label.pdf").status_code == 404  # depots carry no tag
+
+    def decoded(holder_id: int) -> list[str]:
+        pdf = client.get(f"/inventory/places/{holder_id}/label.pdf")
+        return [r.text for page in pdfium.PdfDocument(pdf.data)
+                for r in zxingcpp.read_barcodes(page.render(scale=300 / 72).to_pil())]
+
+    assert decoded(world.van.id) == [world.van.tag]
+    assert decoded(world.depot.id) == [make_tag("P", world.depot.id)]  # a depot: P and its id
+    home = world.home()
+    assert client.get(f"/inventory/places/{home.id}/label.pdf").status_code == 404  # a home carries no label
 
 
 def test_what_a_citizen_held_on_a_past_day(client, session, world):
