@@ -34,5 +34,7 @@ def init_app(app: Flask) -> None:
     register_extension(app, "nav", ("inventory.index", _l("Inventory")))
     register_extension(app, "start_panels", Panel("warehouse", frozenset({Role.WAREHOUSE}), 10,
                                                   "inventory/start/work.html", startpage.warehouse_work))
+    register_extension(app, "start_panels", Panel("where", frozenset({Role.HELPDESK, Role.WAREHOUSE, Role.COORDINATOR}),
+                                                  45, "inventory/start/where.html"))
     register_extension(app, "start_panels", Panel("stock", frozenset({Role.WAREHOUSE, Role.COORDINATOR}), 40,
                                                   "inventory/start/stock.html", startpage.stock_against_minimums))
