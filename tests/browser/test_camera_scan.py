@@ -13,6 +13,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from inventory.models import Device, DeviceStatus, Movement
@@ -92,11 +93,14 @@ def open_load_page(page) -> None:
     page.locator("[data-camera-open]").wait_for()
 
 
-def label_video(page, live_server: str, tag: str, path: Path) -> Path:
-    """The app's real tape label for `tag` (the label PDF route), as a video file."""
-    response = page.request.get(f"{live_server}/inventory/labels.pdf?tags={tag}&layout=tape")
-    assert response.ok and response.headers["content-type"] == "application/pdf"
-    return write_y4m(path, label_picture(response.body()))
+def printed_label(browser, live_server: str, tag: str) -> Image.Image:
+    """The app's real tape label for `tag` (the label PDF route, as the warehouse prints it), as a picture."""
+    with browser.new_context(base_url=live_server) as context:
+        page = context.new_page()
+        log_in(page, *WAREHOUSE)
+        response = page.request.get(f"{live_server}/inventory/labels.pdf?tags={tag}&layout=tape")
+        assert response.ok and response.headers["content-type"] == "application/pdf"
+        return label_picture(response.body())
 
 
 @pytest.mark.parametrize("native", [False, True], ids=["vendored-decoder", "barcode-detector"])
@@ -104,14 +108,12 @@ def test_the_camera_reads_a_printed_label_and_scans_it(browser, live_app, live_s
     s = live_app.extensions["database"].factory()
     device = ready_device(s)
     tag = device.tag
-    with browser.new_context(base_url=live_server) as context:  # the label, printed by the app itself
-        login = context.new_page()
-        log_in(login, *WAREHOUSE)
-        video = label_video(login, live_server, tag, tmp_path / "label.y4m")
+    video = write_y4m(tmp_path / "label.y4m", printed_label(browser, live_server, tag))
     before = s.scalar(select(func.count()).select_from(Movement).where(Movement.device_id == device.id))
 
-    with camera_browser(browser, video) as camera, camera_page(camera, live_server, viewport={"width": 1280, "height": 800},
-                                                      native=native) as page:
+    desktop = {"width": 1280, "height": 800}
+    with camera_browser(browser, video) as camera, camera_page(camera, live_server, viewport=desktop,
+                                                               native=native) as page:
         if native and not page.evaluate("typeof BarcodeDetector === 'function'"):
             pytest.skip("this Chromium has no BarcodeDetector (Linux desktop builds do not)")
         open_load_page(page)
@@ -138,11 +140,7 @@ def test_the_camera_preview_on_a_desktop_and_a_phone(browser, live_app, live_ser
     s = live_app.extensions["database"].factory()
     tag = ready_device(s).tag
     s.close()
-    with browser.new_context(base_url=live_server) as context:
-        login = context.new_page()
-        log_in(login, *WAREHOUSE)
-        pdf = login.request.get(f"{live_server}/inventory/labels.pdf?tags={tag}&layout=tape").body()
-    picture = label_picture(pdf)
+    picture = printed_label(browser, live_server, tag)
     aiming = Image.new("L", FRAME, 150)
     aiming.paste(picture, (-FRAME[0] // 2 + 120, 0))  # the bars' left half outside the picture: no read
     video = write_y4m(tmp_path / "aiming.y4m", aiming)
@@ -164,3 +162,20 @@ def test_the_camera_preview_on_a_desktop_and_a_phone(browser, live_app, live_ser
                 assert page.evaluate("document.querySelector('[data-camera-video]').srcObject") is None
                 assert page.locator("#code:focus").count() == 1
                 assert page.locator("#scan-log [data-scan-result]").count() == 0
+
+
+def test_the_stock_count_gets_each_tag_read_on_a_line(browser, live_app, live_server, tmp_path):
+    """The count page collects scans in a list: a code read is added as a line, as a scanner types it."""
+    s = live_app.extensions["database"].factory()
+    tag = ready_device(s).tag
+    s.close()
+    video = write_y4m(tmp_path / "label.y4m", printed_label(browser, live_server, tag))
+    with camera_browser(browser, video) as camera, camera_page(camera, live_server, viewport=PHONE,
+                                                               native=False) as page:
+        log_in(page, *WAREHOUSE)
+        page.goto("/inventory/count")
+        page.fill("#codes", "D0000000")
+        page.locator("[data-camera-open]").click()
+        expect(page.locator("#codes")).to_have_value(f"D0000000\n{tag}\n")
+        page.locator("[data-camera-panel]").wait_for(state="hidden")
+        expect(page.locator("#codes")).to_be_focused()
