@@ -159,6 +159,7 @@
       if (session !== sessions) return;
       var denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
       stopCamera();
+      widget.dataset.state = "failed";
       say(widget, denied ? "Denied" : "Failed");
     });
   }

@@ -162,6 +162,9 @@ def test_the_camera_preview_on_a_desktop_and_a_phone(browser, live_app, live_ser
                 assert page.evaluate("document.querySelector('[data-camera-video]').srcObject") is None
                 assert page.locator("#code:focus").count() == 1
                 assert page.locator("#scan-log [data-scan-result]").count() == 0
+                page.emulate_media(media="print")
+                assert not button.is_visible()  # not on paper
+                page.emulate_media(media="screen")
 
 
 def test_the_stock_count_gets_each_tag_read_on_a_line(browser, live_app, live_server, tmp_path):
@@ -179,3 +182,14 @@ def test_the_stock_count_gets_each_tag_read_on_a_line(browser, live_app, live_se
         expect(page.locator("#codes")).to_have_value(f"D0000000\n{tag}\n")
         page.locator("[data-camera-panel]").wait_for(state="hidden")
         expect(page.locator("#codes")).to_be_focused()
+
+
+def test_without_a_camera_the_page_says_so_and_the_field_still_works(page, live_app):
+    """Chromium without a (fake) camera: the camera cannot be opened; the page says what to do instead."""
+    open_load_page(page)
+    page.locator("[data-camera-open]").click()
+    page.locator("[data-camera][data-state=failed]").wait_for()
+    assert page.locator("[data-camera-panel]").is_hidden()
+    assert page.locator("[data-camera-status]").inner_text() in (
+        "Kameraet blev ikke tilladt. Tillad det i browseren, eller skriv mærket.",
+        "Kameraet kunne ikke åbnes. Skriv mærket i stedet.")
