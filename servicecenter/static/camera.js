@@ -73,6 +73,9 @@
   function decoder(widget) {
     decoderPromise = decoderPromise || nativeDecoder().then(function (native) {
       return native || vendoredDecoder(widget.dataset.decoder);
+    }).catch(function (error) {
+      decoderPromise = null;  // the next press tries to load it again
+      throw error;
     });
     return decoderPromise;
   }
