@@ -182,6 +182,7 @@ def test_call_fault_swap_and_resolution(page, browser, live_app, live_server):
     with field.expect_navigation():
         field.locator("#start").click()
     field.locator("#code").wait_for()
+    expect(field.locator("[data-camera-open]")).to_be_visible()  # no scanner at the door: the phone's camera
     expect(field.locator("#mode-collect")).to_be_checked()  # a swap without a kit starts in "Collected"
     for n, (mode, tag) in enumerate([("collect", home.faulty), ("deliver", home.replacement)], start=1):
         field.locator(f"label[for=mode-{mode}]").click()
