@@ -103,8 +103,9 @@ def printed_label(browser, live_server: str, tag: str) -> Image.Image:
         return label_picture(response.body())
 
 
-@pytest.mark.parametrize("native", [False, True], ids=["vendored-decoder", "barcode-detector"])
-def test_the_camera_reads_a_printed_label_and_scans_it(browser, live_app, live_server, tmp_path, native):
+def test_the_camera_reads_a_printed_label_and_scans_it(browser, live_app, live_server, tmp_path):
+    """Through the vendored decoder: Debian's Chromium (as Linux desktop builds) has no BarcodeDetector, so the
+    native path cannot run here and is not claimed as tested; the page hides any BarcodeDetector to be sure."""
     s = live_app.extensions["database"].factory()
     device = ready_device(s)
     tag = device.tag
@@ -113,9 +114,7 @@ def test_the_camera_reads_a_printed_label_and_scans_it(browser, live_app, live_s
 
     desktop = {"width": 1280, "height": 800}
     with camera_browser(browser, video) as camera, camera_page(camera, live_server, viewport=desktop,
-                                                               native=native) as page:
-        if native and not page.evaluate("typeof BarcodeDetector === 'function'"):
-            pytest.skip("this Chromium has no BarcodeDetector (Linux desktop builds do not)")
+                                                               native=False) as page:
         open_load_page(page)
         assert page.locator("#code").input_value() == ""
         page.locator("[data-camera-open]").click()
