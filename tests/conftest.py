@@ -144,6 +144,21 @@ class CsrfClient(FlaskClient):
         return self.post("/login", data={"username": username, "password": password})
 
 
+def with_demo(app, citizens: int):
+    """The app with the demo data every feature loads (as `flask demo-data` does), for tests that need a lived-in
+    world."""
+    from servicecenter.db import unit_of_work, utcnow
+    from servicecenter.demo import load_demo_data
+
+    session = app.extensions["database"].factory()
+    with unit_of_work(session):
+        load_demo_data(session, citizens=citizens, now=utcnow())
+        for loader in app.extensions.get("demo_loaders", []):
+            loader(session, now=utcnow())
+    session.close()
+    return app
+
+
 def make_test_app(url: str, **extra):
     app = create_app({**TEST_CONFIG, "DATABASE_URL": url, **extra})
     app.test_client_class = CsrfClient

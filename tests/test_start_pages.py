@@ -16,28 +16,18 @@ from servicecenter.auth.models import User
 from servicecenter.citizens.models import Citizen
 from servicecenter.citizens.service import visible_to
 from servicecenter.courses.models import Course, CourseStatus, Handover, HandoverStatus
-from servicecenter.db import LOCAL_ZONE, local_date, unit_of_work, utcnow
-from servicecenter.demo import demo_logins, load_demo_data
+from servicecenter.db import LOCAL_ZONE, local_date, utcnow
+from servicecenter.demo import demo_logins
 from servicecenter.training.models import TrainingRecord
 from support.models import Ticket
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, with_demo
 
 LOGINS = {username: password for username, password, _role in demo_logins()}
 
 
-def _with_demo(app, citizens: int):
-    s = app.extensions["database"].factory()
-    with unit_of_work(s):
-        load_demo_data(s, citizens=citizens, now=utcnow())
-        for loader in app.extensions.get("demo_loaders", []):
-            loader(s, now=utcnow())
-    s.close()
-    return app
-
-
 @pytest.fixture
 def demo_app(database_url):
-    app = _with_demo(make_test_app(database_url), 30)
+    app = with_demo(make_test_app(database_url), 30)
     yield app
     app.extensions["database"].engine.dispose()
 
@@ -165,7 +155,7 @@ def test_a_start_page_costs_the_same_statements_whatever_the_data_size(sqlite_te
     for citizens in (30, 90):
         path = tmp_path / f"{citizens}.db"
         shutil.copy(sqlite_template, path)
-        app = _with_demo(make_test_app(f"sqlite:///{path}"), citizens)
+        app = with_demo(make_test_app(f"sqlite:///{path}"), citizens)
         _html, statements = start_page(app, username)
         sizes[citizens] = len(statements)
         app.extensions["database"].engine.dispose()

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from servicecenter.db import unit_of_work, utcnow
-from servicecenter.demo import load_demo_data
-from tests.conftest import make_test_app, require_or_skip
+from servicecenter.db import utcnow
+from tests.conftest import make_test_app, require_or_skip, with_demo
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run"]
@@ -44,14 +43,7 @@ def _without_faketime(environ) -> dict[str, str]:
 
 @pytest.fixture
 def live_app(sqlite_url):
-    app = make_test_app(sqlite_url)
-    session = app.extensions["database"].factory()
-    with unit_of_work(session):
-        load_demo_data(session, citizens=40, now=utcnow())
-        for loader in app.extensions.get("demo_loaders", []):
-            loader(session, now=utcnow())
-    session.close()
-    return app
+    return with_demo(make_test_app(sqlite_url), 40)
 
 
 @pytest.fixture
