@@ -155,7 +155,11 @@ def _measure(backend: str, url: str) -> dict:
             times = _rounds(base, data["van"], data["tags"])
         finally:
             server.terminate()
-            server.wait(timeout=10)
+            try:
+                server.wait(timeout=40)  # gunicorn lets its workers finish (30 s at most)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
     return {"backend": backend, "size": data["size"], "scans": len(times),
             "p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 95), 1),
             "max_ms": round(max(times), 1), "goal_p95_ms": GOAL_P95_MS}
