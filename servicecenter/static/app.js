@@ -34,11 +34,12 @@ function beep(ok) {
   } catch (e) { /* no audio: the colour still tells */ }
 }
 // Each Enter takes what is in the field at that moment and empties it at once, so a fast second scan starts in an
-// empty field and is its own request, never glued to the first and never dropped. The requests go one after the
-// other, in the order scanned: a scan never waits on another's database lock, a place's label scanned first has
-// chosen the place before the next code is sent (the rest of the form is read when a code is sent). Every request
-// gets its answer row; a request that fails gets a red row saying so. (Without JavaScript the form simply posts.)
-var scanQueue = Promise.resolve();
+// empty field and is its own request, never glued to the first and never dropped. Scans are sent at once, side by
+// side, except after a place's label: the codes scanned after it wait until it has chosen the place (the rest of
+// the form is read when a code is sent, so they go to that place). Every request gets its answer row; a request that
+// fails gets a red row saying so. (Without JavaScript the form simply posts.)
+var placeChosen = Promise.resolve();
+var PLACE_LABEL = /^[VBP][0-9]{6}[0-9A-Z]$/;
 document.addEventListener("submit", function (event) {
   var form = event.target;
   if (!form || form.id !== "scan-form" || !window.fetch) return;
@@ -49,7 +50,8 @@ document.addEventListener("submit", function (event) {
   if (!code && !codes.trim()) return;
   field.value = "";
   if (pasted) pasted.value = "";
-  scanQueue = scanQueue.then(function () { return sendScan(form, code, codes); });
+  var sent = placeChosen.then(function () { return sendScan(form, code, codes); });
+  if (PLACE_LABEL.test(code.replace(/\s/g, "").toUpperCase())) placeChosen = sent;
 }, true);
 function sendScan(form, code, codes) {
   var body = new URLSearchParams(new FormData(form));
@@ -64,7 +66,7 @@ function sendScan(form, code, codes) {
     log.insertBefore(row, log.firstChild);
     beep(false);
   }
-  // A request with no answer in 20 s is given up (its red row says so), so it never holds up the scans after it.
+  // A request with no answer in 20 s is given up (its red row says so), so a place's label never holds up the rest.
   var stop = window.AbortController ? new AbortController() : null;
   var timer = stop ? setTimeout(function () { stop.abort(); }, 20000) : null;
   return fetch(form.getAttribute("action"), {method: "POST", body: body, credentials: "same-origin",
