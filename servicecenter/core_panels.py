@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from servicecenter.auth.models import Role
 from servicecenter.citizens.models import Citizen
@@ -33,8 +33,9 @@ def follow_ups_due(session: Session, user, now: dt.datetime) -> dict:
            .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
                   Course.end_reason.is_(None),
                   Course.citizen_id.in_(select(Citizen.id).where(visible_to(session, user, now)))))
+    # The panel names each citizen: loaded with the rows, not one lazy load per row the page had not loaded yet.
     rows = session.execute(select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
-                           .where(TrainingRecord.id.in_(due))
+                           .options(joinedload(Course.citizen)).where(TrainingRecord.id.in_(due))
                            .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(LISTED)).all()
     record_listed(session, [c.citizen_id for _r, c in rows], actor=user, now=now, action="citizen.list_follow_ups")
     return {"rows": rows, "today": local_date(now), **counts(session, due=due)}
