@@ -9,16 +9,16 @@ visits over the past two years and the coming weeks in every status (requested, 
 published with a technician, today's route of the demo technician, done, failed, requeued, cancelled), requested
 by nurses of 40 organisations (among them the demo nurses' home care in Aarhus and GP clinic) who lead the courses,
 courses ending (some long ago: overdue pickups), ended and paused, handover offers, stock minimums on five depots,
-technicians with shifts, plan runs, and audit rows: citizens opened by the demo nurse over a year, and reads by
-the agents.
+technicians with shifts, plan runs, and audit rows: citizens opened and listed by the demo nurse over a year, and
+reads by the agents. Follow-ups: held but for 1 % forgotten and those of the last three weeks' trainings.
 
 Measured through the app with Flask's test client: GET / as helpdesk, coordinator, warehouse, technician, both
 nurses and admin; p50/p95/max and SQL statements per request, at two sizes (BENCH_SIZES, citizens; everything
 else in proportion), so the statement counts can be compared. The plans of each role's slowest SELECTs are kept in
 the JSON.
 
-Smaller runs: BENCH_SIZES (e.g. "300,3000"), BENCH_REQUESTS, BENCH_BACKENDS=sqlite or postgresql. PostgreSQL uses
-a database of its own, sc_bench_start.
+Smaller runs: BENCH_SIZES (e.g. "300,3000"), BENCH_REQUESTS, BENCH_BACKENDS=sqlite or postgresql; BENCH_KEEP=1
+keeps the SQLite files. PostgreSQL uses a database of its own, sc_bench_start.
 """
 
 from __future__ import annotations
@@ -160,6 +160,20 @@ def _warehouse(s, ids: dict, now: dt.datetime) -> None:
                        finished_at=now - n * DAY, created_by_id=coordinator.id) for n in range(1, 366)])
 
 
+def _follow_ups(s, now: dt.datetime) -> None:
+    """The timeline's trainings have a follow-up on every other one, all long past. Here the follow-ups were held
+    but for 1 % forgotten (long overdue) and 2 % of the trainings held in the last three weeks (due from a week ago
+    to two weeks ahead, not held yet)."""
+    t = TrainingRecord
+    s.execute(update(t).where(t.follow_up_held_at.is_(None), t.id % 100 >= 3).values(
+        follow_up_held_at=now - 30 * DAY, follow_up_note="Klarer målingerne selv nu"))
+    for days in range(21):
+        held = now - days * DAY
+        s.execute(update(t).where(t.id % 100 < 2, t.id // 100 % 21 == days).values(
+            held_at=held, recorded_at=held, follow_up_due_on=local_date(held) + 14 * DAY, follow_up_held_at=None,
+            follow_up_by_id=None, follow_up_note=None))
+
+
 def _steps(kits: int):
     """steps_of(n) for the ledger: the three devices of a kit share where the kit's life stops."""
     def steps_of(n: int):
@@ -278,6 +292,12 @@ def _audit(ids: dict, courses: list, citizens: int, now: dt.datetime, after_id: 
             citizen = rng.choice(hers)
             rows.append((len(rows) + 1, at, nurse, Role.NURSE.value, org, "citizen.view", "citizen", citizen, citizen,
                          "care", "allowed"))
+    for day in range(365):  # her start page and lists name citizens too: 200 listed a day
+        for _ in range(200):
+            at = now - day * DAY - dt.timedelta(minutes=rng.randrange(600))
+            citizen = rng.choice(hers)
+            rows.append((len(rows) + 1, at, nurse, Role.NURSE.value, org, "citizen.list_recent", "citizen", citizen,
+                         citizen, "care", "allowed"))
     agents = ids["agents"]
     for _ in range(AUDIT_READS * citizens):
         at = now - dt.timedelta(minutes=rng.randrange(60 * 24 * 730))
@@ -314,6 +334,7 @@ def build_data(url: str, citizens: int) -> dict:
                                                                strict=True)]
         s.execute(TrainingRecord.__table__.insert(), timeline_bench._trainings(  # noqa: SLF001
             courses, len(courses), users, ids["programmes"], models, rng))
+        _follow_ups(s, now)
         people = s.execute(select(Citizen.id, Citizen.first_name, Citizen.last_name, Citizen.phone)
                            .order_by(Citizen.id)).all()
     s.close()
@@ -462,13 +483,13 @@ def main() -> dict:
                 fresh_postgres(pg_url)
                 url = pg_url
             made = build_data(url, size)
-            print(json.dumps({"backend": backend, **made}), flush=True)
+            print(json.dumps({"backend": backend, "url": url, **made}), flush=True)
             gc.collect()
             gc.freeze()
             result = {"backend": backend, "size": made, "requests": REQUESTS, **_measure(url)}
             gc.unfreeze()
             results.append(result)
-            if backend == "sqlite":
+            if backend == "sqlite" and not os.environ.get("BENCH_KEEP"):  # BENCH_KEEP=1: keep it to look into
                 shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
     report = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
               "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "code": code_at_start,
