@@ -38,8 +38,8 @@ class StockLine:
         return self.ready_kits < self.minimum
 
 
-def _ready_kit_rows(session: Session, *conditions):
-    """(kit id, depot id, template id, programme id) of complete kits whose members are all ready on one depot's
+def _ready_kit_rows(*conditions):
+    """SELECT (kit id, depot id, template id, programme id) of complete kits whose members are all ready on one depot's
     shelf, in one statement whose work is bounded by the ready stock, not by the number of kits out in homes: only
     ready devices are grouped by kit (devices.status is indexed), a kit counts when they are all its members (one
     index count per kit) and on one holder, and completeness (every item of the template, per category) is compared
@@ -63,18 +63,18 @@ def _ready_kit_rows(session: Session, *conditions):
         .subquery()
     )
     complete = [per_kit.c[f"have_{c.value}"] >= func.coalesce(wanted.c[f"want_{c.value}"], 0) for c in CATEGORIES]
-    return session.execute(
-        select(per_kit.c.kit_id, per_kit.c.holder_id, Kit.template_id, KitTemplate.programme_id)
+    return (
+        select(per_kit.c.kit_id, per_kit.c.holder_id.label("depot_id"), Kit.template_id, KitTemplate.programme_id)
         .join(Kit, Kit.id == per_kit.c.kit_id).join(KitTemplate, KitTemplate.id == Kit.template_id)
         .outerjoin(wanted, wanted.c.template_id == Kit.template_id)
         .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT, *complete, *conditions)
-        .order_by(per_kit.c.kit_id)
-    ).all()
+    )
 
 
 def ready_kits(session: Session, *, depot_id: int, programme_id: int) -> list[Kit]:
     """Complete kits for the programme, every member ready on the depot's shelf: what a setup can reserve."""
-    rows = _ready_kit_rows(session, Holder.id == depot_id, KitTemplate.programme_id == programme_id)
+    rows = session.execute(_ready_kit_rows(Holder.id == depot_id, KitTemplate.programme_id == programme_id)
+                           .order_by(Kit.id)).all()
     return [session.get(Kit, kit_id) for kit_id, *_ in rows]
 
 
@@ -87,11 +87,11 @@ def ready_spare(session: Session, *, depot_id: int, model_id: int) -> Device | N
 
 
 def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
-    """(depot id, programme id) -> complete kits whose members are all ready and all on the same depot's shelf."""
-    counts: dict[tuple[int, int], int] = {}
-    for _kit_id, depot_id, _template_id, programme_id in _ready_kit_rows(session):
-        counts[(depot_id, programme_id)] = counts.get((depot_id, programme_id), 0) + 1
-    return counts
+    """(depot id, programme id) -> complete kits whose members are all ready and all on the same depot's shelf,
+    counted in SQL (a line per depot and programme comes back, not a row per kit)."""
+    kits = _ready_kit_rows().subquery()
+    return {(depot_id, programme_id): n for depot_id, programme_id, n in session.execute(
+        select(kits.c.depot_id, kits.c.programme_id, func.count()).group_by(kits.c.depot_id, kits.c.programme_id))}
 
 
 def stock_lines(session: Session) -> list[StockLine]:

@@ -38,7 +38,9 @@ def upgrade() -> None:
     for contact_id, phone in rows:
         connection.execute(contacts.update().where(contacts.c.id == contact_id).values(phone_key=_key(phone)))
     op.create_index("ix_contact_persons_phone_key", "contact_persons", ["phone_key"])
-    op.create_index("ix_devices_status", "devices", ["status"])
+    # Status first (the warehouse's counts); kit, holder and model after it make the stock of ready kits an
+    # index-only range of the ready devices in kit order (SQLite otherwise may walk every kitted device by kit).
+    op.create_index("ix_devices_status", "devices", ["status", "kit_id", "holder_id", "model_id"])
     op.create_index("ix_visits_requested_by_at", "visits", ["requested_by_id", "requested_at"])
     op.create_index("ix_courses_status_ended", "courses", ["status", "ended_at"])
     # The planner's next day (min(scheduled_on) of the booked visits) is one index seek, not a read of every
