@@ -78,11 +78,13 @@ def places(s) -> dict:
             "vans": [v.id for v in vans], "cleaning": cleaning.id}
 
 
-def _rows(ids: dict, devices: int, start: dt.datetime, home_of=None):
+def _rows(ids: dict, devices: int, start: dt.datetime, home_of=None, steps_of=None):
     """Devices, movements and custody rows, generated in step; every seventh device goes round twice.
 
-    Device n goes to the home `home_of(n)` ((holder id, citizen id)); by default the homes in turn."""
+    Device n goes to the home `home_of(n)` ((holder id, citizen id)); by default the homes in turn. `steps_of(n)`
+    gives device n's (kind, to status, where) steps, to stop its life on the way (by default the whole round)."""
     home_of = home_of or (lambda n: ids["homes"][n % len(ids["homes"])])
+    steps_of = steps_of or (lambda n: STEPS + (STEPS[2:] if n % 7 == 0 else []))  # 300,000: 3,000,000 movements
     rng = random.Random(devices)
     device_rows, movement_rows, custody_rows = [], [], []
     movement_id = custody_id = 0
@@ -91,7 +93,7 @@ def _rows(ids: dict, devices: int, start: dt.datetime, home_of=None):
         home, citizen = home_of(n)
         where = {"depot": (ids["depot"], None), "van": (van, None), "home": (home, citizen),
                  "cleaning": (ids["cleaning"], None)}
-        steps = STEPS + (STEPS[2:] if n % 7 == 0 else [])  # 300,000 devices: 3,000,000 movements
+        steps = steps_of(n)
         at = start + dt.timedelta(minutes=rng.randrange(60 * 24 * 365))
         holder, status, open_custody = None, None, None
         for kind, to_status, place in steps:
@@ -111,9 +113,10 @@ def _rows(ids: dict, devices: int, start: dt.datetime, home_of=None):
     return device_rows, movement_rows, custody_rows
 
 
-def _insert(url: str, ids: dict, devices: int, home_of=None) -> tuple[float, int]:
+def _insert(url: str, ids: dict, devices: int, home_of=None, steps_of=None) -> tuple[float, int]:
     started = time.perf_counter()
-    device_rows, movement_rows, custody_rows = _rows(ids, devices, utcnow() - dt.timedelta(days=800), home_of)
+    device_rows, movement_rows, custody_rows = _rows(ids, devices, utcnow() - dt.timedelta(days=800), home_of,
+                                                     steps_of)
     engine = make_engine(url)
     raw = engine.raw_connection()
     cursor = raw.cursor()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+<<<<<<< HEAD
 from bench import browser_scan, citizens, fuzzing, inventory, planning, route_sheet, solomon, support, timeline
+=======
+from bench import citizens, fuzzing, inventory, planning, route_sheet, solomon, startpage, support, timeline
+>>>>>>> startbench
 
 
 def main() -> None:
@@ -33,6 +37,10 @@ def main() -> None:
         pages = "  ".join(f"{name} p95 {result[name]['p95_ms']} ms" for name in cases if name in result)
         statements = sorted({n for name in cases if name in result for n in result[name]["sql_statements"]})
         print(f"{result['backend']:<10} {result['sizes']['tickets']:>7} tickets  {pages}  statements {statements}")
+    for result in startpage.main()["results"]:
+        pages = "  ".join(f"{role} p95 {result[role]['p95_ms']} ms ({result[role]['sql_statements']})"
+                          for role in startpage.ROLES)
+        print(f"{result['backend']:<10} {result['size']['citizens']:>7} citizens  start page {pages}")
     overall = solomon.main()["overall"]
     print(f"Solomon {overall['instances']} instances: mean gap {overall['mean_gap_percent']} %, "
           f"feasible {overall['feasible']}/{overall['instances']}, vehicles {overall['vehicles']}")

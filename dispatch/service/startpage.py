@@ -81,8 +81,11 @@ def nurse_requests(session: Session, user, now: dt.datetime) -> dict:
     requesters = select(User.id).where(User.organisation_id == user.organisation_id)
     visible = select(Visit.id).where(Visit.requested_by_id.in_(requesters), Visit.citizen_id.in_(
         select(Citizen.id).where(visible_to(session, user, now))))
-    recent = list(session.scalars(select(Visit).where(Visit.id.in_(visible))
-                                  .order_by(Visit.requested_at.desc(), Visit.id.desc()).limit(RECENT_REQUESTS)))
+    # The five newest ids from the bare table first, then those rows with their joined course and citizen: with the
+    # joins inside, PostgreSQL sorted every visit in the table (2 s at a million visits) before the LIMIT.
+    newest = list(session.scalars(visible.order_by(Visit.requested_at.desc(), Visit.id.desc()).limit(RECENT_REQUESTS)))
+    rows = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_(newest)))}
+    recent = [rows[i] for i in newest if i in rows]
     found = counts(session, open=visible.where(Visit.status.in_(
         (VisitStatus.REQUESTED, VisitStatus.REQUEUED, VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS))))
     record_listed(session, [v.citizen_id for v in recent], actor=user, now=now, action="citizen.list_requests")

@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from inventory.models import (
     Device,
+    DeviceCategory,
     DeviceModel,
     DeviceStatus,
     Holder,
@@ -21,6 +22,8 @@ from inventory.models import (
 )
 from servicecenter.audit.service import record_event
 from servicecenter.courses.models import Programme
+
+CATEGORIES = tuple(DeviceCategory)
 
 
 @dataclass(frozen=True)
@@ -35,29 +38,44 @@ class StockLine:
         return self.ready_kits < self.minimum
 
 
-def _ready_kit_rows(session: Session, *conditions):
-    """(kit id, depot id, template id, programme id) of kits whose members are all ready on one depot's shelf."""
+def _ready_kit_rows(*conditions):
+    """SELECT (kit id, depot id, template id, programme id) of complete kits whose members are all ready on one depot's
+    shelf, in one statement whose work is bounded by the ready stock, not by the number of kits out in homes: only
+    ready devices are grouped by kit (devices.status is indexed), a kit counts when they are all its members (one
+    index count per kit) and on one holder, and completeness (every item of the template, per category) is compared
+    in SQL rather than by sending thousands of kit ids back in an IN list."""
+    member = aliased(Device)
+    members = select(func.count()).select_from(member).where(member.kit_id == Device.kit_id).scalar_subquery()
     per_kit = (
-        select(Device.kit_id, func.min(Device.holder_id).label("holder_id"))
-        .where(Device.kit_id.is_not(None))
+        select(Device.kit_id, func.min(Device.holder_id).label("holder_id"),
+               *(func.sum(case((DeviceModel.category == c, 1), else_=0)).label(f"have_{c.value}") for c in CATEGORIES))
+        .join(DeviceModel, DeviceModel.id == Device.model_id)
+        .where(Device.status == DeviceStatus.READY, Device.kit_id.is_not(None))
         .group_by(Device.kit_id)
-        .having(func.count(func.distinct(Device.holder_id)) == 1,
-                func.sum(case((Device.status == DeviceStatus.READY, 1), else_=0)) == func.count())
+        .having(func.count(func.distinct(Device.holder_id)) == 1, func.count() == members)
         .subquery()
     )
-    return session.execute(
-        select(per_kit.c.kit_id, per_kit.c.holder_id, Kit.template_id, KitTemplate.programme_id)
+    wanted = (
+        select(KitTemplateItem.template_id,
+               *(func.sum(case((KitTemplateItem.category == c, KitTemplateItem.quantity), else_=0))
+                 .label(f"want_{c.value}") for c in CATEGORIES))
+        .group_by(KitTemplateItem.template_id)
+        .subquery()
+    )
+    complete = [per_kit.c[f"have_{c.value}"] >= func.coalesce(wanted.c[f"want_{c.value}"], 0) for c in CATEGORIES]
+    return (
+        select(per_kit.c.kit_id, per_kit.c.holder_id.label("depot_id"), Kit.template_id, KitTemplate.programme_id)
         .join(Kit, Kit.id == per_kit.c.kit_id).join(KitTemplate, KitTemplate.id == Kit.template_id)
-        .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT, *conditions)
-        .order_by(per_kit.c.kit_id)
-    ).all()
+        .outerjoin(wanted, wanted.c.template_id == Kit.template_id)
+        .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT, *complete, *conditions)
+    )
 
 
 def ready_kits(session: Session, *, depot_id: int, programme_id: int) -> list[Kit]:
     """Complete kits for the programme, every member ready on the depot's shelf: what a setup can reserve."""
-    rows = _ready_kit_rows(session, Holder.id == depot_id, KitTemplate.programme_id == programme_id)
-    complete = _complete_kits(session, [kit_id for kit_id, *_ in rows])
-    return [session.get(Kit, kit_id) for kit_id, *_ in rows if kit_id in complete]
+    rows = session.execute(_ready_kit_rows(Holder.id == depot_id, KitTemplate.programme_id == programme_id)
+                           .order_by(Kit.id)).all()
+    return [session.get(Kit, kit_id) for kit_id, *_ in rows]
 
 
 def ready_spare(session: Session, *, depot_id: int, model_id: int) -> Device | None:
@@ -69,34 +87,11 @@ def ready_spare(session: Session, *, depot_id: int, model_id: int) -> Device | N
 
 
 def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
-    """(depot id, programme id) -> kits whose members are all ready and all on the same depot's shelf."""
-    ready = _ready_kit_rows(session)
-    complete = _complete_kits(session, [kit_id for kit_id, *_ in ready])
-    counts: dict[tuple[int, int], int] = {}
-    for kit_id, depot_id, _template_id, programme_id in ready:
-        if kit_id in complete:
-            counts[(depot_id, programme_id)] = counts.get((depot_id, programme_id), 0) + 1
-    return counts
-
-
-def _complete_kits(session: Session, kit_ids: list[int]) -> set[int]:
-    """Kits that have every item their template asks for: an incomplete kit is not stock to send out."""
-    if not kit_ids:
-        return set()
-    have: dict[int, dict[str, int]] = {}
-    for kit_id, category, n in session.execute(
-        select(Device.kit_id, DeviceModel.category, func.count()).join(DeviceModel, DeviceModel.id == Device.model_id)
-        .where(Device.kit_id.in_(kit_ids)).group_by(Device.kit_id, DeviceModel.category)
-    ):
-        have.setdefault(kit_id, {})[category.value] = n
-    wanted: dict[int, list[tuple[str, int]]] = {}
-    for kit_id, category, quantity in session.execute(
-        select(Kit.id, KitTemplateItem.category, KitTemplateItem.quantity)
-        .join(KitTemplateItem, KitTemplateItem.template_id == Kit.template_id).where(Kit.id.in_(kit_ids))
-    ):
-        wanted.setdefault(kit_id, []).append((category.value, quantity))
-    return {kit_id for kit_id in kit_ids
-            if all(have.get(kit_id, {}).get(category, 0) >= quantity for category, quantity in wanted.get(kit_id, []))}
+    """(depot id, programme id) -> complete kits whose members are all ready and all on the same depot's shelf,
+    counted in SQL (a line per depot and programme comes back, not a row per kit)."""
+    kits = _ready_kit_rows().subquery()
+    return {(depot_id, programme_id): n for depot_id, programme_id, n in session.execute(
+        select(kits.c.depot_id, kits.c.programme_id, func.count()).group_by(kits.c.depot_id, kits.c.programme_id))}
 
 
 def stock_lines(session: Session) -> list[StockLine]:

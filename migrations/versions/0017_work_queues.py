@@ -1,6 +1,6 @@
 """Start pages and the caller lookup: a relative's phone finds the citizen (contact_persons.phone_key, digits only,
 indexed), and the indexes the start pages' counts need so they cost the same at national scale (devices by status,
-a nurse organisation's requests, courses ending by date).
+a nurse organisation's requests, courses ending by date, booked visits by day).
 
 Revision ID: 0017
 Revises: 0016
@@ -38,12 +38,18 @@ def upgrade() -> None:
     for contact_id, phone in rows:
         connection.execute(contacts.update().where(contacts.c.id == contact_id).values(phone_key=_key(phone)))
     op.create_index("ix_contact_persons_phone_key", "contact_persons", ["phone_key"])
-    op.create_index("ix_devices_status", "devices", ["status"])
+    # Status first (the warehouse's counts); kit, holder and model after it make the stock of ready kits an
+    # index-only range of the ready devices in kit order (SQLite otherwise may walk every kitted device by kit).
+    op.create_index("ix_devices_status", "devices", ["status", "kit_id", "holder_id", "model_id"])
     op.create_index("ix_visits_requested_by_at", "visits", ["requested_by_id", "requested_at"])
     op.create_index("ix_courses_status_ended", "courses", ["status", "ended_at"])
+    # The planner's next day (min(scheduled_on) of the booked visits) is one index seek, not a read of every
+    # booked visit; the warehouse's setups to pack read only the coming week's booked visits.
+    op.create_index("ix_visits_status_scheduled", "visits", ["status", "scheduled_on"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_visits_status_scheduled", table_name="visits")
     op.drop_index("ix_courses_status_ended", table_name="courses")
     op.drop_index("ix_visits_requested_by_at", table_name="visits")
     op.drop_index("ix_devices_status", table_name="devices")
