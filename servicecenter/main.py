@@ -68,8 +68,8 @@ def navigation():
             return allowed, []
         return allowed[:NAV_INLINE], allowed[NAV_INLINE:]
 
-    return {"nav_items": nav_items, "nav_permission": nav_permission, "nav_bar": nav_bar, "nav_shortcuts": NAV_SHORTCUTS,
-            "role_label": lambda role: ROLE_LABELS.get(role, role)}
+    return {"nav_items": nav_items, "nav_permission": nav_permission, "nav_bar": nav_bar,
+            "nav_shortcuts": NAV_SHORTCUTS, "role_label": lambda role: ROLE_LABELS.get(role, role)}
 
 
 # How many navigation entries fit the bar at 1280 px in Danish and English beside the brand and the user's menu
