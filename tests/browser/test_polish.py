@@ -59,3 +59,23 @@ def test_the_menu_opens_at_390_for_every_role(page):
         assert page.locator("#nav .nav-link:visible").count() >= 1
         page.locator("form[action='/logout'] button").click()
         page.wait_for_url("**/login**")
+
+
+RAW_CODES = ("spirometry", "interpreter_da_ar", "heavy_lifting", "COPD", "WOUND", "PREG", ">HF<", " HF<")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_pages_show_labels_not_codes(page, lang):
+    """Skills and programmes by their names: the demo technician with spirometry, the visit queue's programmes."""
+    log_in(page, "koordinator", "Servicecenter-demo-2")
+    if lang == "en":
+        _to_english(page)
+    page.goto("/dispatch/technicians")
+    assert page.get_by_text("Spirometri" if lang == "da" else "Spirometry", exact=True).count() >= 1
+    page.goto("/dispatch/")
+    assert page.get_by_text("Hjertesvigt").count() + page.get_by_text("KOL (kronisk").count() >= 1
+    for path in ("/dispatch/technicians", "/dispatch/", "/dispatch/pickups/overdue", "/inventory/"):
+        page.goto(path)
+        html = page.content()
+        screenshot(page, f"labels-{path.strip('/').replace('/', '-') or 'index'}-{lang}")
+        assert [code for code in RAW_CODES if code in html] == [], path
