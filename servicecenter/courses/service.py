@@ -179,9 +179,14 @@ def _log(session: Session, course: Course, kind: CourseEventKind, *, actor, now:
                             organisation_id=organisation_id, reason=reason))
 
 
+def may_decide(course: Course, actor) -> bool:
+    """A nurse decides about a course (pause, resume, end) only when her organisation leads it; the central roles
+    always may. The course page offers those actions only when this holds."""
+    return getattr(actor, "role", None) != Role.NURSE or actor.organisation_id == course.lead_organisation_id
+
+
 def _may_decide(course: Course, actor) -> None:
-    """A nurse decides about a course only when her organisation leads it; the central roles always may."""
-    if getattr(actor, "role", None) == Role.NURSE and actor.organisation_id != course.lead_organisation_id:
+    if not may_decide(course, actor):
         raise PermissionDenied(N_("Only the lead organisation's nurses can pause or end the course."))
 
 
