@@ -38,6 +38,7 @@ def test_the_navigation_fits_one_line_at_1280_for_every_role(page, lang):
         link_count = page.locator("#nav .nav-link:visible").count()
         assert link_count >= 1, f"{username}: no navigation"
         if page.locator("#nav .dropdown-toggle").count():
+            assert page.locator("#nav .dropdown-toggle").inner_text().strip() == ("Mere" if lang == "da" else "More")
             page.locator("#nav .dropdown-toggle").click()
             assert page.locator("#nav .dropdown-menu .dropdown-item:visible").count() >= 2
             screenshot(page, f"nav-{username}-{lang}-1280-more")
