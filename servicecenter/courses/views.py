@@ -118,8 +118,7 @@ def end(course_id: int):
     """Ending lists what is still in the home; those devices are due for pickup (dispatch makes the pickup visit in
     the same transaction) and move only when scanned."""
     course = load_course(course_id, "course.end")
-    if not service.may_decide(course, current_user):
-        abort(403)  # not the form first and the refusal after it is filled in
+    service.check_may_decide(course, current_user)  # refused before the form is filled in, not after
     form, status = EndCourseForm(), 200
     if form.validate_on_submit():
         try:
