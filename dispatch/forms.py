@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from dispatch.models import FailureReason, TimeOfDay, Urgency
 from dispatch.service.technicians import EXTRA_SKILLS
 from dispatch.service.visits import FAILURE_LABELS, VisitRequest
+from servicecenter.forms import AppForm
 
 TIME_OF_DAY_LABELS = {TimeOfDay.ANY: _l("any time (8–16)"), TimeOfDay.MORNING: _l("morning (8–12)"),
                       TimeOfDay.AFTERNOON: _l("afternoon (12–16)")}
@@ -20,7 +20,7 @@ WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Fr
             _l("Sunday")]
 
 
-class _VisitDetails(FlaskForm):
+class _VisitDetails(AppForm):
     """When and how a visit is wanted: the same on every form that asks for one."""
 
     earliest_on = DateField(_l("Earliest date"), validators=[InputRequired()])
@@ -52,23 +52,23 @@ class VisitForm(_VisitDetails):
     notes = TextAreaField(_l("What is the visit for?"), validators=[Optional(), Length(max=2000)])
 
 
-class BookForm(FlaskForm):
+class BookForm(AppForm):
     day = DateField(_l("Day"), validators=[InputRequired()])
     time_of_day = SelectField(_l("Window"), choices=[(k.value, v) for k, v in TIME_OF_DAY_LABELS.items()])
 
 
-class AllocateForm(FlaskForm):
+class AllocateForm(AppForm):
     depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
 
 
-class FailForm(FlaskForm):
+class FailForm(AppForm):
     reason = SelectField(_l("Why did it fail?"), validators=[InputRequired()],
                          choices=[("", _l("— choose —"))] + [(r.value, _l(FAILURE_LABELS[r])) for r in FailureReason])
     call_again_on = DateField(_l("Hospitalised: call the citizen again on"), validators=[Optional()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class ReplacementForm(FlaskForm):
+class ReplacementForm(AppForm):
     """At the door: another device of the same model than a reserved one, and why."""
 
     REASONS = {"faulty": _l("the reserved device does not work"),
@@ -89,25 +89,25 @@ class ReplacementForm(FlaskForm):
         return valid
 
 
-class TechnicianForm(FlaskForm):
+class TechnicianForm(AppForm):
     user_id = SelectField(_l("User"), coerce=int, validators=[DataRequired()])
     depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
     van_id = SelectField(_l("Van"), coerce=int, validators=[Optional()])
     skills = SelectMultipleField(_l("Extra skills"), choices=[(s, SKILL_LABELS[s]) for s in EXTRA_SKILLS])
 
 
-class AbsenceForm(FlaskForm):
+class AbsenceForm(AppForm):
     first_day = DateField(_l("First day"), validators=[InputRequired()])
     last_day = DateField(_l("Last day"), validators=[InputRequired()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=120)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     technician_id = SelectField(_l("Technician"), coerce=int, validators=[DataRequired()])
     start = StringField(_l("Start (HH:MM)"), validators=[InputRequired(), Length(max=5)])
 
 
-class DepotLocationForm(FlaskForm):
+class DepotLocationForm(AppForm):
     latitude = StringField(_l("Latitude"), validators=[InputRequired(), Length(max=20)])
     longitude = StringField(_l("Longitude"), validators=[InputRequired(), Length(max=20)])
 

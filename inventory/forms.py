@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from inventory.models import DeviceCategory, HolderKind, MovementKind, SignoffKind, SimState
+from servicecenter.forms import AppForm
 
 CATEGORY_LABELS = {
     DeviceCategory.TABLET: _l("Tablet"),
@@ -76,13 +76,13 @@ TEST_METHODS = [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     file = FileField(_l("Delivery file (CSV)"), validators=[FileRequired()])
     depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
     owner_organisation_id = SelectField(_l("Owner"), coerce=int, validators=[DataRequired()])
 
 
-class DeviceModelForm(FlaskForm):
+class DeviceModelForm(AppForm):
     category = SelectField(_l("Category"), choices=[(c.value, label) for c, label in CATEGORY_LABELS.items()])
     manufacturer = StringField(_l("Manufacturer"), validators=[DataRequired(), Length(max=80)])
     model_number = StringField(_l("Model number"), validators=[DataRequired(), Length(max=60)])
@@ -92,37 +92,37 @@ class DeviceModelForm(FlaskForm):
                                          validators=[Optional(), NumberRange(1, 3650)])
 
 
-class HolderForm(FlaskForm):
+class HolderForm(AppForm):
     kind = SelectField(_l("Kind"), choices=[(k.value, HOLDER_LABELS[k]) for k in
                                             (HolderKind.DEPOT, HolderKind.BIN, HolderKind.VAN, HolderKind.REPAIR)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     depot_id = SelectField(_l("Depot (for a shelf/bin)"), coerce=int, validators=[Optional()])
 
 
-class KitForm(FlaskForm):
+class KitForm(AppForm):
     template_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
 
 
-class StockMinimumForm(FlaskForm):
+class StockMinimumForm(AppForm):
     depot_id = SelectField(_l("Depot"), coerce=int, validators=[DataRequired()])
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
     minimum = IntegerField(_l("Minimum ready kits"), validators=[InputRequired(), NumberRange(0, 10000)])
 
 
-class FirmwareForm(FlaskForm):
+class FirmwareForm(AppForm):
     firmware = StringField(_l("Firmware/app version"), validators=[Optional(), Length(max=40)])
 
 
-class CalibrationForm(FlaskForm):
+class CalibrationForm(AppForm):
     method = StringField(_l("What was done (method or certificate)"), validators=[DataRequired(), Length(max=120)])
     next_due_on = DateField(_l("Next due (empty: the model's interval from today)"), validators=[Optional()])
 
 
-class SimStateForm(FlaskForm):
+class SimStateForm(AppForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
-class RegisterDeviceForm(FlaskForm):
+class RegisterDeviceForm(AppForm):
     """One device by hand. The fields are named as the delivery file's columns, so the import's checks, which
     name the column, put each error at its field."""
 

@@ -17,8 +17,20 @@ def select_locale() -> str:
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+# English pages format dates and times as British English does: day before month and a 24-hour clock, which Danes
+# read correctly ("04/12/2026, 15:05", "4 Dec 2026"), never the US "12/4/26, 3:05 PM". The English catalogue is
+# still the one used (gettext falls back from en_GB to en).
+FORMAT_LOCALES = {"en": "en_GB"}
+
+
+def formatting_locale() -> str:
+    """The locale Flask-Babel formats and translates with: the user's language, English as en_GB."""
+    lang = select_locale()
+    return FORMAT_LOCALES.get(lang, lang)
+
+
 def init_i18n(app: Flask, babel: Babel) -> None:
-    babel.init_app(app, locale_selector=select_locale,
+    babel.init_app(app, locale_selector=formatting_locale,
                    default_translation_directories=str(app.root_path) + "/translations")
     # Times are stored in UTC and shown in Europe/Copenhagen (BABEL_DEFAULT_TIMEZONE).
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "short") if value else ""

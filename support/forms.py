@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
+from servicecenter.forms import AppForm
 from servicecenter.inputguards import DB_INT_MAX, bounded_int
 from support.models import Category, Channel, Priority, RequesterKind, TicketStatus
 
@@ -27,11 +27,11 @@ PRIORITY_CHOICES = [(Priority.P1.value, _l("P1 critical")), (Priority.P2.value, 
                     (Priority.P3.value, _l("P3 normal")), (Priority.P4.value, _l("P4 low"))]
 
 
-class LookupForm(FlaskForm):
+class LookupForm(AppForm):
     q = StringField(_l("Phone, CPR or asset tag"), validators=[DataRequired(), Length(max=40)])
 
 
-class LogCallForm(FlaskForm):
+class LogCallForm(AppForm):
     """After the caller is found: the category buttons save at once; the rest has sensible defaults."""
 
     q = HiddenField()
@@ -49,38 +49,38 @@ class LogCallForm(FlaskForm):
                                    format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(AppForm):
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=10_000)])
     kind = SelectField(_l("Kind"), choices=[("reply", _l("Reply to the caller")), ("note", _l("Internal note"))],
                        default="reply")
 
 
-class StatusForm(FlaskForm):
+class StatusForm(AppForm):
     status = SelectField(_l("Status"), choices=[(s.value, s.value) for s in TicketStatus])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     assignee_id = SelectField(_l("Assignee"), coerce=row_id, validate_choice=False)
     expected = HiddenField()
 
 
-class PriorityForm(FlaskForm):
+class PriorityForm(AppForm):
     priority = SelectField(_l("Priority"), choices=PRIORITY_CHOICES)
 
 
-class GroupChoiceForm(FlaskForm):
+class GroupChoiceForm(AppForm):
     group_id = SelectField(_l("Group"), coerce=row_id, validate_choice=False)
 
 
-class OtherTicketForm(FlaskForm):
+class OtherTicketForm(AppForm):
     other = IntegerField(_l("Ticket number"), validators=[DataRequired(message=_l("Type a ticket number.")),
                                                           NumberRange(min=1, max=DB_INT_MAX)])
 
 
-class SwapForm(FlaskForm):
+class SwapForm(AppForm):
     note = TextAreaField(_l("Note for the technician"), validators=[Optional(), Length(max=1000)])
 
 
-class DeviceForm(FlaskForm):
+class DeviceForm(AppForm):
     device_id = SelectField(_l("Device"), coerce=row_id, validate_choice=False)

@@ -6,11 +6,11 @@ import datetime as dt
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from servicecenter.forms import AppForm
 from support.models import Priority
 
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
@@ -20,7 +20,7 @@ MAX_ARTICLE_BODY = 20_000
 TIME_FORMATS = ["%H:%M", "%H.%M"]
 
 
-class ArticleForm(FlaskForm):
+class ArticleForm(AppForm):
     device_model_id = SelectField(_l("Device model"), coerce=int, default=0)  # 0: any model
     category = SelectField(_l("Category"), default="")  # "": any category
     title_da = StringField(_l("Title in Danish"), validators=[DataRequired(), Length(max=200)])
@@ -29,12 +29,12 @@ class ArticleForm(FlaskForm):
     body_en = TextAreaField(_l("Text in English"), validators=[DataRequired(), Length(max=MAX_ARTICLE_BODY)])
 
 
-class CannedForm(FlaskForm):
+class CannedForm(AppForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=5000)])
 
 
-class GroupForm(FlaskForm):
+class GroupForm(AppForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
     round_robin = BooleanField(_l("Hand out new tickets in turn to the members on duty (round-robin)"))
     members = SelectMultipleField(_l("Members"), coerce=int, validators=[Optional()],
@@ -74,7 +74,7 @@ class DurationField(StringField):
         return f"{self.data // 60}:{self.data % 60:02d}" if isinstance(self.data, int) else ""
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     """Per priority `P1_first`, `P1_resolution`, `P1_business`; per weekday `day0` (open), `day0_opens`,
     `day0_closes`. The names are the ones the settings service gives its errors."""
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from flask import session as web_session
-from flask_babel import format_datetime, gettext
+from flask_babel import format_date, format_datetime, gettext
 
 from servicecenter.errors import Msgid, translate_message
 from servicecenter.i18n import cached_gettext, short_datetime_formatter
@@ -41,7 +41,7 @@ def test_the_short_datetime_formatter_writes_what_the_datetime_filter_writes(web
         expected = [format_datetime(m, "short") for m in MOMENTS]
         assert [when(m) for m in MOMENTS] == expected
         assert when(None) == "" == web_app.jinja_env.filters["datetime"](None)
-    assert expected[2] == ("29.03.2026 03.00" if language == "da" else "3/29/26, 3:00\u202fAM")
+    assert expected[2] == ("29.03.2026 03.00" if language == "da" else "29/03/2026, 03:00")
 
 
 @pytest.mark.parametrize("language", ["da", "en"])
@@ -56,3 +56,22 @@ def test_cached_gettext_translates_as_gettext_does(web_app, language):
             assert translate("Timeline") == gettext("Timeline")
         if language == "da":
             assert translate("Timeline") != "Timeline"  # really translated
+
+
+@pytest.mark.parametrize(("language", "short_date", "short_datetime", "full_date"), [
+    ("da", "04.12.2026", "04.12.2026 15.05", "fredag den 4. december 2026"),
+    ("en", "04/12/2026", "04/12/2026, 15:05", "Friday, 4 December 2026"),
+])
+def test_dates_put_the_day_before_the_month_and_use_a_24_hour_clock(web_app, language, short_date, short_datetime,
+                                                                    full_date):
+    """Danes read "12/4/26, 3:05 PM" as 12 April: the English pages write dates as British English does."""
+    at = dt.datetime(2026, 12, 4, 14, 5, tzinfo=dt.UTC)  # 15:05 in Copenhagen
+    with web_app.test_request_context():
+        web_session["lang"] = language
+        filters = web_app.jinja_env.filters
+        assert filters["date"](at.date()) == short_date
+        assert filters["datetime"](at) == short_datetime
+        assert short_datetime_formatter()(at) == short_datetime
+        assert format_date(at.date(), "full") == full_date
+        assert "PM" not in format_datetime(at, "medium")
+        assert gettext("Log out") == ("Log ud" if language == "da" else "Log out")  # the catalogue still found

@@ -8,7 +8,7 @@ import datetime as dt
 import threading
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import format_date, format_datetime, gettext, ngettext
 from flask_login import current_user
 
 from dispatch import route_sheet
@@ -149,7 +149,8 @@ def publish(run_id: int):
     except DomainError as error:
         show_error(error)
     else:
-        flash(gettext("%(n)d visits are scheduled and their confirmation texts are ready.", n=count), "success")
+        flash(ngettext("%(num)d visit is scheduled and its confirmation text is ready.",
+                         "%(num)d visits are scheduled and their confirmation texts are ready.", count), "success")
     return redirect(url_for("dispatch.plan", day=run.day.isoformat()))
 
 

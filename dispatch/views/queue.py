@@ -8,7 +8,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import case, select
 
-from dispatch.forms import AllocateForm, AssignForm, BookForm
+from dispatch.forms import SKILL_LABELS, AllocateForm, AssignForm, BookForm
 from dispatch.models import CitizenRequest, FailureReason, TimeOfDay, Urgency, Visit, VisitKind, VisitStatus
 from dispatch.service import allocation, journey, planning, visits
 from dispatch.service.technicians import on_duty
@@ -35,6 +35,7 @@ def visit_labels():
     return {"visit_kind_label": lambda k: gettext(visits.KIND_LABELS[k]),
             "visit_status_label": lambda st: gettext(visits.VISIT_STATUS.labels[st]),
             "failure_label": lambda r: gettext(visits.FAILURE_LABELS[r]),
+            "skill_label": lambda k: str(SKILL_LABELS.get(k, k)),
             "needs_reservation": allocation.needs_reservation,
             "visit_note": _note,
             "hhmm": lambda m: "" if m is None else f"{m // 60:02d}:{m % 60:02d}"}

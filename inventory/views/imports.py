@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -75,7 +75,8 @@ def import_confirm(batch_id: int):
     except DomainError as error:
         show_error(error)
     else:
-        flash(gettext("%(n)d devices are registered. Print their labels below.", n=len(devices)), "success")
+        flash(ngettext("%(num)d device is registered. Print its label below.",
+                         "%(num)d devices are registered. Print their labels below.", len(devices)), "success")
     return redirect(url_for("inventory.import_preview", batch_id=batch_id))
 
 

@@ -4,13 +4,13 @@ so nothing is cut on save."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from servicecenter.citizens.cpr import mask_cpr
 from servicecenter.citizens.models import Citizen, ContactKind
 from servicecenter.citizens.service import UNCHANGED, CitizenData
+from servicecenter.forms import AppForm
 
 LANGUAGES = [("da", _l("Danish")), ("en", _l("English")), ("de", _l("German")), ("ar", _l("Arabic")),
              ("tr", _l("Turkish")), ("pl", _l("Polish")), ("other", _l("Other"))]
@@ -23,7 +23,7 @@ CONTACT_KIND_LABELS = {
 }
 
 
-class CitizenForm(FlaskForm):
+class CitizenForm(AppForm):
     cpr = StringField(_l("CPR number"), validators=[DataRequired(), Length(max=11)],
                       render_kw={"autocomplete": "off", "inputmode": "numeric", "placeholder": "DDMMYY-SSSS"})
     first_name = StringField(_l("First name(s)"), validators=[DataRequired(), Length(max=100)])
@@ -69,7 +69,7 @@ def _plain(value):
     return value or None
 
 
-class ContactForm(FlaskForm):
+class ContactForm(AppForm):
     kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in CONTACT_KIND_LABELS.items()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     relation = StringField(_l("Relation"), validators=[Optional(), Length(max=80)])
@@ -77,12 +77,12 @@ class ContactForm(FlaskForm):
     may_contact = BooleanField(_l("May be contacted"))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(AppForm):
     q = StringField(_l("CPR, name, phone or address"), validators=[DataRequired(), Length(min=2, max=100)],
                     render_kw={"autocomplete": "off", "autofocus": True})
 
 
-class BreakGlassForm(FlaskForm):
+class BreakGlassForm(AppForm):
     cpr = StringField(_l("The citizen's CPR number"), validators=[DataRequired(), Length(max=11)],
                       render_kw={"autocomplete": "off", "inputmode": "numeric", "placeholder": "DDMMYY-SSSS"})
     reason = TextAreaField(_l("Why you need the record"), validators=[DataRequired(), Length(max=500)],

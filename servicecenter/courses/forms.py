@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from servicecenter.courses.models import EndReason, ExclusionReason, PauseReason
 from servicecenter.courses.service import END_REASON_LABELS, EXCLUSION_REASON_LABELS, PAUSE_REASON_LABELS
+from servicecenter.forms import AppForm
 
 
-class EndCourseForm(FlaskForm):
+class EndCourseForm(AppForm):
     reason = SelectField(_l("Why does the course end?"), validators=[InputRequired()],
                          choices=[("", _l("— choose —"))] + [(r.value, _l(END_REASON_LABELS[r])) for r in EndReason])
     exclusion_reason = SelectField(_l("Exclusion reason (only when excluded)"), validators=[Optional()],
@@ -19,7 +19,7 @@ class EndCourseForm(FlaskForm):
                                                           for r in ExclusionReason])
 
 
-class PauseForm(FlaskForm):
+class PauseForm(AppForm):
     reason = SelectField(_l("Why is the course paused?"), validators=[InputRequired()],
                          choices=[("", _l("— choose —")),
                                   *((r.value, _l(PAUSE_REASON_LABELS[r])) for r in PauseReason)])
@@ -27,15 +27,15 @@ class PauseForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class OfferLeadForm(FlaskForm):
+class OfferLeadForm(AppForm):
     to_organisation_id = SelectField(_l("Offer the lead to"), coerce=int, validators=[DataRequired()])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(AppForm):
     reason = StringField(_l("Why do you decline?"), validators=[Optional(), Length(max=500)])
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(AppForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     follow_up_days = IntegerField(_l("Follow-up conversation, days after the training"), default=14,

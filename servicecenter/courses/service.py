@@ -179,9 +179,14 @@ def _log(session: Session, course: Course, kind: CourseEventKind, *, actor, now:
                             organisation_id=organisation_id, reason=reason))
 
 
-def _may_decide(course: Course, actor) -> None:
-    """A nurse decides about a course only when her organisation leads it; the central roles always may."""
-    if getattr(actor, "role", None) == Role.NURSE and actor.organisation_id != course.lead_organisation_id:
+def may_decide(course: Course, actor) -> bool:
+    """A nurse decides about a course (pause, resume, end) only when her organisation leads it; the central roles
+    always may. The course page offers those actions only when this holds."""
+    return getattr(actor, "role", None) != Role.NURSE or actor.organisation_id == course.lead_organisation_id
+
+
+def check_may_decide(course: Course, actor) -> None:
+    if not may_decide(course, actor):
         raise PermissionDenied(N_("Only the lead organisation's nurses can pause or end the course."))
 
 
@@ -202,7 +207,7 @@ def pause_course(session: Session, course: Course, *, reason: PauseReason, note:
                  call_again_on: dt.date | None, actor, now: dt.datetime) -> None:
     """A person pauses the course with a reason (hospitalised: with the day the helpdesk calls again)."""
     lock_row(session, course)
-    _may_decide(course, actor)
+    check_may_decide(course, actor)
     _still_running(course)
     if course.paused_at is not None:
         raise Conflict(N_("The course is already paused."))
@@ -222,7 +227,7 @@ def pause_course(session: Session, course: Course, *, reason: PauseReason, note:
 def resume_course(session: Session, course: Course, *, actor, now: dt.datetime) -> None:
     """A person resumes a paused course; its state is again what the journey says."""
     lock_row(session, course)
-    _may_decide(course, actor)
+    check_may_decide(course, actor)
     _still_running(course)
     if course.paused_at is None:
         raise Conflict(N_("The course is not paused."))
@@ -239,7 +244,7 @@ def end_course(session: Session, course: Course, *, reason: EndReason, exclusion
     The features that follow courses act in the same transaction (dispatch: open visits cancelled, the pickup
     visit); the course is "ending" until every device is back, then "ended"."""
     lock_row(session, course)
-    _may_decide(course, actor)
+    check_may_decide(course, actor)
     _still_running(course)
     if reason == EndReason.EXCLUDED and exclusion_reason is None:
         raise DomainError(N_("Choose why the citizen cannot be included."), field="exclusion_reason")

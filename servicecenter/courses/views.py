@@ -71,7 +71,8 @@ def _render(course: Course, *, offer_form: OfferLeadForm | None = None, decline_
         offer_form=offer_form or _offer_form(), decline_form=decline_form or DeclineForm(),
         pause_form=pause_form or PauseForm(), trainings=list_course_trainings(s, course.id),
         devices=devices_in_home(course), panels=course_panels(course),
-        may_pause=can_pause_course(current_user), may_end=can_end_course(current_user),
+        may_pause=can_pause_course(current_user) and service.may_decide(course, current_user),
+        may_end=can_end_course(current_user) and service.may_decide(course, current_user),
         may_hand_over=can_hand_over(current_user), may_train=can_record_training(current_user),
     ), status
 
@@ -117,6 +118,7 @@ def end(course_id: int):
     """Ending lists what is still in the home; those devices are due for pickup (dispatch makes the pickup visit in
     the same transaction) and move only when scanned."""
     course = load_course(course_id, "course.end")
+    service.check_may_decide(course, current_user)  # refused before the form is filled in, not after
     form, status = EndCourseForm(), 200
     if form.validate_on_submit():
         try:

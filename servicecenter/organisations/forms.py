@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from servicecenter.forms import AppForm
 from servicecenter.organisations.models import OrganisationKind
 
 KIND_LABELS = {
@@ -18,7 +18,7 @@ KIND_LABELS = {
 }
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(AppForm):
     kind = SelectField(_l("Kind"), choices=[(k.value, label) for k, label in KIND_LABELS.items()])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
     code = StringField(_l("Code (municipality code, SOR or CVR)"), validators=[Optional(), Length(max=20)])

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from servicecenter.db import LOCAL_ZONE
+from servicecenter.forms import AppForm
 from servicecenter.training.models import TrainingMethod, TrainingResult
 from servicecenter.training.service import METHOD_LABELS, RESULT_LABELS, ChecklistAnswer
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(AppForm):
     trainee = SelectField(_l("Who was trained"), validators=[InputRequired()])
     trainer_id = SelectField(_l("Trainer"), coerce=int, validators=[DataRequired()])
     held_at = DateTimeLocalField(_l("When"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from servicecenter.citizens import service as citizens
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
+from servicecenter.forms import AppForm
 from servicecenter.web import creates, now, once, require
 from support.forms import (
     AssignForm,
@@ -123,7 +123,7 @@ def _forms(s: Session, ticket: Ticket, citizen, groups) -> dict:
             "visit_form": SwapForm(prefix="visit")}
 
 
-def _act(ticket_id: int, form: FlaskForm | None, do: Callable[[Session, Ticket], object], done: str | None, *,
+def _act(ticket_id: int, form: AppForm | None, do: Callable[[Session, Ticket], object], done: str | None, *,
          lock: bool = True):
     """Validate, then one unit of work on the locked ticket; refusals are shown and nothing is saved. (A merge or
     link locks its two tickets itself, in id order.)"""
@@ -177,7 +177,7 @@ def change_status(ticket_id: int):
 @require(can_work_tickets)
 def take(ticket_id: int):
     """Take an unassigned ticket: refused if someone took it a moment ago."""
-    return _act(ticket_id, FlaskForm(), lambda s, t: tickets.assign(s, t, current_user.id, actor=current_user,
+    return _act(ticket_id, AppForm(), lambda s, t: tickets.assign(s, t, current_user.id, actor=current_user,
                                                                      now=now(), expected=None),
                 gettext("The ticket is yours."))
 

@@ -203,7 +203,7 @@ def test_a_queue_row_shows_its_deadline_state_and_links(world, client, agent):
     row = page[page.index(f'data-href="/support/tickets/{breached.id}"'):]
     row = row[:row.index("</tr>")]
     assert 'data-sla="breached"' in row and ">breached<" in row
-    due = format_datetime(breached.sla_due_at, "short", tzinfo=LOCAL_ZONE, locale="en")  # as the datetime filter
+    due = format_datetime(breached.sla_due_at, "short", tzinfo=LOCAL_ZONE, locale="en_GB")  # as the datetime filter
     assert due in row
     assert f'action="/support/tickets/{breached.id}/take"' in row and ">Take<" in row
 
