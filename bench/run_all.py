@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-from bench import browser_scan, citizens, fuzzing, inventory, planning, route_sheet, solomon, support, timeline
-=======
-from bench import citizens, fuzzing, inventory, planning, route_sheet, solomon, startpage, support, timeline
->>>>>>> startbench
+from bench import (
+    browser_scan,
+    citizens,
+    fuzzing,
+    inventory,
+    planning,
+    route_sheet,
+    solomon,
+    startpage,
+    support,
+    timeline,
+)
 
 
 def main() -> None:
