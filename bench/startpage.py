@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import case, event, func, select, text, update
+from sqlalchemy import case, func, select, text, update
 
 from bench import citizens as citizens_bench
 from bench import support as support_bench
@@ -49,7 +49,6 @@ from dispatch.service import technicians as technician_service
 from inventory import service as inventory
 from inventory.models import Device, DeviceCategory, HolderKind
 from inventory.tags import make_tag
-from servicecenter import create_app
 from servicecenter.auth import service as auth_service
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.models import Citizen
@@ -406,18 +405,8 @@ def _others_running() -> list[str]:
 
 
 def _measure(url: str) -> dict:
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    app, statements = support_bench.timed_app(url)
     database = app.extensions["database"]
-    statements: list[list] = []  # [sql, parameters, started, ms]
-
-    def before(_conn, _cursor, sql, parameters, *_a):
-        statements.append([sql, parameters, time.perf_counter(), None])
-
-    def after(*_a):
-        statements[-1][3] = (time.perf_counter() - statements[-1][2]) * 1000
-
-    event.listen(database.engine, "before_cursor_execute", before)
-    event.listen(database.engine, "after_cursor_execute", after)
     passwords = {username: password for username, password, _role in demo_logins()}
     s = database.factory()
     result = {"contents": _contents(s, utcnow()), "others_running_at_start": _others_running()}

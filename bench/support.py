@@ -391,10 +391,11 @@ def _explain(engine, sql: str, params) -> list[str]:
         raw.close()
 
 
-def _measure(url: str, ids: dict) -> dict:
+def timed_app(url: str):
+    """The app on `url` with every statement recorded as [sql, parameters, started, ms] (shared by the benches that
+    report statements and their times per request)."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
-    database = app.extensions["database"]
-    statements: list[list] = []  # [sql, parameters, started, ms]
+    statements: list[list] = []
 
     def before(_conn, _cursor, sql, parameters, *_a):
         statements.append([sql, parameters, time.perf_counter(), None])
@@ -402,8 +403,14 @@ def _measure(url: str, ids: dict) -> dict:
     def after(*_a):
         statements[-1][3] = (time.perf_counter() - statements[-1][2]) * 1000
 
-    event.listen(database.engine, "before_cursor_execute", before)
-    event.listen(database.engine, "after_cursor_execute", after)
+    event.listen(app.extensions["database"].engine, "before_cursor_execute", before)
+    event.listen(app.extensions["database"].engine, "after_cursor_execute", after)
+    return app, statements
+
+
+def _measure(url: str, ids: dict) -> dict:
+    app, statements = timed_app(url)
+    database = app.extensions["database"]
     client = app.test_client()
     assert client.post("/login", data={"username": "helpdesk", "password": "Servicecenter-demo-3"}).status_code == 302
     rng = random.Random(11)
