@@ -86,7 +86,7 @@ def test_a_login_upgrades_a_hash_made_with_weaker_parameters(session, factory):
     (Role.HELPDESK, "/citizens/", "/citizens/search", {"q": "Jensen"}),
     (Role.HELPDESK, "/support/call", "/support/call", {"q": "12345678"}),
     (Role.HELPDESK, "/account/password", "", {}),
-    (Role.WAREHOUSE, "/inventory/scan/accept", "/inventory/scan/accept?", {"code": "D0000010"}),
+    (Role.WAREHOUSE, "/inventory/scan/accept", "/inventory/scan/accept", {"code": "D0000010"}),
 ])
 def test_every_form_as_shown_carries_a_csrf_token_the_server_accepts(app, factory, role, page, action, extra):
     """The test client adds a token to every POST by itself; a browser sends only what the page gave it. So the
