@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.models import PlanRun, Technician, Visit, VisitKind, VisitStatus
-from dispatch.service.planning import technician_day
+from dispatch.service.planning import next_plan_day, technician_day
 from dispatch.service.technicians import technician_of_user
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.models import Citizen
@@ -32,19 +32,14 @@ class PlanState:
     run: PlanRun | None = None
 
 
-def next_plan_day(session: Session, today: dt.date) -> dt.date | None:
-    """The first day from today on with a booked visit: the day the planner works on next."""
-    return session.scalar(select(func.min(Visit.scheduled_on)).where(
-        Visit.scheduled_on >= today, Visit.status == VisitStatus.SCHEDULED))
-
-
 def plan_state(session: Session, today: dt.date) -> PlanState:
+    """The day the planning page opens on (the same rule), with its booked and published visits and latest run."""
     day = next_plan_day(session, today)
-    if day is None:
-        return PlanState(None)
     on_day = select(Visit.id).where(Visit.scheduled_on == day, Visit.status == VisitStatus.SCHEDULED)
     found = counts(session, booked=on_day, published=on_day.where(Visit.published_at.is_not(None)))
     run = session.scalar(select(PlanRun).where(PlanRun.day == day).order_by(PlanRun.id.desc()).limit(1))
+    if not found["booked"] and run is None:
+        return PlanState(None)  # nothing booked from today on
     return PlanState(day, found["booked"], found["published"], run)
 
 
