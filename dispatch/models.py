@@ -70,6 +70,8 @@ class Visit(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The requester's organisation when she asked (a nurse who moves on leaves her requests with it): its list.
+    requested_by_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     earliest_on: Mapped[dt.date] = mapped_column(Date)
     latest_on: Mapped[dt.date] = mapped_column(Date)
@@ -110,6 +112,7 @@ class Visit(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - two people saving the same visit: one loses
     __table_args__ = (Index("ix_visits_status_earliest", "status", "earliest_on"),
                       Index("ix_visits_requested_by_at", "requested_by_id", "requested_at"),
+                      Index("ix_visits_requesting_organisation_at", "requested_by_organisation_id", "requested_at"),
                       Index("ix_visits_technician_day", "technician_id", "scheduled_on"),
                       Index("ix_visits_status_scheduled", "status", "scheduled_on"))  # the next day to plan
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from servicecenter.auth.models import Role
 from servicecenter.citizens.models import Citizen
-from servicecenter.citizens.service import list_recently_opened, record_listed, visible_to
+from servicecenter.citizens.service import list_recently_opened, record_listed, sees
 from servicecenter.courses.models import Course, Handover, HandoverStatus
 from servicecenter.db import local_date
 from servicecenter.startpage import Panel, counts
@@ -29,10 +29,10 @@ def handovers_waiting(session: Session, user, _now: dt.datetime) -> dict[str, in
 def follow_ups_due(session: Session, user, now: dt.datetime) -> dict:
     """Follow-up conversations not held yet, due within a week, of running courses of citizens she may see."""
     due_by = local_date(now) + dt.timedelta(days=FOLLOW_UP_REACH)
+    # Driven from the due date (the not-held follow-ups are one range of their index), then her citizens.
     due = (select(TrainingRecord.id).join(Course, Course.id == TrainingRecord.course_id)
            .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
-                  Course.end_reason.is_(None),
-                  Course.citizen_id.in_(select(Citizen.id).where(visible_to(session, user, now)))))
+                  Course.end_reason.is_(None), sees(session, user, now, Course.citizen_id)))
     rows = session.execute(select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
                            .where(TrainingRecord.id.in_(due))
                            .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(LISTED)).all()

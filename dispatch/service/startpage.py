@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from dispatch.models import PlanRun, Technician, Visit, VisitKind, VisitStatus
 from dispatch.service.planning import next_plan_day, technician_day
 from dispatch.service.technicians import technician_of_user
-from servicecenter.auth.models import Role, User
-from servicecenter.citizens.models import Citizen
-from servicecenter.citizens.service import record_listed, visible_to
+from dispatch.service.visits import newest_requests, requests_of
+from servicecenter.auth.models import Role
+from servicecenter.citizens.service import record_listed
 from servicecenter.courses.models import Course, CourseStatus
 from servicecenter.db import LOCAL_ZONE, local_date
 from servicecenter.startpage import counts
@@ -73,15 +73,8 @@ def technician_today(session: Session, user, now: dt.datetime) -> TechnicianDay:
 
 def nurse_requests(session: Session, user, now: dt.datetime) -> dict:
     """Her organisation's latest requests that she may see, and how many are still open."""
-    requesters = select(User.id).where(User.organisation_id == user.organisation_id)
-    visible = select(Visit.id).where(Visit.requested_by_id.in_(requesters), Visit.citizen_id.in_(
-        select(Citizen.id).where(visible_to(session, user, now))))
-    # The five newest ids from the bare table first, then those rows with their joined course and citizen: with the
-    # joins inside, PostgreSQL sorted every visit in the table (2 s at a million visits) before the LIMIT.
-    newest = list(session.scalars(visible.order_by(Visit.requested_at.desc(), Visit.id.desc()).limit(RECENT_REQUESTS)))
-    rows = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_(newest)))}
-    recent = [rows[i] for i in newest if i in rows]
-    found = counts(session, open=visible.where(Visit.status.in_(
+    recent = newest_requests(session, user, now, limit=RECENT_REQUESTS)
+    found = counts(session, open=requests_of(session, user, now).where(Visit.status.in_(
         (VisitStatus.REQUESTED, VisitStatus.REQUEUED, VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS))))
     record_listed(session, [v.citizen_id for v in recent], actor=user, now=now, action="citizen.list_requests")
     return {"recent": recent, **found}

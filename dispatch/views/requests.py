@@ -5,16 +5,12 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from dispatch.forms import RequestForm
-from dispatch.models import Visit
 from dispatch.service import visits
 from dispatch.views import bp
-from servicecenter.auth.models import Role, User
 from servicecenter.auth.permissions import can_request_visits
 from servicecenter.citizens import service as citizens
-from servicecenter.citizens.models import Citizen
 from servicecenter.courses.service import list_programmes
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
@@ -64,12 +60,7 @@ def my_requests():
     """The requests of the nurse's organisation (the helpdesk: its own), newest first, with their status."""
     s = db_session()
     per_page = current_app.config["PAGE_SIZE"]
-    requesters = select(User.id).where(User.organisation_id == current_user.organisation_id) \
-        if current_user.role == Role.NURSE else select(User.id).where(User.id == current_user.id)
-    visible = select(Citizen.id).where(citizens.visible_to(s, current_user, now()))
-    rows = list(s.scalars(select(Visit).where(Visit.requested_by_id.in_(requesters), Visit.citizen_id.in_(visible))
-                          .order_by(Visit.requested_at.desc(), Visit.id.desc())
-                          .offset((page_arg() - 1) * per_page).limit(per_page + 1)))
+    rows = visits.newest_requests(s, current_user, now(), limit=per_page + 1, offset=(page_arg() - 1) * per_page)
     shown = rows[:per_page]
     with unit_of_work(s):
         citizens.record_listed(s, [v.citizen_id for v in shown], actor=current_user, now=now(),

@@ -38,4 +38,5 @@ class AuditEvent(AppendOnly, Base):
         Index("ix_audit_events_citizen_at", "citizen_id", "at"),
         Index("ix_audit_events_entity", "entity_type", "entity_id"),
         Index("ix_audit_events_actor_at", "actor_id", "at"),
+        Index("ix_audit_events_actor_action_at", "actor_id", "action", "at"),  # the citizens she opened lately
     )

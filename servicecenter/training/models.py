@@ -63,7 +63,8 @@ class TrainingRecord(Base):
     __table_args__ = (
         Index("ix_training_records_citizen_held", "citizen_id", "held_at", "id"),
         Index("ix_training_records_citizen_follow_up", "citizen_id", "follow_up_held_at", "id"),
-        Index("ix_training_records_follow_up_due", "follow_up_due_on", "follow_up_held_at"),
+        # Not held yet first: the follow-ups due by a day are one range, not every follow-up ever held before it.
+        Index("ix_training_records_follow_up_open", "follow_up_held_at", "follow_up_due_on"),
     )
 
 
