@@ -18,7 +18,9 @@ else in proportion), so the statement counts can be compared. The plans of each 
 the JSON.
 
 Smaller runs: BENCH_SIZES (e.g. "300,3000"), BENCH_REQUESTS, BENCH_BACKENDS=sqlite or postgresql; BENCH_KEEP=1
-keeps the SQLite files. PostgreSQL uses a database of its own, sc_bench_start.
+keeps the SQLite files. PostgreSQL uses a database of its own, sc_bench_start. BENCH_MEASURE_ONLY=URL measures a
+kept database again (after `flask db upgrade` on it) without building, BENCH_ROLES picks the roles; the result
+goes to startpage-remeasured.json.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ LEAD_ORGANISATIONS = 40  # 20 municipalities' home care and 20 GP clinics lead t
 TECHNICIANS = 20
 DEPOTS = 5
 NURSE_VIEWS_PER_DAY = 30  # the demo nurse opens this many citizens a day, for a year
-ROLES = ["helpdesk", "koordinator", "lager", "tekniker", "sygeplejerske", "praksis", "admin"]
+ROLES = os.environ.get("BENCH_ROLES", "helpdesk,koordinator,lager,tekniker,sygeplejerske,praksis,admin").split(",")
 DAY = dt.timedelta(days=1)
 # Where a kit's life stops (share of kits, its steps): most are in a home; the rest on the way back or in stock.
 KIT_STOPS = [(0.84, STEPS[:4]), (0.03, STEPS), (0.02, STEPS[:2]), (0.02, STEPS[:6]), (0.02, STEPS[:7]),
@@ -499,5 +501,13 @@ def main() -> dict:
     return report
 
 
+def measure_only(url: str) -> dict:
+    result = {"url": url.rsplit("@", 1)[-1], "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "code": support_bench._code(), "requests": REQUESTS, **_measure(url)}  # noqa: SLF001
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "startpage-remeasured.json").write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return result
+
+
 if __name__ == "__main__":
-    main()
+    measure_only(os.environ["BENCH_MEASURE_ONLY"]) if os.environ.get("BENCH_MEASURE_ONLY") else main()
