@@ -113,6 +113,7 @@ class Visit(Base):
     __table_args__ = (Index("ix_visits_status_earliest", "status", "earliest_on"),
                       Index("ix_visits_requested_by_at", "requested_by_id", "requested_at"),
                       Index("ix_visits_requesting_organisation_at", "requested_by_organisation_id", "requested_at"),
+                      Index("ix_visits_requesting_organisation_status", "requested_by_organisation_id", "status"),
                       Index("ix_visits_technician_day", "technician_id", "scheduled_on"),
                       Index("ix_visits_status_scheduled", "status", "scheduled_on"))  # the next day to plan
 

@@ -18,8 +18,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, exists, false, or_, select, true, union
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.models import Citizen, GlassBreak
@@ -67,23 +67,15 @@ def visible_to(session: Session, actor: User, now: dt.datetime) -> ColumnElement
     return or_(*rules) if rules else false()
 
 
-def visible_ids(session: Session, actor: User, now: dt.datetime) -> Select | CompoundSelect | None:
-    """The same rule as the ids of the citizens this user may see, for `X.citizen_id.in_(...)`; None: everyone.
-
-    A nurse's are her courses' and offers' citizens straight from their indexes, not a condition tried on every row
-    of the register: a panel that filters visits or trainings by them costs her caseload, not the country's."""
+def sees(session: Session, actor: User, now: dt.datetime, citizen_column) -> ColumnElement[bool]:
+    """The rule as a condition on another table's citizen column (a visit's, a training's): a panel that walks its
+    own rows asks for each whether she may see its citizen, rather than first listing everyone she may see."""
     role = getattr(actor, "role", None)
     if role in SEES_EVERYONE:
-        return None
+        return true()
     if role == Role.NURSE and not RULES.get(role):
-        return _nurse_ids(actor, now, policy_of(session))
-    return select(Citizen.id).where(visible_to(session, actor, now))
-
-
-def sees(session: Session, actor: User, now: dt.datetime, citizen_column) -> ColumnElement[bool]:
-    """The rule as a condition on another table's citizen column (a visit's, a training's)."""
-    ids = visible_ids(session, actor, now)
-    return true() if ids is None else citizen_column.in_(ids)
+        return _nurse_sees(actor, now, policy_of(session), citizen_column)
+    return citizen_column.in_(select(Citizen.id).where(visible_to(session, actor, now)))
 
 
 def can_see(session: Session, actor: User, citizen_id: int, now: dt.datetime) -> bool:
@@ -92,23 +84,27 @@ def can_see(session: Session, actor: User, citizen_id: int, now: dt.datetime) ->
 
 
 def _nurse_rule(actor: User, now: dt.datetime, policy: AccessPolicy) -> ColumnElement[bool]:
-    return false() if actor.organisation_id is None else Citizen.id.in_(_nurse_ids(actor, now, policy))
+    return _nurse_sees(actor, now, policy, Citizen.id)
 
 
-def _nurse_ids(actor: User, now: dt.datetime, policy: AccessPolicy) -> Select | CompoundSelect:
-    """Her care relationships: courses her organisation leads or referred, or is offered, while they run and for a
-    while after; and the citizens it is responsible for who have no course yet."""
+def _nurse_sees(actor: User, now: dt.datetime, policy: AccessPolicy, citizen_column) -> ColumnElement[bool]:
+    """Her care relationships, asked of one citizen at a time (each an index probe by citizen): a course her
+    organisation leads or referred, or is offered, while it runs and for a while after; or a citizen it is
+    responsible for who has no course yet. Aliases, so an enclosing query's own courses are never correlated."""
     org = actor.organisation_id
     if org is None:
-        return select(Citizen.id).where(false())
-    running = or_(Course.ended_at.is_(None), Course.ended_at >= now - dt.timedelta(days=policy.nurse_days_after_end))
-    leads = select(Course.citizen_id).where(Course.lead_organisation_id == org, running)
-    referred = select(Course.citizen_id).where(Course.referred_by_organisation_id == org, running)
-    offered = (select(Course.citizen_id).join(Handover, Handover.course_id == Course.id)
-               .where(Handover.to_organisation_id == org, Handover.status == HandoverStatus.OFFERED, running))
-    not_yet_referred = select(Citizen.id).where(Citizen.responsible_organisation_id == org,
-                                                ~exists().where(Course.citizen_id == Citizen.id))
-    return union(leads, referred, offered, not_yet_referred)
+        return false()
+    course, offer, citizen, any_course = aliased(Course), aliased(Handover), aliased(Citizen), aliased(Course)
+    running = or_(course.ended_at.is_(None), course.ended_at >= now - dt.timedelta(days=policy.nurse_days_after_end))
+    ours = select(course.id).where(course.citizen_id == citizen_column, running,
+                                   or_(course.lead_organisation_id == org, course.referred_by_organisation_id == org))
+    offered = (select(course.id).join(offer, offer.course_id == course.id)
+               .where(course.citizen_id == citizen_column, running, offer.to_organisation_id == org,
+                      offer.status == HandoverStatus.OFFERED))
+    not_yet_referred = select(citizen.id).where(
+        citizen.id == citizen_column, citizen.responsible_organisation_id == org,
+        ~select(any_course.id).where(any_course.citizen_id == citizen.id).exists())
+    return or_(ours.exists(), offered.exists(), not_yet_referred.exists())
 
 
 def _glass_rule(actor: User, now: dt.datetime) -> ColumnElement[bool]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from servicecenter.audit.models import Outcome
 from servicecenter.audit.service import recent_citizen_ids, record_event, record_reads
 from servicecenter.auth.models import Role, User
-from servicecenter.citizens.access import can_see, sees, visible_ids, visible_to  # noqa: F401 - the one rule
+from servicecenter.citizens.access import can_see, sees, visible_to  # noqa: F401 - the services' one rule
 from servicecenter.citizens.cpr import looks_like_cpr, normalise_cpr
 from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson, GlassBreak
 from servicecenter.db import LOCAL_ZONE, local_date
