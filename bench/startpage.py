@@ -50,6 +50,7 @@ from dispatch.models import PlanRun, PlanStatus, Visit, VisitKind, VisitStatus
 from dispatch.service import technicians as technician_service
 from inventory import service as inventory
 from inventory.models import Device, DeviceCategory, HolderKind
+from inventory.service import readiness
 from inventory.tags import make_tag
 from servicecenter.auth import service as auth_service
 from servicecenter.auth.models import Role, User
@@ -347,6 +348,7 @@ def build_data(url: str, citizens: int) -> dict:
     s = make_session_factory(engine := make_engine(url))()
     with unit_of_work(s):
         s.execute(text("INSERT INTO tag_counters (prefix, next_value) VALUES ('K', :n)"), {"n": made["kits"] + 1})
+        readiness.refresh_readiness(s, range(1, made["kits"] + 1))  # the kits were inserted raw: derive theirs
     s.close()
     engine.dispose()
     took["devices"] = time.perf_counter() - began

@@ -185,9 +185,14 @@ class Kit(Base):
     tag: Mapped[str] = mapped_column(String(12), unique=True)
     template_id: Mapped[int] = mapped_column(ForeignKey("kit_templates.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Derived, never typed in: the depot whose shelf the kit stands ready on (complete, every member ready there),
+    # else NULL; kept by inventory.service.readiness with every move, pack and unpack, checked by `inventory verify`.
+    ready_at_id: Mapped[int | None] = mapped_column(ForeignKey("holders.id"))
 
     template: Mapped[KitTemplate] = relationship(lazy="joined")
     members: Mapped[list[Device]] = relationship(foreign_keys=[Device.kit_id], order_by=Device.id)
+
+    __table_args__ = (Index("ix_kits_ready_at", "ready_at_id", "template_id"),)  # the stock count: ready kits only
 
 
 class KitMembership(Base):

@@ -33,3 +33,33 @@ def current_revision(engine: Engine) -> str | None:
 
 def is_up_to_date(engine: Engine) -> bool:
     return current_revision(engine) == head_revision()
+
+
+# --- helpers for the migrations since 0018 (0013 keeps its own copy, as it was) ---------------------------
+
+
+def add_reference(op, table: str, column: str, target: str) -> None:
+    """A nullable foreign key column. On SQLite a plain ADD COLUMN with its REFERENCES clause: a batch rebuild would
+    DROP the table, which the rows referencing it refuse with foreign keys on; a column kept by a downgrade there is
+    reused."""
+    import sqlalchemy as sa
+
+    name = f"fk_{table}_{column}_{target}"
+    if op.get_bind().dialect.name == "sqlite":
+        if column in {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}:
+            return
+        op.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER CONSTRAINT {name} REFERENCES {target} (id)")
+    else:
+        op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
+        op.create_foreign_key(name, table, target, [column], ["id"])
+
+
+def drop_reference(op, table: str, column: str, target: str) -> None:
+    """SQLite keeps the nullable column, emptied (dropping it would rebuild the table, see above)."""
+    import sqlalchemy as sa
+
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(sa.table(table, sa.column(column)).update().values({column: None}))
+        return
+    op.drop_constraint(f"fk_{table}_{column}_{target}", table, type_="foreignkey")
+    op.drop_column(table, column)

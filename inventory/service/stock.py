@@ -5,21 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from inventory.models import (
     Device,
     DeviceCategory,
-    DeviceModel,
     DeviceStatus,
     Holder,
-    HolderKind,
     Kit,
     KitTemplate,
-    KitTemplateItem,
     StockMinimum,
 )
+from inventory.service.readiness import ready_kit_rows
 from servicecenter.audit.service import record_event
 from servicecenter.courses.models import Programme
 
@@ -38,42 +36,9 @@ class StockLine:
         return self.ready_kits < self.minimum
 
 
-def _ready_kit_rows(*conditions):
-    """SELECT (kit id, depot id, template id, programme id) of complete kits whose members are all ready on one depot's
-    shelf, in one statement whose work is bounded by the ready stock, not by the number of kits out in homes: only
-    ready devices are grouped by kit (devices.status is indexed), a kit counts when they are all its members (one
-    index count per kit) and on one holder, and completeness (every item of the template, per category) is compared
-    in SQL rather than by sending thousands of kit ids back in an IN list."""
-    member = aliased(Device)
-    members = select(func.count()).select_from(member).where(member.kit_id == Device.kit_id).scalar_subquery()
-    per_kit = (
-        select(Device.kit_id, func.min(Device.holder_id).label("holder_id"),
-               *(func.sum(case((DeviceModel.category == c, 1), else_=0)).label(f"have_{c.value}") for c in CATEGORIES))
-        .join(DeviceModel, DeviceModel.id == Device.model_id)
-        .where(Device.status == DeviceStatus.READY, Device.kit_id.is_not(None))
-        .group_by(Device.kit_id)
-        .having(func.count(func.distinct(Device.holder_id)) == 1, func.count() == members)
-        .subquery()
-    )
-    wanted = (
-        select(KitTemplateItem.template_id,
-               *(func.sum(case((KitTemplateItem.category == c, KitTemplateItem.quantity), else_=0))
-                 .label(f"want_{c.value}") for c in CATEGORIES))
-        .group_by(KitTemplateItem.template_id)
-        .subquery()
-    )
-    complete = [per_kit.c[f"have_{c.value}"] >= func.coalesce(wanted.c[f"want_{c.value}"], 0) for c in CATEGORIES]
-    return (
-        select(per_kit.c.kit_id, per_kit.c.holder_id.label("depot_id"), Kit.template_id, KitTemplate.programme_id)
-        .join(Kit, Kit.id == per_kit.c.kit_id).join(KitTemplate, KitTemplate.id == Kit.template_id)
-        .outerjoin(wanted, wanted.c.template_id == Kit.template_id)
-        .join(Holder, Holder.id == per_kit.c.holder_id).where(Holder.kind == HolderKind.DEPOT, *complete, *conditions)
-    )
-
-
 def ready_kits(session: Session, *, depot_id: int, programme_id: int) -> list[Kit]:
     """Complete kits for the programme, every member ready on the depot's shelf: what a setup can reserve."""
-    rows = session.execute(_ready_kit_rows(Holder.id == depot_id, KitTemplate.programme_id == programme_id)
+    rows = session.execute(ready_kit_rows(Holder.id == depot_id, KitTemplate.programme_id == programme_id)
                            .order_by(Kit.id)).all()
     return [session.get(Kit, kit_id) for kit_id, *_ in rows]
 
@@ -87,11 +52,13 @@ def ready_spare(session: Session, *, depot_id: int, model_id: int) -> Device | N
 
 
 def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
-    """(depot id, programme id) -> complete kits whose members are all ready and all on the same depot's shelf,
-    counted in SQL (a line per depot and programme comes back, not a row per kit)."""
-    kits = _ready_kit_rows().subquery()
+    """(depot id, programme id) -> complete kits whose members are all ready and all on the same depot's shelf: the
+    kits' derived `ready_at_id` (kept by every move, pack and unpack; `flask inventory verify` proves it), so the
+    count reads the ready kits' index entries, not every ready device."""
     return {(depot_id, programme_id): n for depot_id, programme_id, n in session.execute(
-        select(kits.c.depot_id, kits.c.programme_id, func.count()).group_by(kits.c.depot_id, kits.c.programme_id))}
+        select(Kit.ready_at_id, KitTemplate.programme_id, func.count())
+        .join(KitTemplate, KitTemplate.id == Kit.template_id).where(Kit.ready_at_id.is_not(None))
+        .group_by(Kit.ready_at_id, KitTemplate.programme_id))}
 
 
 def stock_lines(session: Session) -> list[StockLine]:

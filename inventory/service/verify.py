@@ -1,5 +1,6 @@
 """Replay the ledger against current state: every device's status and holder must be what its newest movement
-says, and it must have exactly one open custody interval, at that holder. And the reservations: a device set aside
+says, and it must have exactly one open custody interval, at that holder; every kit's kept readiness must be what
+its members say. And the reservations: a device set aside
 for a home is still on its way there (on a shelf or in a van), and what another feature says is reserved for a home
 (dispatch: a setup visit's kit, a swap's replacement) is reserved for that home or already in it."""
 
@@ -12,6 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement
+from inventory.service import readiness
 from servicecenter.courses.models import Course
 
 # name -> claims(session) -> ([(kit id, course id, what)], [(device id, course id, what)]): the kits and devices another
@@ -59,6 +61,8 @@ def verify_ledger(session: Session) -> list[Disagreement]:
         )
     ]
     problems += verify_reservations(session)
+    problems += [Disagreement(tag, f"kit kept as ready at holder {kept} but its members say {derived}")
+                 for tag, kept, derived in readiness.disagreements(session)]
     return sorted(problems, key=lambda d: d.tag)
 
 

@@ -7,8 +7,9 @@ Revision ID: 0018
 Revises: 0017
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from servicecenter.migrations import add_reference, drop_reference
 
 revision = "0018"
 down_revision = "0017"
@@ -17,10 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("visits", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("requested_by_organisation_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key("fk_visits_requested_by_organisation_id_organisations", "organisations",
-                                    ["requested_by_organisation_id"], ["id"])
+    add_reference(op, "visits", "requested_by_organisation_id", "organisations")
     # Existing requests: the requester's organisation now (the best that is known of then).
     op.execute("UPDATE visits SET requested_by_organisation_id = "
                "(SELECT users.organisation_id FROM users WHERE users.id = visits.requested_by_id) "
@@ -40,6 +38,4 @@ def downgrade() -> None:
     op.create_index("ix_training_records_follow_up_due", "training_records", ["follow_up_due_on", "follow_up_held_at"])
     op.drop_index("ix_visits_requesting_organisation_status", table_name="visits")
     op.drop_index("ix_visits_requesting_organisation_at", table_name="visits")
-    with op.batch_alter_table("visits", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_visits_requested_by_organisation_id_organisations", type_="foreignkey")
-        batch_op.drop_column("requested_by_organisation_id")
+    drop_reference(op, "visits", "requested_by_organisation_id", "organisations")
