@@ -13,7 +13,7 @@ from servicecenter.citizens.models import Citizen
 from servicecenter.citizens.service import list_recently_opened, record_listed, sees
 from servicecenter.courses.models import Course, Handover, HandoverStatus
 from servicecenter.db import local_date
-from servicecenter.startpage import Panel, counts
+from servicecenter.startpage import COUNT_CAP, Panel, counts
 from servicecenter.training.models import TrainingRecord
 
 FOLLOW_UP_REACH = 7  # follow-ups due within a week are shown
@@ -27,20 +27,25 @@ def handovers_waiting(session: Session, user, _now: dt.datetime) -> dict[str, in
 
 
 def follow_ups_due(session: Session, user, now: dt.datetime) -> dict:
-    """Follow-up conversations not held yet, due within a week, of running courses of citizens she may see."""
+    """Follow-up conversations not held yet, due within a week, of running courses of citizens she may see: the
+    first COUNT_CAP in due order in one statement, whose length is the (capped) count and whose head is the list."""
     due_by = local_date(now) + dt.timedelta(days=FOLLOW_UP_REACH)
     # Driven from the due date (the not-held follow-ups are one range of their index), then her citizens.
-    due = (select(TrainingRecord.id).join(Course, Course.id == TrainingRecord.course_id)
-           .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
-                  Course.end_reason.is_(None), sees(session, user, now, Course.citizen_id)))
-    rows = session.execute(select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
-                           .where(TrainingRecord.id.in_(due))
-                           .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(LISTED)).all()
+    due = list(session.scalars(
+        select(TrainingRecord.id).join(Course, Course.id == TrainingRecord.course_id)
+        .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
+               Course.end_reason.is_(None), sees(session, user, now, Course.citizen_id))
+        .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(COUNT_CAP)))
+    listed = due[:LISTED]
+    found = {r.id: (r, c) for r, c in session.execute(
+        select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
+        .where(TrainingRecord.id.in_(listed)))}
+    rows = [found[i] for i in listed if i in found]
     # The panel names each citizen: one statement loads them into the session, so `course.citizen` finds them there
     # rather than one lazy load per row (a joinedload in the query above cost PostgreSQL 0.7 s more at 100,000).
     list(session.scalars(select(Citizen).where(Citizen.id.in_([c.citizen_id for _r, c in rows]))))
     record_listed(session, [c.citizen_id for _r, c in rows], actor=user, now=now, action="citizen.list_follow_ups")
-    return {"rows": rows, "today": local_date(now), **counts(session, due=due)}
+    return {"rows": rows, "today": local_date(now), "due": len(due)}
 
 
 def recent_citizens(session: Session, user, now: dt.datetime) -> dict:
