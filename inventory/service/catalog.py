@@ -23,8 +23,8 @@ from inventory.models import (
     SimPairing,
     TagCounter,
 )
+from inventory.service import readiness
 from inventory.service.ledger import register
-from inventory.service.readiness import refresh_template
 from inventory.tags import make_tag
 from servicecenter.audit.service import record_event
 from servicecenter.courses.models import Course
@@ -98,7 +98,7 @@ def set_kit_template(session: Session, *, actor, now: dt.datetime, programme_id:
     template.name = name
     template.items = [KitTemplateItem(category=c, quantity=q) for c, q in items]
     session.flush()
-    refresh_template(session, template.id)  # a kit complete before may lack an item now, or the reverse
+    readiness.touch_template(session, template.id)  # a kit complete before may lack an item now, or the reverse
     record_event(session, actor=actor, action="kit_template.set", entity_type="kit_template", entity_id=template.id,
                  now=now, detail={"items": [[c.value, q] for c, q in items]})
     return template

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory.models import Device, DeviceStatus, Holder, Kit, KitMembership, KitTemplate
+from inventory.service import readiness
 from inventory.service.catalog import next_tag
 from inventory.service.operations import OPERATIONS, Context, apply, leave_kit, lock_device
-from inventory.service.readiness import refresh_readiness
 from inventory.tags import parse_tag
 from servicecenter.audit.service import record_event
 from servicecenter.errors import N_, DomainError, NotFound
@@ -96,7 +96,7 @@ def _check_wanted(state: PackingState, device: Device) -> None:
 def _add_member(session: Session, kit: Kit, device: Device, *, actor, now: dt.datetime) -> Device:
     device.kit_id = kit.id
     session.add(KitMembership(kit_id=kit.id, device_id=device.id, added_at=now))
-    refresh_readiness(session, [kit.id])
+    readiness.touch(session, [kit.id])
     record_event(session, actor=actor, action="kit.pack", entity_type="kit", entity_id=kit.id, now=now,
                  detail={"device": device.tag})
     return device

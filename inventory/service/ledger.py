@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement, MovementKind
-from inventory.service.readiness import refresh_readiness
+from inventory.service import readiness
 from inventory.transitions import DEVICE_STATUS
 from servicecenter.courses import journey
 from servicecenter.errors import N_, DomainError
@@ -48,8 +48,8 @@ def move(
     )
     session.add(movement)
     session.flush()
-    if device.kit_id is not None and DeviceStatus.READY in (from_status, to_status):  # only then can the kit's change
-        refresh_readiness(session, [device.kit_id])
+    if device.kit_id is not None and DeviceStatus.READY in (from_status, to_status):  # else the kit's cannot change
+        readiness.touch(session, [device.kit_id])
     if to_holder.id != from_holder_id:
         _hand_custody(session, device, to_holder, movement, occurred)
         # Into or out of a home: the course follows (active when set up, ended when the last device is back).

@@ -24,8 +24,8 @@ from inventory.models import (
     Signoff,
     SignoffKind,
 )
+from inventory.service import readiness
 from inventory.service.ledger import cleaning_holder, depot_of, move, singleton_holder
-from inventory.service.readiness import refresh_readiness
 from inventory.transitions import DEVICE_STATUS
 from servicecenter.audit.service import record_event
 from servicecenter.courses.models import Course
@@ -265,7 +265,7 @@ def leave_kit(session: Session, device: Device, *, actor, now: dt.datetime, why:
     for membership in session.scalars(select(KitMembership).where(
             KitMembership.kit_id == kit_id, KitMembership.device_id == device.id, KitMembership.removed_at.is_(None))):
         membership.removed_at = now
-    refresh_readiness(session, [kit_id])
+    readiness.touch(session, [kit_id])
     record_event(session, actor=actor, action="kit.unpack", entity_type="kit", entity_id=kit_id, now=now,
                  detail={"device": device.tag, "why": why})
 

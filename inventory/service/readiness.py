@@ -1,13 +1,19 @@
 """Which kits stand ready: complete, every member ready, all on one depot's shelf. The rule is one query
-(`ready_kit_rows`); each kit keeps its answer in `kits.ready_at_id`, derived in the same transaction as every move,
-pack and unpack of a member and every change of the kit's template, so the stock count reads the ready kits alone.
-`disagreements` is the check that the kept answer is the rule's."""
+(`ready_kit_rows`); each kit keeps its answer in `kits.ready_at_id`, derived in the same transaction as every move
+of a member into or out of ready, every pack and unpack and every change of the kit's template, so the stock count
+reads the ready kits alone. `disagreements` is the check that the kept answer is the rule's.
+
+Those changes `touch` the kit; the kits touched are derived once, as the transaction commits (`before_commit`),
+after every row lock the transaction takes. On PostgreSQL the derivation first takes an advisory lock per kit
+template, so two transactions moving members of one kit at once derive it one after the other, the second reading
+what the first committed; taken last, it never waits while holding what a kit scan (kit row, then its devices)
+waits for."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, event, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from inventory.models import (
@@ -21,9 +27,12 @@ from inventory.models import (
     KitTemplate,
     KitTemplateItem,
 )
+from servicecenter.db import serialize_on
 
 CATEGORIES = tuple(DeviceCategory)
 CHUNK = 500
+_MEMBER = aliased(Device, name="kit_member")  # made once: a new alias per call costs milliseconds of CPU
+TOUCHED = "inventory.kits_touched"  # session.info key: kit ids whose readiness the commit derives
 
 
 def ready_kit_rows(*conditions, kit_ids: Iterable[int] | None = None):
@@ -32,7 +41,7 @@ def ready_kit_rows(*conditions, kit_ids: Iterable[int] | None = None):
     ready devices are grouped by kit (devices.status is indexed), a kit counts when they are all its members (one
     index count per kit) and on one holder, and completeness (every item of the template, per category) is compared
     in SQL rather than by sending thousands of kit ids back in an IN list."""
-    member = aliased(Device)
+    member = _MEMBER
     members = select(func.count()).select_from(member).where(member.kit_id == Device.kit_id).scalar_subquery()
     per_kit = (
         select(Device.kit_id, func.min(Device.holder_id).label("holder_id"),
@@ -60,23 +69,45 @@ def ready_kit_rows(*conditions, kit_ids: Iterable[int] | None = None):
     )
 
 
+def touch(session: Session, kit_ids: Iterable[int | None]) -> None:
+    """These kits' readiness may have changed: derive it as the transaction commits."""
+    session.info.setdefault(TOUCHED, set()).update(i for i in kit_ids if i is not None)
+
+
+def touch_template(session: Session, template_id: int) -> None:
+    touch(session, session.scalars(select(Kit.id).where(Kit.template_id == template_id)))
+
+
+@event.listens_for(Session, "before_commit")
+def _derive_touched(session: Session) -> None:
+    touched = session.info.pop(TOUCHED, None)
+    if touched:
+        refresh_readiness(session, touched)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_touched(session: Session) -> None:
+    session.info.pop(TOUCHED, None)
+
+
 def refresh_readiness(session: Session, kit_ids: Iterable[int | None]) -> None:
-    """Derive `ready_at_id` of these kits from their members as they are now (after the pending changes)."""
+    """Derive `ready_at_id` of these kits from their members as they are now (after the pending changes), writing
+    only the kits whose answer changed."""
     ids = sorted({i for i in kit_ids if i is not None})
     if not ids:
         return
     session.flush()
-    for chunk in (ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)):
-        ready = session.execute(select(*ready_kit_rows(kit_ids=chunk).subquery().c["kit_id", "depot_id"])).all()
-        session.execute(update(Kit).where(Kit.id.in_(chunk)).values(ready_at_id=None)
-                        .execution_options(synchronize_session="fetch"))
-        for depot_id in {depot for _kit, depot in ready}:
-            session.execute(update(Kit).where(Kit.id.in_([k for k, d in ready if d == depot_id]))
+    chunks = [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    templates = {t for chunk in chunks for t in session.scalars(select(Kit.template_id).where(Kit.id.in_(chunk)))}
+    for template_id in sorted(templates):  # always in the same order: two derivations never wait for each other
+        serialize_on(session, f"kit-readiness:{template_id}")
+    for chunk in chunks:
+        kept = dict(session.execute(select(Kit.id, Kit.ready_at_id).where(Kit.id.in_(chunk))).all())
+        ready = dict(session.execute(select(*ready_kit_rows(kit_ids=chunk).subquery().c["kit_id", "depot_id"])).all())
+        changed = [k for k in chunk if kept.get(k) != ready.get(k)]
+        for depot_id in {ready.get(k) for k in changed}:
+            session.execute(update(Kit).where(Kit.id.in_([k for k in changed if ready.get(k) == depot_id]))
                             .values(ready_at_id=depot_id).execution_options(synchronize_session="fetch"))
-
-
-def refresh_template(session: Session, template_id: int) -> None:
-    refresh_readiness(session, session.scalars(select(Kit.id).where(Kit.template_id == template_id)))
 
 
 def disagreements(session: Session) -> list[tuple[str, int | None, int | None]]:
