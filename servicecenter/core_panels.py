@@ -34,7 +34,7 @@ def follow_ups_due(session: Session, user, now: dt.datetime) -> dict:
     due = list(session.scalars(
         select(TrainingRecord.id).join(Course, Course.id == TrainingRecord.course_id)
         .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
-               Course.end_reason.is_(None), sees(session, user, now, Course.citizen_id))
+               Course.end_reason.is_(None), sees(session, user, now, Course.citizen_id, of_a_course=True))
         .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(COUNT_CAP)))
     listed = due[:LISTED]
     found = {r.id: (r, c) for r, c in session.execute(

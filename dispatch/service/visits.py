@@ -152,7 +152,7 @@ def requests_of(session: Session, user: User, now: dt.datetime) -> Select:
     citizens she may see now. Newest first is one backward range of `ix_visits_requesting_organisation_at`."""
     mine = (Visit.requested_by_organisation_id == user.organisation_id if user.role == Role.NURSE
             else Visit.requested_by_id == user.id)
-    return select(Visit.id).where(mine, sees(session, user, now, Visit.citizen_id))
+    return select(Visit.id).where(mine, sees(session, user, now, Visit.citizen_id, of_a_course=True))
 
 
 def newest_requests(session: Session, user: User, now: dt.datetime, *, limit: int, offset: int = 0) -> list[Visit]:

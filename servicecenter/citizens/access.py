@@ -67,14 +67,17 @@ def visible_to(session: Session, actor: User, now: dt.datetime) -> ColumnElement
     return or_(*rules) if rules else false()
 
 
-def sees(session: Session, actor: User, now: dt.datetime, citizen_column) -> ColumnElement[bool]:
+def sees(session: Session, actor: User, now: dt.datetime, citizen_column, *, of_a_course: bool = False
+         ) -> ColumnElement[bool]:
     """The rule as a condition on another table's citizen column (a visit's, a training's): a panel that walks its
-    own rows asks for each whether she may see its citizen, rather than first listing everyone she may see."""
+    own rows asks for each whether she may see its citizen, rather than first listing everyone she may see.
+    `of_a_course`: the rows belong to a course of that citizen (visits, trainings), so she has one, and the rule's
+    "registered, no course yet" part cannot hold (PostgreSQL would otherwise build it for every statement)."""
     role = getattr(actor, "role", None)
     if role in SEES_EVERYONE:
         return true()
     if role == Role.NURSE and not RULES.get(role):
-        return _nurse_sees(actor, now, policy_of(session), citizen_column)
+        return _nurse_sees(actor, now, policy_of(session), citizen_column, of_a_course=of_a_course)
     return citizen_column.in_(select(Citizen.id).where(visible_to(session, actor, now)))
 
 
@@ -92,7 +95,8 @@ _RULE_ALIASES = (aliased(Course, name="rule_course"), aliased(Handover, name="ru
                  aliased(Citizen, name="rule_citizen"), aliased(Course, name="rule_any_course"))
 
 
-def _nurse_sees(actor: User, now: dt.datetime, policy: AccessPolicy, citizen_column) -> ColumnElement[bool]:
+def _nurse_sees(actor: User, now: dt.datetime, policy: AccessPolicy, citizen_column, *, of_a_course: bool = False
+                ) -> ColumnElement[bool]:
     """Her care relationships, asked of one citizen at a time (each an index probe by citizen): a course her
     organisation leads or referred, or is offered, while it runs and for a while after; or a citizen it is
     responsible for who has no course yet. Aliases, so an enclosing query's own courses are never correlated."""
@@ -106,6 +110,8 @@ def _nurse_sees(actor: User, now: dt.datetime, policy: AccessPolicy, citizen_col
     offered = (select(course.id).join(offer, offer.course_id == course.id)
                .where(course.citizen_id == citizen_column, running, offer.to_organisation_id == org,
                       offer.status == HandoverStatus.OFFERED))
+    if of_a_course:
+        return or_(ours.exists(), offered.exists())
     not_yet_referred = select(citizen.id).where(
         citizen.id == citizen_column, citizen.responsible_organisation_id == org,
         ~select(any_course.id).where(any_course.citizen_id == citizen.id).exists())
