@@ -1,39 +1,37 @@
-"""A separate process that loads devices into its van when told, at the same moment as its twin."""
+"""Two processes scan at the same moment: `race` runs rounds of two scans, one in each process, each pair let go
+together by a barrier (the worker, `scan_when_told`, runs in a spawned process)."""
 
 from __future__ import annotations
 
 
-def load_when_told(url: str, van_id: int, actor_id: int, barrier, tasks, results) -> None:
-    from inventory import service
-    from inventory.models import Holder
-    from servicecenter.auth.models import User
-    from servicecenter.db import make_engine, make_session_factory, unit_of_work, utcnow
-    from servicecenter.errors import DomainError
+def race(url: str, actor_id: int, rounds: list[tuple[tuple, tuple]]) -> list[list[tuple]]:
+    """Each round is two (mode, code, holder id, delay in seconds) scans, run at the same moment (plus the delay) in
+    two processes; the two outcomes of each round, sorted: ("ok", code, holder id) or ("refused", code, message)
+    or ("error", code, what went wrong)."""
+    import multiprocessing
 
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    while (tag := tasks.get()) is not None:
-        session = factory()
-        try:
-            van, actor = session.get(Holder, van_id), session.get(User, actor_id)
-            barrier.wait(timeout=30)
-            with unit_of_work(session):
-                service.scan(session, "load", tag, service.Context(actor=actor, now=utcnow(), holder=van))
-            results.put(("ok", tag, van_id))
-        except DomainError as error:
-            results.put(("refused", tag, str(error)))
-        except Exception as error:  # noqa: BLE001 - reported to the test as a failure
-            results.put(("error", tag, repr(error)))
-        finally:
-            session.close()
-    engine.dispose()
+    ctx = multiprocessing.get_context("spawn")
+    barrier, queues, results = ctx.Barrier(2), [ctx.Queue(), ctx.Queue()], ctx.Queue()
+    workers = [ctx.Process(target=scan_when_told, args=(url, actor_id, barrier, q, results)) for q in queues]
+    for worker in workers:
+        worker.start()
+    outcomes = []
+    try:
+        for pair in rounds:
+            for q, task in zip(queues, pair, strict=True):
+                q.put(task)
+            outcomes.append(sorted([results.get(timeout=60), results.get(timeout=60)]))
+    finally:
+        for q in queues:
+            q.put(None)
+        for worker in workers:
+            worker.join(timeout=30)
+    return outcomes
 
 
 def scan_when_told(url: str, actor_id: int, barrier, tasks, results) -> None:
     import time
 
-    """Runs (mode, code, holder id, delay in seconds) scans when told, each at the same moment as its twin's (plus
-    its delay, to decide who takes its first lock first)."""
     from inventory import service
     from inventory.models import Holder
     from servicecenter.auth.models import User
@@ -52,11 +50,11 @@ def scan_when_told(url: str, actor_id: int, barrier, tasks, results) -> None:
             time.sleep(delay)
             with unit_of_work(session):
                 service.scan(session, mode, code, service.Context(actor=actor, now=utcnow(), holder=holder))
-            results.put(("ok", mode, code))
+            results.put(("ok", code, holder_id))
         except DomainError as error:
-            results.put(("refused", mode, str(error)))
+            results.put(("refused", code, str(error)))
         except Exception as error:  # noqa: BLE001 - reported to the test as a failure
-            results.put(("error", mode, repr(error)))
+            results.put(("error", code, repr(error)))
         finally:
             session.close()
     engine.dispose()

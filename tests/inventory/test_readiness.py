@@ -14,6 +14,7 @@ from inventory.service import readiness
 from servicecenter.db import unit_of_work
 from servicecenter.migrations import alembic_config, current_revision, head_revision
 from tests.conftest import make_test_app
+from tests.inventory.concurrency_worker import race
 from tests.inventory.helpers import World, later
 
 
@@ -108,31 +109,6 @@ def test_migration_0019_derives_the_readiness_of_existing_kits(database_url):
     engine.dispose()
 
 
-def _race(database_url, actor_id: int, rounds: list[tuple[tuple, tuple]]) -> list[list[tuple]]:
-    """Two processes, each scan of a round at the same moment as its twin's; the outcomes per round."""
-    import multiprocessing
-
-    from tests.inventory.concurrency_worker import scan_when_told
-
-    ctx = multiprocessing.get_context("spawn")
-    barrier, queues, results = ctx.Barrier(2), [ctx.Queue(), ctx.Queue()], ctx.Queue()
-    workers = [ctx.Process(target=scan_when_told, args=(database_url, actor_id, barrier, q, results)) for q in queues]
-    for worker in workers:
-        worker.start()
-    outcomes = []
-    try:
-        for pair in rounds:
-            for q, task in zip(queues, pair, strict=True):
-                q.put(task)
-            outcomes.append(sorted([results.get(timeout=60), results.get(timeout=60)]))
-    finally:
-        for q in queues:
-            q.put(None)
-        for worker in workers:
-            worker.join(timeout=30)
-    return outcomes
-
-
 def after_the_race(session):
     session.rollback()  # end the test session's read transaction: see what the workers committed
 
@@ -149,7 +125,7 @@ def test_two_members_unloaded_at_once_leave_their_kit_ready(database_url, sessio
         world.scan("load", members[0].tag, world.van)
         world.scan("load", members[1].tag, world.van)
         kits.append((kit, members))
-    outcomes = _race(database_url, world.warehouse.id, [
+    outcomes = race(database_url, world.warehouse.id, [
         (("unload", m[0].tag, world.depot.id, 0), ("unload", m[1].tag, world.depot.id, 0)) for _k, m in kits])
     assert all(o[0][0] == o[1][0] == "ok" for o in outcomes), outcomes
     after_the_race(session)
@@ -163,7 +139,7 @@ def test_a_kit_scan_and_a_member_scan_at_once_neither_deadlock_nor_disagree(data
     kit's row could deadlock in one interleaving, which these rounds were not seen to hit.)"""
     world = World(session, factory)
     kits = [world.kit() for _ in range(RACES)]
-    outcomes = _race(database_url, world.warehouse.id, [
+    outcomes = race(database_url, world.warehouse.id, [
         (("load", kit.tag, world.van.id, 0), ("fault", m[1].tag, None, 0)) for kit, m in kits])
     assert not [o for o in outcomes if "error" in (o[0][0], o[1][0])], outcomes
     after_the_race(session)
