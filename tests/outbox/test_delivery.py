@@ -4,6 +4,7 @@ twice; two workers at once send each message once; the scheduler's job sends wha
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 import time
 
@@ -80,13 +81,13 @@ def test_a_crash_after_sending_resends_once_with_the_same_idempotency_key(db, se
 
 
 class Slow:
-    """The file sender taking its time, so two workers overlap."""
+    """The file sender taking its time, unevenly, so two workers' batches overlap."""
 
     def __init__(self, inner: FileSender) -> None:
         self.inner = inner
 
     def send(self, message: Outgoing) -> str | None:
-        time.sleep(0.01)
+        time.sleep(random.uniform(0, 0.03))
         return self.inner.send(message)
 
 
@@ -95,8 +96,10 @@ def test_two_workers_at_once_send_each_message_once(db, session, tmp_path):
     ids = enqueue_many(session, 60, now=clock())
     files = FileSender(tmp_path / "sent")
     results, errors = [], []
+    start = threading.Barrier(2)
 
     def work():
+        start.wait(timeout=30)
         try:
             results.append(deliver_due(db, Slow(files), policy=POLICY, clock=clock))
         except Exception as error:  # pragma: no cover - shown by the assertion below

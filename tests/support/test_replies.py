@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from servicecenter.db import unit_of_work
+from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import DomainError
 from servicecenter.outbox.delivery import deliver_due
 from servicecenter.outbox.models import MessageStatus, OutboxMessage
@@ -15,7 +15,7 @@ from servicecenter.outbox.service import Policy
 from support.models import EventKind, RequesterKind
 from support.service import replies, tickets
 from tests.outbox.helpers import Clock, Flaky
-from tests.support.helpers import SupportWorld, monday_at
+from tests.support.helpers import SupportWorld
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def world(session, factory):
 def _reply(world, ticket, body="Vi sender en ny tablet i morgen.", *, public=True):
     with unit_of_work(world.s):
         tickets.add_message(world.s, tickets.lock_ticket(world.s, ticket.id), body, public=public,
-                            actor=world.helpdesk, now=monday_at(10))
+                            actor=world.helpdesk, now=utcnow())
     return [e for e in world.events(ticket.id) if e.kind in (EventKind.REPLY, EventKind.NOTE)][-1]
 
 
@@ -86,7 +86,7 @@ def test_a_reply_whose_transaction_fails_sends_nothing(world, session):
     ticket = world.ticket(citizen_id=citizen.id)
     with pytest.raises(DomainError), unit_of_work(session):
         tickets.add_message(session, tickets.lock_ticket(session, ticket.id), "Vi ringer", public=True,
-                            actor=world.helpdesk, now=monday_at(10))
+                            actor=world.helpdesk, now=utcnow())
         raise DomainError("something after the reply refused")
     assert _messages(session) == []
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
