@@ -111,23 +111,27 @@ def claim_due(session: Session, *, now: dt.datetime, policy: Policy) -> list[Out
     """Take up to a batch of due messages for sending: each becomes SENDING, leased until now + lease. Rows another
     worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's writers take turns anyway). A message
     whose lease ran out without an outcome (its worker crashed) is due again, and gives up when out of attempts."""
-    rows = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status.in_(DUE), OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(policy.batch)
-        .with_for_update(skip_locked=True).execution_options(populate_existing=True)).all()
-    claimed = []
-    for message in rows:
-        if message.attempts >= policy.max_attempts:  # only a lease that ran out gets here
-            _change(message, M.DEAD)
-            message.last_error = f"no outcome after {message.attempts} attempts"
-            continue
-        _change(message, M.SENDING)
-        message.attempts += 1
-        message.next_attempt_at = now + policy.lease
-        claimed.append(Outgoing(id=message.id, channel=message.channel, recipient=message.recipient,
-                                subject=message.subject, body=message.body, attempt=message.attempts))
-    session.flush()
-    return claimed
+    while True:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status.in_(DUE), OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(policy.batch)
+            .with_for_update(skip_locked=True).execution_options(populate_existing=True)).all()
+        claimed = [_claim(message, now=now, policy=policy) for message in rows]
+        session.flush()
+        if not rows or any(claimed):  # a batch of given-up messages only: look again
+            return [outgoing for outgoing in claimed if outgoing is not None]
+
+
+def _claim(message: OutboxMessage, *, now: dt.datetime, policy: Policy) -> Outgoing | None:
+    if message.attempts >= policy.max_attempts:  # only a lease that ran out gets here
+        _change(message, M.DEAD)
+        message.last_error = f"no outcome after {message.attempts} attempts"
+        return None
+    _change(message, M.SENDING)
+    message.attempts += 1
+    message.next_attempt_at = now + policy.lease
+    return Outgoing(id=message.id, channel=message.channel, recipient=message.recipient, subject=message.subject,
+                    body=message.body, attempt=message.attempts)
 
 
 def record_outcome(session: Session, outgoing: Outgoing, outcome: Outcome, *, now: dt.datetime,

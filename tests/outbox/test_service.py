@@ -130,3 +130,16 @@ def test_backoff_grows_exponentially_up_to_the_cap_with_jitter():
 ])
 def test_message_status_transitions(current, target, allowed):
     assert MESSAGE_STATUS.can(current, target) is allowed
+
+
+def test_a_batch_of_given_up_messages_does_not_hide_the_due_ones_behind_it(session):
+    now = utcnow()
+    stuck = enqueue_many(session, POLICY.batch, now=now - dt.timedelta(hours=1), prefix="stuck")
+    with unit_of_work(session):
+        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(stuck))):
+            message.status, message.attempts = M.SENDING, POLICY.max_attempts  # leased by workers that crashed
+    [fresh] = enqueue_many(session, 1, now=now, prefix="fresh")
+    with unit_of_work(session):
+        assert [o.id for o in claim_due(session, now=now, policy=POLICY)] == [fresh]
+    session.rollback()
+    assert {session.get(OutboxMessage, i).status for i in stuck} == {M.DEAD}
