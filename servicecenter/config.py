@@ -67,6 +67,28 @@ def load_config() -> dict:
         "SESSION_COOKIE_PATH": "/",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        **_outbox(instance),
+    }
+
+
+def _outbox(instance: Path) -> dict:
+    """Messages out (servicecenter/outbox): the senders per channel and how delivery retries. In development the
+    file sender writes each message to instance/outbox/; production sends nothing until a sender is chosen."""
+    default = "none" if os.environ.get("SC_ENV") == "production" else "file"
+    return {
+        "OUTBOX_SMS_SENDER": os.environ.get("OUTBOX_SMS_SENDER", default),  # file, http or none
+        "OUTBOX_EMAIL_SENDER": os.environ.get("OUTBOX_EMAIL_SENDER", default),  # file or none
+        "OUTBOX_FILE_DIR": os.environ.get("OUTBOX_FILE_DIR", str(instance / "outbox")),
+        "OUTBOX_SMS_URL": os.environ.get("OUTBOX_SMS_URL", ""),  # the gateway's endpoint, https
+        "OUTBOX_SMS_TOKEN": os.environ.get("OUTBOX_SMS_TOKEN", ""),  # its bearer token
+        "OUTBOX_SMS_FROM": os.environ.get("OUTBOX_SMS_FROM", "Servicectr"),  # the sender name (11 characters)
+        "OUTBOX_HTTP_TIMEOUT": float(os.environ.get("OUTBOX_HTTP_TIMEOUT", "10")),
+        "OUTBOX_MAX_ATTEMPTS": 8,  # half an hour to an hour of retries with the backoff below
+        "OUTBOX_RETRY_BASE_SECONDS": 30,
+        "OUTBOX_RETRY_MAX_SECONDS": 3600,
+        "OUTBOX_BATCH": 10,
+        "OUTBOX_LEASE_SECONDS": 300,  # a claim older than this is a crashed worker's: more than a batch's timeouts
+        "OUTBOX_PER_RUN": 500,
     }
 
 
@@ -81,3 +103,9 @@ def check_config(config: dict) -> None:
             not config.get("SESSION_COOKIE_SECURE") or config.get("SESSION_COOKIE_DOMAIN")
             or config.get("SESSION_COOKIE_PATH") != "/"):
         raise RuntimeError("a __Host- session cookie needs SESSION_COOKIE_SECURE, Path=/ and no Domain")
+    if config.get("OUTBOX_SMS_SENDER") == "http":
+        gateway = urlsplit(config.get("OUTBOX_SMS_URL") or "")
+        if not gateway.netloc or not config.get("OUTBOX_SMS_TOKEN"):
+            raise RuntimeError("OUTBOX_SMS_SENDER=http needs OUTBOX_SMS_URL and OUTBOX_SMS_TOKEN")
+        if config.get("SC_ENV") == "production" and gateway.scheme != "https":
+            raise RuntimeError("OUTBOX_SMS_URL must use https in production")

@@ -17,6 +17,9 @@ from servicecenter.courses.journey import verify_courses
 from servicecenter.courses.service import overdue_handovers
 from servicecenter.db import Base, UTCDateTime, local_date, unit_of_work, utcnow
 from servicecenter.idempotency import forget_old_keys
+from servicecenter.outbox.delivery import deliver_due, summary
+from servicecenter.outbox.senders import make_sender
+from servicecenter.outbox.service import Policy, count_due
 from servicecenter.training.service import overdue_follow_ups
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,9 @@ class Job:
     name: str
     interval: dt.timedelta
     run: Callable[[Session, dt.datetime, dict], str]  # (session, slot time, app config) -> a short result
+    # Work that must not run inside the slot's transaction (sending what other transactions committed): it opens
+    # its own units of work, and runs only in the process that claimed the slot.
+    after_commit: Callable[[sessionmaker[Session], dict], str] | None = None
 
 
 def _end_expired_sessions(session: Session, now: dt.datetime, config: dict) -> str:
@@ -77,6 +83,14 @@ def _forget_old_form_keys(session: Session, now: dt.datetime, _config: dict) -> 
     return f"forgot {forget_old_keys(session, now=now)} form keys"
 
 
+def _count_due_messages(session: Session, now: dt.datetime, _config: dict) -> str:
+    return f"{count_due(session, now=now)} due"
+
+
+def _deliver_messages(factory: sessionmaker[Session], config: dict) -> str:
+    return summary(deliver_due(factory, make_sender(config), policy=Policy.from_config(config)))
+
+
 JOBS: dict[str, Job] = {
     job.name: job for job in [
         Job("end_expired_sessions", dt.timedelta(minutes=5), _end_expired_sessions),
@@ -84,6 +98,7 @@ JOBS: dict[str, Job] = {
         Job("overdue_follow_ups", dt.timedelta(hours=24), _list_overdue_follow_ups),
         Job("courses_verify", dt.timedelta(hours=24), _verify_courses),
         Job("forget_old_form_keys", dt.timedelta(hours=24), _forget_old_form_keys),
+        Job("outbox_deliver", dt.timedelta(minutes=1), _count_due_messages, after_commit=_deliver_messages),
     ]
 }
 
@@ -111,12 +126,31 @@ def run_slot(factory: sessionmaker[Session], job: Job, slot_at: dt.datetime, con
             run.result = job.run(session, slot_at, config)[:200]
             run.finished_at = utcnow()
         log.info("job %s slot %s: %s", job.name, slot_at.isoformat(), run.result)
-        return run.result
     except IntegrityError:
         log.info("job %s slot %s already run elsewhere; skipped", job.name, slot_at.isoformat())
         return None
     finally:
         session.close()
+    return run.result if job.after_commit is None else _after_commit(factory, job, run.id, slot_at, config)
+
+
+def _after_commit(factory: sessionmaker[Session], job: Job, run_id: int, slot_at: dt.datetime, config: dict) -> str:
+    """The job's work outside the slot's transaction; its result is added to the run's."""
+    try:
+        more = job.after_commit(factory, config)
+    except Exception as error:  # the scheduler goes on; the next slot tries again
+        log.error("job %s slot %s failed after commit: %s", job.name, slot_at.isoformat(), type(error).__name__)
+        more = f"failed ({type(error).__name__})"
+    session = factory()
+    try:
+        with unit_of_work(session):
+            run = session.get(JobRun, run_id)
+            run.result = f"{run.result}; {more}"[:200]
+            run.finished_at = utcnow()
+    finally:
+        session.close()
+    log.info("job %s slot %s after commit: %s", job.name, slot_at.isoformat(), more)
+    return run.result
 
 
 def run_due(factory: sessionmaker[Session], config: dict, at: dt.datetime) -> dict[str, str | None]:

@@ -8,9 +8,10 @@ from servicecenter.db import Base
 from servicecenter.idempotency import IdempotencyKey
 from servicecenter.jobs import JobRun
 from servicecenter.organisations.models import Cluster, Organisation
+from servicecenter.outbox.models import OutboxMessage
 from servicecenter.ratelimit import RateLimitHit
 from servicecenter.training.models import StaffCompetence, TrainingRecord
 
 __all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "Course", "CourseEvent", "Handover",
-           "IdempotencyKey", "JobRun", "LoginAttempt", "Organisation", "Programme", "RateLimitHit", "StaffCompetence",
-           "TrainingRecord", "User", "UserSession"]
+           "IdempotencyKey", "JobRun", "LoginAttempt", "Organisation", "OutboxMessage", "Programme", "RateLimitHit",
+           "StaffCompetence", "TrainingRecord", "User", "UserSession"]

@@ -32,6 +32,7 @@ from support.models import (
     TicketLink,
     TicketStatus,
 )
+from support.service import replies
 from support.service.settings import Settings, load_settings
 
 S = TicketStatus
@@ -260,15 +261,22 @@ def change_status(session: Session, ticket: Ticket, target: TicketStatus, *, act
 
 
 def add_message(session: Session, ticket: Ticket, body: str, *, public: bool, actor, now: dt.datetime) -> None:
-    """A reply to the requester (the first one meets the first-response target; a new ticket becomes open) or
-    an internal note."""
+    """A reply to the requester, sent by SMS when her number is known (the first reply meets the first-response
+    target; a new ticket becomes open), or an internal note."""
     _writable(ticket)
     body = body.strip()
     if not body:
         raise DomainError(N_("Write something first."), field="body")
     if len(body) > MAX_BODY:
         raise DomainError(N_("A text can be at most %(max)s characters."), field="body", max=MAX_BODY)
-    _log(session, ticket, EventKind.REPLY if public else EventKind.NOTE, actor=actor, now=now, body=body)
+    if public:
+        citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id is not None else None
+        data, recipient, text = replies.plan_reply(ticket, citizen, body)
+        event = _log(session, ticket, EventKind.REPLY, actor=actor, now=now, body=body, data=data)
+        if recipient is not None:
+            replies.send_reply(session, event, recipient, text, now=now)
+    else:
+        _log(session, ticket, EventKind.NOTE, actor=actor, now=now, body=body)
     record_event(session, actor=actor, action="ticket.reply" if public else "ticket.note", entity_type="ticket",
                  entity_id=ticket.id, citizen_id=ticket.citizen_id, now=now)
     if public and ticket.status == S.NEW:

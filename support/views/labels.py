@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext
+from flask_babel import format_datetime, gettext
 
 from dispatch.service import FAILURE_LABELS
+from servicecenter.outbox.models import MessageStatus
 from support.models import NO_DEADLINE, EventKind, Ticket, TicketStatus
 from support.service import tickets
+from support.service.replies import Delivery
 from support.views import bp
 
 
@@ -34,7 +36,28 @@ def labels():
         "ticket_sla_state": sla_state,
         "no_deadline": NO_DEADLINE,
         "ticket_event_text": event_text,
+        "reply_delivery": delivery_text,
     }
+
+
+def delivery_text(delivery: Delivery) -> tuple[str, str]:
+    """How a public reply went, in the reader's language, and its state for the page ("sent", "waiting",
+    "retrying", "not_sent")."""
+    if delivery.not_sent == "too_long":
+        return gettext("Not sent: too long for a text message"), "not_sent"
+    message = delivery.message
+    if delivery.not_sent or message is None:
+        return gettext("Not sent: no phone number"), "not_sent"
+    to = gettext("to the citizen") if delivery.recipient == "citizen" else gettext("to the caller")
+    if message.status == MessageStatus.SENT:
+        return gettext("Sent by SMS %(to)s at %(at)s", to=to, at=format_datetime(message.sent_at, "short")), "sent"
+    if message.status == MessageStatus.FAILED:
+        return gettext("Sending by SMS %(to)s failed (%(error)s); retrying at %(at)s", to=to,
+                       error=message.last_error or "—",
+                       at=format_datetime(message.next_attempt_at, "short")), "retrying"
+    if message.status == MessageStatus.DEAD:
+        return gettext("Not sent by SMS %(to)s: %(error)s", to=to, error=message.last_error or "—"), "not_sent"
+    return gettext("Waiting to be sent by SMS %(to)s", to=to), "waiting"
 
 
 def event_text(event, names: dict[int, str], groups: dict[int, str]) -> str:

@@ -32,7 +32,7 @@ from support.forms import (
     SwapForm,
 )
 from support.models import Priority, Ticket, TicketStatus
-from support.service import canned, kb, swaps, tickets
+from support.service import canned, kb, replies, swaps, tickets
 from support.views import bp
 
 
@@ -72,7 +72,8 @@ def _render(ticket: Ticket, citizen, status: int = 200, **forms):
         "group_names": {g.id: g.name for g in groups},
         "sla": tickets.sla_state(s, ticket, now=at),
         "sla_label": tickets.sla_label, "linked": tickets.linked_tickets(s, ticket.id),
-        "merged": merged, "suggestions": suggestions,
+        "merged": merged, "suggestions": suggestions, "deliveries": replies.deliveries(s, events),
+        "reply_to": replies.reply_recipient(ticket, citizen),
         "voted": kb.voted_ids(s, current_user.id, [a.id for a in suggestions]),
         "canned": _canned(s, ticket, citizen, device, visit), "allowed": _allowed_statuses(ticket),
         "writable": ticket.merged_into_id is None and ticket.status != TicketStatus.CLOSED,
