@@ -15,6 +15,7 @@ from servicecenter.courses.models import Course, Handover, HandoverStatus
 from servicecenter.db import local_date
 from servicecenter.startpage import COUNT_CAP, Panel, counts
 from servicecenter.training.models import TrainingRecord
+from servicecenter.training.service import open_follow_up
 
 FOLLOW_UP_REACH = 7  # follow-ups due within a week are shown
 LISTED = 5
@@ -33,8 +34,7 @@ def follow_ups_due(session: Session, user, now: dt.datetime) -> dict:
     # Driven from the due date (the not-held follow-ups are one range of their index), then her citizens.
     due = list(session.scalars(
         select(TrainingRecord.id).join(Course, Course.id == TrainingRecord.course_id)
-        .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
-               Course.end_reason.is_(None), sees(session, user, now, Course.citizen_id, of_a_course=True))
+        .where(*open_follow_up(due_by), sees(session, user, now, Course.citizen_id, of_a_course=True))
         .order_by(TrainingRecord.follow_up_due_on, TrainingRecord.id).limit(COUNT_CAP)))
     listed = due[:LISTED]
     found = {r.id: (r, c) for r, c in session.execute(

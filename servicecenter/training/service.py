@@ -163,11 +163,16 @@ def list_course_trainings(session: Session, course_id: int) -> list[TrainingReco
 # --- follow-up conversations ----------------------------------------------------------------------------
 
 
+def open_follow_up(due_by: dt.date) -> tuple:
+    """Conditions on TrainingRecord joined to its Course: a follow-up not held yet, due by `due_by`, of a course
+    still running (not-held first: one range of `ix_training_records_follow_up_open`)."""
+    return (TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
+            Course.end_reason.is_(None))
+
+
 def _open_follow_ups(due_by: dt.date):
     return (select(TrainingRecord, Course).join(Course, Course.id == TrainingRecord.course_id)
-            .options(joinedload(Course.citizen))
-            .where(TrainingRecord.follow_up_held_at.is_(None), TrainingRecord.follow_up_due_on <= due_by,
-                   Course.end_reason.is_(None)))
+            .options(joinedload(Course.citizen)).where(*open_follow_up(due_by)))
 
 
 def follow_ups_due(session: Session, *, due_by: dt.date, page: int, per_page: int
