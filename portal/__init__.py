@@ -1,0 +1,23 @@
+"""Self-service for citizens and relatives (the portal): her coming visits, confirmed, moved or cancelled under
+the booking rules; her devices, trainings and contact persons; a problem reported; who looked at her record; and
+the relatives she gives access to. Signed in at two levels of assurance: a one-time code by SMS (visit windows
+only) and MitID over OpenID Connect (everything she, or the relative she granted it, may see).
+
+Importing this package loads no Flask; init_app plugs it into the app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from portal.staff import citizen_panel
+    from portal.views import bp, init_portal
+    from servicecenter.extensions import register_extension
+
+    app.register_blueprint(bp)
+    init_portal(app)
+    register_extension(app, "citizen_panels", citizen_panel)
