@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
+    from portal.demo import load_portal_demo, portal_demo_note
     from portal.staff import citizen_panel
     from portal.views import bp, init_portal
     from servicecenter.extensions import register_extension
@@ -21,3 +22,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     init_portal(app)
     register_extension(app, "citizen_panels", citizen_panel)
+    register_extension(app, "demo_loaders", load_portal_demo)
+    register_extension(app, "demo_notes", portal_demo_note)

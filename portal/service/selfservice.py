@@ -48,7 +48,7 @@ DEFAULT_RULES = {
     VisitKind.FOLLOW_UP: BookingRule(lead_hours=24, horizon_days=28, cutoff_hours=24, may_cancel=True),
 }
 SLOTS_OFFERED = 6
-COMING = (VisitStatus.REQUESTED, VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+COMING = (VisitStatus.REQUESTED, VisitStatus.REQUEUED, VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 
 WHAT_HAPPENS = {
     VisitKind.SETUP: N_("We bring your equipment, set it up in your home and show you how to use it."),
