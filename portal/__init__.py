@@ -15,12 +15,16 @@ if TYPE_CHECKING:
 
 def init_app(app: Flask) -> None:
     from portal.demo import load_portal_demo, portal_demo_note
+    from portal.jobs import JOBS
     from portal.staff import citizen_panel
     from portal.views import bp, init_portal
     from servicecenter.extensions import register_extension
+    from servicecenter.jobs import register_job
 
     app.register_blueprint(bp)
     init_portal(app)
     register_extension(app, "citizen_panels", citizen_panel)
     register_extension(app, "demo_loaders", load_portal_demo)
     register_extension(app, "demo_notes", portal_demo_note)
+    for job in JOBS:
+        register_job(job)

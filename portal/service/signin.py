@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.models import Assurance, GrantScope, PortalSession, ProxyGrant, SignInAttempt, SignInCode
@@ -284,3 +284,14 @@ def portal_event(session: Session, row: PortalSession, action: str, *, now: dt.d
                          citizen_id=row.citizen_id, now=now, outcome=outcome, detail=detail)
     event.actor_role = "relative" if row.grant is not None else "citizen"
     return event
+
+
+def tidy(session: Session, *, now: dt.datetime, limits: Limits) -> tuple[int, int]:
+    """The nightly tidy: sessions past their limits are ended (a browser that never came back), and codes a day old
+    are deleted (only a hash, and useless by then; the attempts stay for the security review)."""
+    ended = session.execute(update(PortalSession).where(
+        PortalSession.ended_at.is_(None),
+        or_(PortalSession.last_seen_at < now - limits.idle, PortalSession.created_at < now - limits.max_age))
+        .values(ended_at=now)).rowcount
+    forgotten = session.execute(delete(SignInCode).where(SignInCode.created_at < now - dt.timedelta(days=1))).rowcount
+    return ended, forgotten

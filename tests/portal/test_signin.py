@@ -118,3 +118,19 @@ def test_the_session_ends_after_a_quarter_of_an_hour_idle(client, session, home,
     later = utcnow() + dt.timedelta(minutes=16)
     monkeypatch.setattr(portal_views, "now", lambda: later)
     assert client.get("/portal/home").status_code == 302
+
+
+def test_the_tidy_job_ends_abandoned_sessions_and_forgets_day_old_codes(app, client, session, home):
+    from portal.models import PortalSession
+    from portal.service.signin import Limits, tidy
+    from servicecenter.db import unit_of_work
+
+    sign_in_with_code(client, session)
+    client.post("/portal/code", data={"number": NUMBER})  # a second code, never used
+    with unit_of_work(session):
+        assert tidy(session, now=utcnow(), limits=Limits()) == (0, 0)
+    with unit_of_work(session):
+        assert tidy(session, now=utcnow() + dt.timedelta(days=2), limits=Limits()) == (1, 2)
+    assert session.scalars(select(PortalSession.ended_at)).one() is not None
+    assert client.get("/portal/home").status_code == 302
+    assert session.scalar(select(func.count()).select_from(SignInAttempt)) == 3  # the attempts stay
