@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from portal.demo import load_portal_demo, portal_demo_note
     from portal.jobs import JOBS
     from portal.staff import citizen_panel
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     init_portal(app)
     register_extension(app, "citizen_panels", citizen_panel)
+    register_extension(app, "login_links", ("portal.start", _l("Citizen or relative? See your visits and equipment")))
     register_extension(app, "demo_loaders", load_portal_demo)
     register_extension(app, "demo_notes", portal_demo_note)
     for job in JOBS:

@@ -134,3 +134,21 @@ def test_the_tidy_job_ends_abandoned_sessions_and_forgets_day_old_codes(app, cli
     assert session.scalars(select(PortalSession.ended_at)).one() is not None
     assert client.get("/portal/home").status_code == 302
     assert session.scalar(select(func.count()).select_from(SignInAttempt)) == 3  # the attempts stay
+
+
+def test_every_portal_page_without_a_portal_session_goes_to_sign_in(app, client, home):
+    """The portal's pages are public to the staff login: each must check the portal's own session. The sign-in
+    steps themselves are the only exceptions, and a new page that forgets the check fails here."""
+    sign_in_steps = {"portal.start", "portal.ask_code", "portal.code_form", "portal.check_code", "portal.choose",
+                     "portal.mitid", "portal.mitid_callback", "portal.logout"}
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("portal.") or rule.endpoint in sign_in_steps:
+            continue
+        url = rule.build({"visit_id": home.service.id, "citizen_id": home.citizen.id})[1]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            answer = client.open(url, method=method, data={})
+            expected = "/portal/" if not rule.endpoint.startswith("portal.staff") else "/login"
+            assert answer.status_code == 302 and expected in answer.headers["Location"], (rule.endpoint, method)
+            checked += 1
+    assert checked >= 10
