@@ -13,6 +13,7 @@ from flask_babel import gettext
 from portal.models import Assurance, GrantScope, PortalSession
 from portal.oidc import MitIdFailed, init_oidc, mitid_identity, start_mitid
 from portal.service import grants, selfservice, signin
+from servicecenter import idempotency
 from servicecenter.citizens.models import Citizen
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import N_, DomainError, NotFound
@@ -329,8 +330,15 @@ def cancel_visit(visit_id: int):
                            reason=request.form.get("reason", "")), 422 if error else 200
 
 
+def _creates(view):
+    """A portal form that creates: it carries the one-time form key (a double tap sends one message)."""
+    view.creates = True
+    return view
+
+
 @bp.route("/problem", methods=["GET", "POST"])
 @public
+@_creates
 def problem():
     row = _part("visits", page="problem")
     s = db_session()
@@ -341,10 +349,13 @@ def problem():
         device = request.form.get("device_id", "")
         try:
             with unit_of_work(s):
-                selfservice.report_problem(s, row, kind=request.form.get("kind", ""),
-                                           text=request.form.get("text", ""),
-                                           device_id=int(device) if device.isdigit() else None,
-                                           may_pick_device=pick, now=now())
+                idempotency.create_once(s, request.form.get(idempotency.KEY_FIELD), lambda: selfservice.report_problem(
+                    s, row, kind=request.form.get("kind", ""), text=request.form.get("text", ""),
+                    device_id=int(device) if device.isdigit() else None, may_pick_device=pick, now=now()),
+                    kind="portal.problem", actor_id=None, now=now())
+        except idempotency.AlreadyCreated:
+            flash(gettext("Your message was already sent."), "info")
+            return redirect(url_for("portal.home"))
         except DomainError as failure:
             errors[failure.field or "form"] = failure.translate(gettext)
         else:

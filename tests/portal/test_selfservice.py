@@ -130,3 +130,15 @@ def test_she_sees_that_the_helpdesk_opened_her_record(app, client, session, home
     page = client.get("/portal/access").get_data(as_text=True)
     assert "Opened the record" in page and "Helpdesk" in page
     assert home.helpdesk.full_name not in page  # the role and organisation, not the person
+
+
+def test_the_problem_form_sent_twice_makes_one_ticket(client, session, home):
+    sign_in_with_code(client, session)
+    form = {"kind": "connection", "text": "Ingen forbindelse", "form_key": "k" * 32}
+    from servicecenter.idempotency import KEY_FIELD
+
+    form[KEY_FIELD] = form.pop("form_key")
+    assert client.post("/portal/problem", data=form).status_code == 302
+    assert client.post("/portal/problem", data=form).status_code == 302
+    session.rollback()
+    assert len(session.scalars(select(Ticket)).all()) == 1
