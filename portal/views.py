@@ -207,16 +207,13 @@ def mitid_callback():
     row = _signed_in()
     s = db_session()
     if row is not None:
-        try:
-            with unit_of_work(s):
-                token, _new = signin.step_up(s, row, cpr, now=now())
-        except signin.StepUpRefused as error:
-            with unit_of_work(s):
-                signin.end_session(row, now=now())
+        with unit_of_work(s):
+            stepped = signin.step_up(s, row, cpr, now=now())
+        if stepped is None:
             session.pop(TOKEN_KEY, None)
-            flash(error.translate(gettext), "danger")
+            flash(gettext(signin.STEP_UP_REFUSED), "danger")
             return redirect(url_for("portal.start"))
-        _sign_in(token)
+        _sign_in(stepped[0])
         return redirect(url_for("portal.home"))
     subjects = signin.subjects_of_cpr(s, cpr, today=local_date(now()))
     if not subjects:

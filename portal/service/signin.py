@@ -232,19 +232,18 @@ def end_session(row: PortalSession, *, now: dt.datetime) -> None:
         row.ended_at = now
 
 
-class StepUpRefused(DomainError):
-    status_code = 403
+STEP_UP_REFUSED = N_("The MitID you used is not the person who signed in with the code. Sign in again.")
 
 
-def step_up(session: Session, row: PortalSession, cpr: str, *, now: dt.datetime) -> tuple[str, PortalSession]:
+def step_up(session: Session, row: PortalSession, cpr: str, *, now: dt.datetime) -> tuple[str, PortalSession] | None:
     """MitID said who this is: the session rises to "betydelig" if it is the same person the code signed in (the
-    citizen, or the relative of the grant). A new token: the old one dies (no fixation across levels)."""
+    citizen, or the relative of the grant). A new token: the old one dies (no fixation across levels). Another
+    person: the session ends and the refusal is an audit event (the caller commits both; None)."""
     expected = row.grant.relative_cpr if row.grant is not None else row.citizen.cpr
+    end_session(row, now=now)
     if not hmac.compare_digest(expected, cpr):
         portal_event(session, row, "portal.step_up_refused", now=now, outcome=Outcome.DENIED)
-        end_session(row, now=now)
-        raise StepUpRefused(N_("The MitID you used is not the person who signed in with the code. Sign in again."))
-    end_session(row, now=now)
+        return None
     token, new = open_session(session, Subject(row.citizen_id, row.grant_id), assurance=Assurance.SUBSTANTIAL,
                               now=now, number=row.number_key, how="mitid_step_up")
     return token, new
