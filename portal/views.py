@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
@@ -280,51 +281,58 @@ def confirm_visit(visit_id: int):
     return redirect(url_for("portal.home"))
 
 
+@dataclass
+class VisitForm:
+    visit: object
+    rule: selfservice.BookingRule
+    error: str | None = None
+    done: object = None  # the redirect after a change that went through
+
+
+def _visit_form(visit_id: int, page: str, change, done: str) -> VisitForm:
+    """A page with a form about one of her visits: on POST the change in one unit of work, then home with `done`;
+    refused, the page again with the reason (and the visit as it is now)."""
+    row = _part("visits", page=page)
+    visit = _visit(row, visit_id)
+    form = VisitForm(visit, _rule(visit))
+    if request.method == "POST":
+        s = db_session()
+        try:
+            with unit_of_work(s):
+                change(s, row, form.visit, form.rule)
+        except DomainError as failure:
+            form.error, form.visit = failure.translate(gettext), _visit(row, visit_id)
+        else:
+            flash(gettext(done), "success")
+            form.done = redirect(url_for("portal.home"))
+    return form
+
+
 @bp.route("/visits/<int:visit_id>/move", methods=["GET", "POST"])
 @public
 def move_visit(visit_id: int):
-    row = _part("visits", page="move")
-    s = db_session()
-    visit = _visit(row, visit_id)
-    rule = _rule(visit)
-    error = None
-    if request.method == "POST":
-        try:
-            with unit_of_work(s):
-                selfservice.move(s, row, visit, rule, request.form.get("slot", ""), now=now())
-        except DomainError as failure:
-            error = failure.translate(gettext)
-            visit = _visit(row, visit_id)
-        else:
-            flash(gettext("Your visit is moved. You will get the exact time when the day is planned."), "success")
-            return redirect(url_for("portal.home"))
-    allowed = selfservice.choices(visit, rule, now=now()).move
-    slots = selfservice.slots_for(s, visit, rule, now=now()) if allowed else []
-    return render_template("portal/move.html", visit=visit, slots=slots, allowed=allowed, rule=rule, error=error,
-                           slot_value=selfservice.slot_value), 422 if error else 200
+    form = _visit_form(visit_id, "move", lambda s, row, visit, rule: selfservice.move(
+        s, row, visit, rule, request.form.get("slot", ""), now=now()),
+        N_("Your visit is moved. You will get the exact time when the day is planned."))
+    if form.done:
+        return form.done
+    allowed = selfservice.choices(form.visit, form.rule, now=now()).move
+    slots = selfservice.slots_for(db_session(), form.visit, form.rule, now=now()) if allowed else []
+    return render_template("portal/move.html", visit=form.visit, slots=slots, allowed=allowed, rule=form.rule,
+                           error=form.error, slot_value=selfservice.slot_value), 422 if form.error else 200
 
 
 @bp.route("/visits/<int:visit_id>/cancel", methods=["GET", "POST"])
 @public
 def cancel_visit(visit_id: int):
-    row = _part("visits", page="cancel")
-    s = db_session()
-    visit = _visit(row, visit_id)
-    rule = _rule(visit)
-    error = None
-    if request.method == "POST":
-        try:
-            with unit_of_work(s):
-                selfservice.cancel(s, row, visit, rule, request.form.get("reason", ""), now=now())
-        except DomainError as failure:
-            error = failure.translate(gettext)
-            visit = _visit(row, visit_id)
-        else:
-            flash(gettext("The visit is cancelled. We have told the service center."), "success")
-            return redirect(url_for("portal.home"))
-    allowed = selfservice.choices(visit, rule, now=now()).cancel
-    return render_template("portal/cancel.html", visit=visit, allowed=allowed, rule=rule, error=error,
-                           reason=request.form.get("reason", "")), 422 if error else 200
+    form = _visit_form(visit_id, "cancel", lambda s, row, visit, rule: selfservice.cancel(
+        s, row, visit, rule, request.form.get("reason", ""), now=now()),
+        N_("The visit is cancelled. We have told the service center."))
+    if form.done:
+        return form.done
+    allowed = selfservice.choices(form.visit, form.rule, now=now()).cancel
+    return render_template("portal/cancel.html", visit=form.visit, allowed=allowed, rule=form.rule, error=form.error,
+                           reason=request.form.get("reason", "")), 422 if form.error else 200
 
 
 def _creates(view):
