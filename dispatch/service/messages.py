@@ -25,7 +25,7 @@ from servicecenter.citizens.models import Citizen
 from servicecenter.citizens.service import phone_key
 from servicecenter.courses.models import Course
 from servicecenter.courses.service import is_deceased
-from servicecenter.db import LOCAL_ZONE, local_date
+from servicecenter.db import LOCAL_ZONE, local_date, lock_row
 from servicecenter.errors import N_
 from servicecenter.outbox.models import MessageChannel, MessageStatus, OutboxMessage
 from servicecenter.outbox.service import enqueue, messages_by_key, withdraw
@@ -198,7 +198,10 @@ class Told:
 def retract(session: Session, visit: Visit) -> Told | None:
     """The visit's booking no longer holds (about to be moved, put back in the queue or cancelled; call it while
     the visit still has its day). What was written to the citizen about the booking and has not gone is withdrawn;
-    returns what she was told when a text about it reached her (or may have), else None: she knows nothing to undo."""
+    returns what she was told when a text about it reached her (or may have), else None: she knows nothing to undo.
+    The visit's row is locked first, as the reminder job locks it to write a reminder: one waits for the other, so
+    a reminder is never written for a booking being undone at that moment."""
+    lock_row(session, visit)
     if visit.status != VisitStatus.SCHEDULED or visit.scheduled_on is None:
         return None
     booking_id, since = _current_booking(session, visit)
@@ -257,12 +260,20 @@ def _due(session: Session, *conditions) -> list[tuple[Visit, int]]:
 
 
 def _remind(session: Session, due: list[tuple[Visit, int]], purpose: str, text, *, now: dt.datetime) -> int:
-    """Enqueue the reminders not yet written (those are skipped with one query, not a text each)."""
+    """Enqueue the reminders not yet written (those are skipped with one query, not a text each). Each visit is
+    locked and looked at again first: one moved meanwhile (retract() locks it too) is left alone."""
     keys = {visit.id: booking_key(purpose, visit.id, booking_id) for visit, booking_id in due}
     written = messages_by_key(session, list(keys.values()))
-    new = [_send(session, visit, keys[visit.id], purpose, text(session, visit), now=now)
-           for visit, _booking in due if keys[visit.id] not in written]
-    return sum(1 for message in new if message is not None)
+    count = 0
+    for visit, _booking in due:
+        if keys[visit.id] in written:
+            continue
+        seen = (visit.status, visit.scheduled_on, visit.published_at)
+        lock_row(session, visit)
+        if (visit.status, visit.scheduled_on, visit.published_at) != seen:
+            continue
+        count += _send(session, visit, keys[visit.id], purpose, text(session, visit), now=now) is not None
+    return count
 
 
 def _reminder_text(_session: Session, visit: Visit) -> str:

@@ -86,8 +86,10 @@ def texts(session, visit_id: int | None = None, purpose: str | None = None) -> l
 
 
 def deliver(app, tmp_path) -> None:
-    """The outbox job's delivery, to files: what is queued now counts as sent (the citizen has read it)."""
-    deliver_due(app.extensions["database"].factory, FileSender(tmp_path / "sms"), policy=Policy())
+    """The outbox job's delivery, to files: what is queued counts as sent (the citizen has read it). Its clock is two
+    days ahead, so a text the job wrote at a time of day still to come today is due whenever the test runs."""
+    deliver_due(app.extensions["database"].factory, FileSender(tmp_path / "sms"), policy=Policy(),
+                clock=lambda: utcnow() + dt.timedelta(days=2))
 
 
 def remind(session, now: dt.datetime, config: dict | None = None) -> str:
@@ -296,28 +298,46 @@ def test_a_reminder_not_yet_sent_when_the_visit_moves_is_withdrawn(world, sessio
         "visit.confirm": MessageStatus.WITHDRAWN, "visit.remind": MessageStatus.WITHDRAWN}
 
 
+def ended_with_pickup(world, n: int, *, days: int) -> Visit:
+    """A citizen's course ended with a tablet still in her home; its pickup booked in `days` days."""
+    citizen, _home, _tablet = world.tablet_at_home(world.citizen_near(n, mobile=f"20 30 40 5{n}"))
+    course = world.s.scalar(select(Visit.course_id).where(Visit.citizen_id == citizen.id))
+    with unit_of_work(world.s):
+        end_course(world.s, get_course(world.s, course), reason=EndReason.COMPLETED, exclusion_reason=None,
+                   actor=world.helpdesk, now=utcnow())
+    pickup = world.s.scalar(select(Visit).where(Visit.course_id == course, Visit.kind == VisitKind.PICKUP))
+    with unit_of_work(world.s):
+        visits.book(world.s, pickup, day=today() + dt.timedelta(days=days), window=None, actor=world.helpdesk,
+                    now=utcnow(), today=today())
+    return pickup
+
+
 def test_a_pickup_booked_within_three_days_is_reminded_once_with_the_devices_to_have_ready(world, session):
-    # Given an ended course with a tablet still in the home, its pickup booked in two days, another in five
-    citizen, _home, _tablet = world.tablet_at_home(world.citizen_near(4, mobile="20 30 40 51"))
-    far_citizen, _far_home, _far_tablet = world.tablet_at_home(world.citizen_near(5, mobile="20 30 40 52"))
-    pickups = []
-    for who, days in ((citizen, 2), (far_citizen, 5)):
-        course = world.s.scalar(select(Visit.course_id).where(Visit.citizen_id == who.id))
-        with unit_of_work(session):
-            end_course(session, get_course(session, course), reason=EndReason.COMPLETED, exclusion_reason=None,
-                       actor=world.helpdesk, now=utcnow())
-        pickup = session.scalar(select(Visit).where(Visit.course_id == course, Visit.kind == VisitKind.PICKUP))
-        with unit_of_work(session):
-            visits.book(session, pickup, day=today() + dt.timedelta(days=days), window=None, actor=world.helpdesk,
-                        now=utcnow(), today=today())
-        pickups.append(pickup)
+    # Given two ended courses with a tablet still in the home: one pickup booked in two days, the other in five
+    near, far = ended_with_pickup(world, 4, days=2), ended_with_pickup(world, 5, days=5)
     # When the job runs today, twice
     assert remind(session, at(today(), 10)) == "0 reminders, 1 pickup reminders"
     assert remind(session, at(today(), 15)) == "0 reminders, 0 pickup reminders"
     # Then the near pickup has one reminder naming the tablet; the far one none yet
     [reminder] = texts(session, purpose="visit.pickup")
-    assert reminder.key.split(":")[1] == str(pickups[0].id) and reminder.recipient == "20 30 40 51"
+    assert reminder.key.split(":")[1] == str(near.id) and reminder.recipient == "20 30 40 54"
     assert "tablet" in reminder.body and "klar" in reminder.body
+    assert texts(session, far.id) == []
+
+
+@pytest.mark.parametrize("went", [True, False])
+def test_a_pickup_moved_after_its_reminder_tells_her_if_the_reminder_went_else_withdraws_it(world, session, app,
+                                                                                           tmp_path, went):
+    pickup = ended_with_pickup(world, 6, days=2)
+    remind(session, at(today(), 10))
+    if went:
+        deliver(app, tmp_path)
+    with unit_of_work(session):
+        visits.book(session, session.get(Visit, pickup.id), day=today() + dt.timedelta(days=6), window=None,
+                    actor=world.helpdesk, now=utcnow(), today=today())
+    found = {m.purpose: m.status for m in texts(session, pickup.id)}
+    assert found == ({"visit.pickup": MessageStatus.SENT, "visit.change": MessageStatus.QUEUED} if went
+                     else {"visit.pickup": MessageStatus.WITHDRAWN})
 
 
 # --- the visit page ------------------------------------------------------------------------------------------
