@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 import dispatch.models  # noqa: F401 - the features' tables belong to the schema too
 import inventory.models  # noqa: F401
+import portal.models  # noqa: F401
 import support.models  # noqa: F401
 from servicecenter.db import make_engine
 from servicecenter.models import Base

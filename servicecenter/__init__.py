@@ -68,11 +68,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     import dispatch
     import inventory
+    import portal
     import support
 
     inventory.init_app(app)
     dispatch.init_app(app)
     support.init_app(app)
+    portal.init_app(app)
 
     from servicecenter.cli import register_cli
     from servicecenter.courses.cli import courses_cli

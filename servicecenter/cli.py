@@ -94,11 +94,14 @@ def demo_data(citizens: int, seed: int, print_logins: bool) -> None:
             for loader in current_app.extensions.get("demo_loaders", []):
                 made.update(loader(s, now=utcnow()))
         click.echo("Demo data added: " + ", ".join(f"{n} {what}" for what, n in made.items()) + ".")
+    for note in current_app.extensions.get("demo_notes", []):
+        click.echo(note(s))
     # Every demo user there is, the features' own (extra technicians) included.
     more = [login for logins in current_app.extensions.get("demo_logins", []) for login in logins()]
     click.echo("Demo logins (for this demo database only):")
     for username, password, role in present_demo_logins(s, more):
         click.echo(f"  {role.value:<12} {username:<15} {password}")
+
 
 
 @jobs_cli.command("run")

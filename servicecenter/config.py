@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -68,6 +69,28 @@ def load_config() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         **_outbox(instance),
+        **_portal(),
+    }
+
+
+def _portal() -> dict:
+    """The citizens' portal (portal/): sign-in codes and their limits, short sessions, and MitID over OpenID Connect
+    (off until PORTAL_OIDC_ISSUER is set; then the client id and secret are needed). PORTAL_BOOKING_RULES overrides
+    the booking rules per visit kind, e.g. {"setup": {"lead_hours": 72}} (portal/service/selfservice.py)."""
+    return {
+        "PORTAL_CODE_MINUTES": 10,
+        "PORTAL_TRIES_PER_CODE": 5,
+        "PORTAL_CODES_PER_NUMBER": 5,  # in an hour
+        "PORTAL_CODES_PER_ADDRESS": 30,
+        "PORTAL_FAILURES_PER_NUMBER": 10,  # wrong codes in an hour: the number is locked for the rest of it
+        "PORTAL_FAILURES_PER_ADDRESS": 50,
+        "PORTAL_IDLE": dt.timedelta(minutes=int(os.environ.get("PORTAL_IDLE_MINUTES", "15"))),
+        "PORTAL_MAX_AGE": dt.timedelta(minutes=int(os.environ.get("PORTAL_MAX_MINUTES", "60"))),
+        "PORTAL_BOOKING_RULES": {},
+        "PORTAL_OIDC_ISSUER": os.environ.get("PORTAL_OIDC_ISSUER", ""),
+        "PORTAL_OIDC_CLIENT_ID": os.environ.get("PORTAL_OIDC_CLIENT_ID", ""),
+        "PORTAL_OIDC_CLIENT_SECRET": os.environ.get("PORTAL_OIDC_CLIENT_SECRET", ""),
+        "SERVICE_CENTER_PHONE": os.environ.get("SERVICE_CENTER_PHONE", "70 20 30 40"),
     }
 
 
@@ -103,6 +126,9 @@ def check_config(config: dict) -> None:
             not config.get("SESSION_COOKIE_SECURE") or config.get("SESSION_COOKIE_DOMAIN")
             or config.get("SESSION_COOKIE_PATH") != "/"):
         raise RuntimeError("a __Host- session cookie needs SESSION_COOKIE_SECURE, Path=/ and no Domain")
+    if config.get("PORTAL_OIDC_ISSUER") and not (config.get("PORTAL_OIDC_CLIENT_ID")
+                                                 and config.get("PORTAL_OIDC_CLIENT_SECRET")):
+        raise RuntimeError("PORTAL_OIDC_ISSUER needs PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET")
     if config.get("OUTBOX_SMS_SENDER") == "http":
         gateway = urlsplit(config.get("OUTBOX_SMS_URL") or "")
         if not gateway.netloc or not config.get("OUTBOX_SMS_TOKEN"):

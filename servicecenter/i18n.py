@@ -34,7 +34,7 @@ def init_i18n(app: Flask, babel: Babel) -> None:
                    default_translation_directories=str(app.root_path) + "/translations")
     # Times are stored in UTC and shown in Europe/Copenhagen (BABEL_DEFAULT_TIMEZONE).
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value, "short") if value else ""
-    app.jinja_env.filters["date"] = lambda value: format_date(value, "short") if value else ""
+    app.jinja_env.filters["date"] = lambda value, form="short": format_date(value, form) if value else ""
     app.jinja_env.filters["masked_cpr"] = mask_cpr
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.globals["format_percent"] = format_percent

@@ -21,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 os.environ.setdefault("SC_INSTANCE_PATH", tempfile.mkdtemp(prefix="sc-test-instance-"))
 
 import inventory.models  # noqa: E402, F401 - its tables are truncated between tests too
+import portal.models  # noqa: E402, F401
 import support.models  # noqa: E402, F401
 from servicecenter import create_app  # noqa: E402
 from servicecenter.db import make_engine, make_session_factory, unit_of_work  # noqa: E402

@@ -49,7 +49,7 @@ MATRIX: dict[str, str] = {
     "support.change_group": CITIZEN, "support.link": CITIZEN, "support.merge": CITIZEN,
     "support.change_priority": CITIZEN, "support.reply": CITIZEN, "support.change_status": CITIZEN,
     "support.swap": CITIZEN, "support.take": CITIZEN, "support.service_visit": CITIZEN,
-    "inventory.device": CITIZEN, "inventory.kit": CITIZEN,
+    "inventory.device": CITIZEN, "inventory.kit": CITIZEN, "portal.staff_access": CITIZEN,
     # No citizen in the object (role checks: tests/test_security.py's deny-by-default walk and each feature's):
     "admin.edit_user": "a staff account", "admin.reset_password": "a staff account",
     "admin.set_status": "a staff account", "organisations.edit": "an organisation",
@@ -66,6 +66,9 @@ MATRIX: dict[str, str] = {
     "support.canned_edit": "a canned reply", "support.group_edit": "a support group",
     "support.kb_article": "a knowledge-base article", "support.kb_edit": "a knowledge-base article",
     "support.kb_helpful": "a knowledge-base article", "support.kb_new": "a new knowledge-base article",
+    # The portal's own session, not a staff login: another citizen's visit is a 404 (tests/portal/).
+    "portal.move_visit": "the signed-in citizen's visit", "portal.cancel_visit": "the signed-in citizen's visit",
+    "portal.confirm_visit": "the signed-in citizen's visit",
 }
 
 

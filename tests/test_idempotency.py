@@ -41,6 +41,12 @@ from tests.support.helpers import SupportWorld
 # --- the static check: every POST endpoint is a create form with the key, or says here why it is not ---------
 
 NOT_CREATING = {
+    # the citizens' portal: signing in, and changes to her own visits and grants
+    "portal.ask_code": "sends a code (limited per number and address)", "portal.check_code": "signs in",
+    "portal.choose": "signs in", "portal.logout": "signs out", "portal.confirm_visit": "edits (once)",
+    "portal.move_visit": "edits (a repeat finds the visit on the new time)", "portal.cancel_visit": "edits (once)",
+    "portal.relatives": "grants or withdraws; a repeated grant renews the same (the history is kept)",
+    "portal.staff_access": "grants or withdraws; a repeated grant renews the same (the history is kept)",
     # sign-in, language, search: nothing is created
     "auth.login": "signs in", "auth.logout": "signs out", "auth.change_password": "changes a password",
     "main.set_language": "a session setting", "citizens.search": "a search", "admin.users": "a search",

@@ -41,11 +41,17 @@ def visit_labels():
             "hhmm": lambda m: "" if m is None else f"{m // 60:02d}:{m % 60:02d}"}
 
 
+PREFIXED_NOTES = (N_("cancelled by the citizen"), N_("cancelled by the relative"))
+
+
 def _note(note: str | None) -> str:
     """A visit event's note in the reader's language: a failure reason's label, the system's notes translated, a
-    person's own words as written."""
+    person's own words as written, after the system's words they follow ("cancelled by the citizen: …")."""
     if not note:
         return ""
+    head, colon, words = note.partition(": ")
+    if colon and head in PREFIXED_NOTES:
+        return f"{gettext(head)}: {words}"
     return gettext(visits.FAILURE_LABELS[FailureReason(note)]) if note in set(FailureReason) else gettext(note)
 
 

@@ -19,6 +19,18 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 
 ACTION_LABELS = {
     "citizen.view": _l("Opened the record"),
+    "citizen.grant_access": _l("Gave a relative access (on the citizen's behalf)"),
+    "citizen.withdraw_access": _l("Withdrew a relative's access (on the citizen's behalf)"),
+    "portal.signin": _l("Signed in to the portal"),
+    "portal.view": _l("Read in the portal"),
+    "portal.step_up_refused": _l("MitID did not match the person who signed in"),
+    "portal.signin_locked": _l("Portal sign-in locked after wrong codes"),
+    "portal.visit_confirm": _l("Confirmed a visit in the portal"),
+    "portal.visit_move": _l("Moved a visit in the portal"),
+    "portal.visit_cancel": _l("Cancelled a visit in the portal"),
+    "portal.problem": _l("Reported a problem in the portal"),
+    "portal.grant_access": _l("Gave a relative access in the portal"),
+    "portal.withdraw_access": _l("Withdrew a relative's access in the portal"),
     "citizen.search": _l("Searched"),
     "citizen.search_result": _l("Shown in a search result"),
     "citizen.duplicate_check": _l("CPR number checked when creating a citizen"),

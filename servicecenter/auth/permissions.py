@@ -49,6 +49,8 @@ can_break_glass = has_role(Role.TECHNICIAN)
 can_review_glass_breaks = has_role(Role.COORDINATOR)
 # Admins see no citizen records (by design), so they do not get the per-citizen access log either.
 can_view_citizen_audit = has_role(Role.COORDINATOR, Role.HELPDESK)
+# Relatives' access to the portal, given or withdrawn on the citizen's behalf (she asked on the phone).
+can_grant_portal_access = has_role(Role.HELPDESK)
 can_review_security_events = has_role(Role.COORDINATOR, Role.ADMIN)
 can_manage_organisations = is_admin
 

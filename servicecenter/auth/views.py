@@ -48,7 +48,9 @@ def login():
             return redirect(safe_next(request.args.get("next"), url_for("main.index")))
         flash(gettext(result.error, minutes=result.retry_minutes) if result.retry_minutes
               else gettext(result.error), "danger")
-    return render_template("auth/login.html", form=form), 200 if request.method in ("GET", "HEAD") else 400
+    links = current_app.extensions.get("login_links", [])  # a feature's way in for others (the citizens' portal)
+    return render_template("auth/login.html", form=form, links=links), 200 if request.method in ("GET", "HEAD") \
+        else 400
 
 
 @bp.post("/logout")

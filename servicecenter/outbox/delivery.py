@@ -18,15 +18,16 @@ log = logging.getLogger(__name__)
 
 
 def deliver_due(factory: sessionmaker[Session], sender: Sender, *, policy: Policy,
-                clock: Callable[[], dt.datetime] = utcnow) -> Counter:
+                clock: Callable[[], dt.datetime] = utcnow, only: list[int] | None = None) -> Counter:
     """Send what is due, batch by batch, up to the policy's limit per run; returns the outcomes counted. An
-    exception that is not the sender's (the process stopping) leaves the claimed batch leased: retried later."""
+    exception that is not the sender's (the process stopping) leaves the claimed batch leased: retried later.
+    `only`: just these messages (sent at once after the commit that made them; the job retries any that fail)."""
     counts: Counter = Counter()
     session = factory()
     try:
         while counts.total() < policy.per_run:
             with unit_of_work(session):
-                batch = claim_due(session, now=clock(), policy=policy)
+                batch = claim_due(session, now=clock(), policy=policy, only=only)
             if not batch:
                 break
             for outgoing in batch:

@@ -125,14 +125,18 @@ def count_due(session: Session, *, now: dt.datetime) -> int:
                           .where(OutboxMessage.status.in_(DUE), OutboxMessage.next_attempt_at <= now))
 
 
-def claim_due(session: Session, *, now: dt.datetime, policy: Policy) -> list[Outgoing]:
+def claim_due(session: Session, *, now: dt.datetime, policy: Policy, only: list[int] | None = None
+              ) -> list[Outgoing]:
     """Take up to a batch of due messages for sending: each becomes SENDING, leased until now + lease. Rows another
     worker holds are skipped (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's writers take turns anyway). A message
-    whose lease ran out without an outcome (its worker crashed) is due again, and gives up when out of attempts."""
+    whose lease ran out without an outcome (its worker crashed) is due again, and gives up when out of attempts.
+    `only`: just these messages, if due (a sign-in code is sent the moment it is made, not at the next job run)."""
     while True:
+        stmt = select(OutboxMessage).where(OutboxMessage.status.in_(DUE), OutboxMessage.next_attempt_at <= now)
+        if only is not None:
+            stmt = stmt.where(OutboxMessage.id.in_(only))
         rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status.in_(DUE), OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(policy.batch)
+            stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(policy.batch)
             .with_for_update(skip_locked=True).execution_options(populate_existing=True)).all()
         claimed = [_claim(message, now=now, policy=policy) for message in rows]
         session.flush()
