@@ -35,6 +35,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("PLAN_STALE_MINUTES", 5)
     app.config.setdefault("TRAVEL_PROVIDER", "haversine")
     app.config.setdefault("PICKUP_OVERDUE_DAYS", 14)  # days after a course ends before its pickup is overdue
+    app.config.setdefault("PICKUP_REMINDER_DAYS", 3)  # a pickup booked this many days ahead: "have it all ready"
+    app.config.setdefault("VISIT_REMINDER_HOURS", (9, 20))  # local hours in which the reminder job writes texts
     app.register_blueprint(bp)
     register_extension(app, "timeline_sources", visit_entries)
     journey.add_fact_source("dispatch", visit_facts)

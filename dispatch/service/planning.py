@@ -17,6 +17,7 @@ from dispatch.models import CitizenRequest, PlanRun, PlanStatus, Technician, Urg
 from dispatch.planning import model as pm
 from dispatch.planning.solver import plan_day
 from dispatch.planning.travel import TravelTimeProvider
+from dispatch.service import messages
 from dispatch.service.allocation import needs_reservation
 from dispatch.service.technicians import OnDuty, get_technician, on_duty
 from dispatch.service.visits import WINDOWS, log, unbook
@@ -263,8 +264,9 @@ def _technicians_still_on_duty(session: Session, run: PlanRun) -> None:
 
 def _schedule(session: Session, visit: Visit, technician_id: int, order: int, start: int, *, actor,
               now: dt.datetime, confirmation: Confirmation) -> None:
-    """The visit is published to the technician at that time; the citizen's confirmation text is prepared — never
-    for a deceased citizen (the relative is contacted)."""
+    """The visit is published to the technician at that time; the citizen's confirmation text is prepared and sent
+    to her (an older one not yet sent is withdrawn) — never for a deceased citizen (the relative is contacted)."""
+    messages.withdraw_publication(session, visit)
     visit.technician = get_technician(session, technician_id)  # the relationship too: the door checks whose it is
     visit.route_order, visit.planned_start = order, start
     visit.window_start, visit.window_end = _promise(visit, start)
@@ -275,7 +277,8 @@ def _schedule(session: Session, visit: Visit, technician_id: int, order: int, st
         visit.confirmation_text, visit.offered_slots = None, None
     else:
         visit.confirmation_text, visit.offered_slots = confirmation(visit)
-    log(session, visit, actor=actor, now=now, from_status=visit.status, note=N_("published"))
+    log(session, visit, actor=actor, now=now, from_status=visit.status, note=messages.PUBLISHED)
+    messages.send_confirmation(session, visit, now=now)
 
 
 def assign(session: Session, visit: Visit, *, technician_id: int, start: int, actor, now: dt.datetime,

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, lazyload
 
 from dispatch.models import FailureReason, TimeOfDay, Urgency, Visit, VisitEvent, VisitKind, VisitStatus
-from dispatch.service import allocation
+from dispatch.service import allocation, messages
 from inventory import service as inventory
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import Role, User
@@ -111,8 +111,10 @@ def move_visit(session: Session, visit: Visit, target: VisitStatus, *, actor, no
 
 def withdraw_confirmation(session: Session, visit: Visit, *, actor, now: dt.datetime) -> None:
     """The confirmation text and its link no longer hold (the visit moved or went back to the queue): the link is
-    bound to the publication, so clearing it makes the old link say it was replaced."""
+    bound to the publication, so clearing it makes the old link say it was replaced; its text is not sent if it has
+    not gone yet."""
     had_text = visit.confirmation_text is not None
+    messages.withdraw_publication(session, visit)
     visit.published_at = visit.confirmed_at = visit.confirmation_text = visit.offered_slots = None
     if had_text:
         log(session, visit, actor=actor, now=now, from_status=visit.status,
@@ -237,7 +239,8 @@ def open_visits_of_course(session: Session, course_id: int) -> list[Visit]:
 
 def book(session: Session, visit: Visit, *, day: dt.date, window: tuple[int, int] | None, actor,
          now: dt.datetime, today: dt.date, note: str | None = None) -> None:
-    """Put a visit on a day (the planner sets technician and time when the day is optimised and published)."""
+    """Put a visit on a day (the planner sets technician and time when the day is optimised and published). A
+    citizen who was told of the day it had is told it moved (no staff actor: she moved it herself, a receipt)."""
     if day < today:
         raise DomainError(N_("A visit cannot be booked in the past."), field="day")
     if not visit.earliest_on <= day <= visit.latest_on:
@@ -250,6 +253,7 @@ def book(session: Session, visit: Visit, *, day: dt.date, window: tuple[int, int
     if not 0 <= start < end <= 24 * 60 or end - start < visit.service_minutes:
         raise DomainError(N_("The window is shorter than the visit."), field="window")
     visit.citizen_request = visit.citizen_request_at = None  # whatever the citizen asked, this booking answers
+    told = messages.retract(session, visit)
     if visit.status == VisitStatus.SCHEDULED:  # moved to another day: the old plan no longer holds
         move_visit(session, visit, VisitStatus.REQUESTED, actor=actor, now=now, note=N_("rebooked"))
         withdraw_confirmation(session, visit, actor=actor, now=now)
@@ -257,15 +261,19 @@ def book(session: Session, visit: Visit, *, day: dt.date, window: tuple[int, int
     visit.technician_id = visit.planned_start = visit.route_order = visit.published_at = None
     visit.locked = False
     move_visit(session, visit, VisitStatus.SCHEDULED, actor=actor, now=now, note=note)
+    messages.tell_change(session, visit, told, messages.Change.MOVED, by_citizen=actor is None, now=now)
 
 
 def unbook(session: Session, visit: Visit, *, actor, now: dt.datetime, note: str) -> None:
-    """Back to the queue, off its day: no technician, no time, and the citizen's confirmation withdrawn."""
+    """Back to the queue, off its day: no technician, no time, and the citizen's confirmation withdrawn. A citizen
+    who was told of the day is told it cannot take place as planned (a receipt when she said no time suits her)."""
+    told = messages.retract(session, visit)
     move_visit(session, visit, VisitStatus.REQUESTED, actor=actor, now=now, note=note)
     visit.scheduled_on = visit.technician_id = visit.planned_start = visit.route_order = None
     visit.window_start = visit.window_end = None
     visit.locked = False
     withdraw_confirmation(session, visit, actor=actor, now=now)
+    messages.tell_change(session, visit, told, messages.Change.OFF, by_citizen=actor is None, now=now)
 
 
 def unassign(session: Session, visit: Visit, *, actor, now: dt.datetime, note: str) -> None:
@@ -431,11 +439,14 @@ def requeue(session: Session, visit: Visit, *, actor, now: dt.datetime) -> None:
 
 def cancel(session: Session, visit: Visit, *, actor, now: dt.datetime, note: str = "") -> None:
     """Cancel an open visit; what was reserved for it (a kit, a replacement) goes back to stock, and the citizen's
-    confirmation text is withdrawn. A pickup is not cancelled while devices are still in the home."""
+    confirmation text is withdrawn; a citizen who was told of its day is told it is cancelled (a receipt when she
+    cancelled it herself). A pickup is not cancelled while devices are still in the home."""
     if visit.kind == VisitKind.PICKUP and visit.course.end_reason is not None and \
             inventory.devices_in_home(session, visit.course_id):
         raise Conflict(N_("Devices are still in the home: the pickup stays. If they cannot be collected, report "
                           "them lost."))
+    told = messages.retract(session, visit)
     allocation.release_reservations(session, visit, actor=actor, now=now, note=note.strip()[:500] or None)
     withdraw_confirmation(session, visit, actor=actor, now=now)
     move_visit(session, visit, VisitStatus.CANCELLED, actor=actor, now=now, note=note.strip()[:500] or None)
+    messages.tell_change(session, visit, told, messages.Change.CANCELLED, by_citizen=actor is None, now=now)

@@ -8,7 +8,7 @@ import datetime as dt
 import threading
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, gettext, ngettext
+from flask_babel import force_locale, format_date, format_datetime, gettext, ngettext
 from flask_login import current_user
 
 from dispatch import route_sheet
@@ -25,6 +25,7 @@ from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
 from servicecenter.inputguards import bounded_int
+from servicecenter.outbox.texts import text_locale
 from servicecenter.web import now, public_url, require, show_error
 
 
@@ -155,17 +156,18 @@ def publish(run_id: int):
 
 
 def confirmation_for(secret: str):
-    """The text for the citizen (SMS or letter; sending is not part of this system yet) with a signed link, and the
-    slots offered: the planned one and other times that have room for the visit."""
+    """The text for the citizen (sent by SMS, dispatch/service/messages.py) in her language, whoever publishes, with
+    a signed link on the public base URL, and the slots offered: the planned one and other times with room."""
 
     def confirmation(visit) -> tuple[str, list]:
         slots = [[visit.scheduled_on.isoformat(), visit.window_start, visit.window_end]]
         slots += planning.open_slots(db_session(), visit, after=visit.scheduled_on)
         link = public_url("dispatch.confirm_link", token=make_token(secret, visit))
-        text = gettext("Fælles Servicecenter visits you on %(day)s between %(start)s and %(end)s (%(task)s). "
-                       "Confirm or choose another time: %(link)s",
-                       day=format_date(visit.scheduled_on, "full"), start=_hhmm(visit.window_start),
-                       end=_hhmm(visit.window_end), task=gettext(visits.KIND_LABELS[visit.kind]), link=link)
+        with force_locale(text_locale(visit.citizen.language)):
+            text = gettext("Fælles Servicecenter visits you on %(day)s between %(start)s and %(end)s (%(task)s). "
+                           "Confirm or choose another time: %(link)s",
+                           day=format_date(visit.scheduled_on, "full"), start=_hhmm(visit.window_start),
+                           end=_hhmm(visit.window_end), task=gettext(visits.KIND_LABELS[visit.kind]), link=link)
         return text, slots
 
     return confirmation

@@ -10,7 +10,7 @@ from sqlalchemy import case, select
 
 from dispatch.forms import SKILL_LABELS, AllocateForm, AssignForm, BookForm
 from dispatch.models import CitizenRequest, FailureReason, TimeOfDay, Urgency, Visit, VisitKind, VisitStatus
-from dispatch.service import allocation, journey, planning, visits
+from dispatch.service import allocation, journey, messages, planning, visits
 from dispatch.service.technicians import on_duty
 from dispatch.views import bp
 from dispatch.views.planner import confirmation_for
@@ -111,10 +111,13 @@ def _forms(visit: Visit) -> dict:
 def _render(visit: Visit, status: int = 200, **forms):
     s = db_session()
     context = {**_forms(visit), **forms}
+    history = visits.history(s, visit.id)
     return render_template(
         "dispatch/visit.html", visit=visit, **context, reserved=allocation.reserved_devices(s, visit),
         kit=inventory.get_kit(s, visit.kit_id) if visit.kit_id else None,
-        in_home=inventory.devices_in_home(s, visit.course_id), history=visits.history(s, visit.id),
+        in_home=inventory.devices_in_home(s, visit.course_id), history=history,
+        texts=messages.messages_of_visit(s, visit.id, (event for event, _who in history)),
+        no_texts=messages.why_no_texts(s, visit), text_purpose=lambda p: gettext(messages.PURPOSE_LABELS[p]),
         relative=citizens.relative_to_contact(visit.citizen) if visit.course.is_sensitive else None,
         propose_exclusion=visit.failure_reason == FailureReason.NO_COVERAGE and visit.course.end_reason is None,
     ), status

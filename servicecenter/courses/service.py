@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from servicecenter.audit.service import record_event
@@ -267,6 +267,12 @@ def end_course(session: Session, course: Course, *, reason: EndReason, exclusion
     for listener in journey.ENDED_LISTENERS.values():  # dispatch: open visits cancelled, the pickup visit
         listener(session, course, actor=actor, now=now)
     journey.follow(session, course, actor=actor, now=now)
+
+
+def is_deceased(session: Session, citizen_id: int) -> bool:
+    """A course of the citizen ended with her death (it is marked sensitive): nothing is sent to her any more, by any
+    feature; the relative is contacted instead."""
+    return session.scalar(select(exists().where(Course.citizen_id == citizen_id, Course.is_sensitive.is_(True))))
 
 
 # --- the relay handover of the lead -------------------------------------------------------------------

@@ -22,6 +22,7 @@ class MessageStatus(enum.StrEnum):
     SENT = "sent"  # the sender accepted it (sent_at)
     FAILED = "failed"  # the last attempt failed for a passing reason; tried again at next_attempt_at
     DEAD = "dead"  # refused for good, or out of attempts: not tried again (last_error says why)
+    WITHDRAWN = "withdrawn"  # its cause was undone before it went (a visit moved): never sent
 
 
 class OutboxMessage(Base):

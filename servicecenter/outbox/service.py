@@ -20,14 +20,15 @@ M = MessageStatus
 MESSAGE_STATUS = TransitionTable(
     "outbox_message",
     {
-        M.QUEUED: {M.SENDING},
+        M.QUEUED: {M.SENDING, M.WITHDRAWN},
         M.SENDING: {M.SENDING, M.SENT, M.FAILED, M.DEAD},  # SENDING again: a crashed worker's lease ran out
-        M.FAILED: {M.SENDING},
+        M.FAILED: {M.SENDING, M.WITHDRAWN},
         M.SENT: set(),
         M.DEAD: set(),
+        M.WITHDRAWN: set(),
     },
     {M.QUEUED: N_("queued"), M.SENDING: N_("sending"), M.SENT: N_("sent"), M.FAILED: N_("failed, retrying"),
-     M.DEAD: N_("not sent")},
+     M.DEAD: N_("not sent"), M.WITHDRAWN: N_("withdrawn")},
 )
 DUE = (M.QUEUED, M.FAILED, M.SENDING)  # SENDING is due only once its lease (next_attempt_at) has run out
 MAX_KEY = 120
@@ -94,6 +95,23 @@ def enqueue(session: Session, *, key: str, purpose: str, channel: MessageChannel
     session.execute(insert(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["key"]))
     return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)
                            .execution_options(populate_existing=True)).one()
+
+
+def withdraw(session: Session, keys: list[str]) -> dict[str, OutboxMessage]:
+    """The cause of these messages was undone (the visit they announce moved): those not yet sent (queued, or failed
+    and waiting for their next attempt) are withdrawn and never sent. Returns every message found by the keys: one
+    a worker is sending, or has sent, may have reached the person. The rows are locked first, so a worker's claim
+    and a withdrawal never both take the same message."""
+    if not keys:
+        return {}
+    found = {m.key: m for m in session.scalars(select(OutboxMessage).where(OutboxMessage.key.in_(keys))
+                                               .order_by(OutboxMessage.id).with_for_update()
+                                               .execution_options(populate_existing=True))}
+    for message in found.values():
+        if message.status in (M.QUEUED, M.FAILED):
+            _change(message, M.WITHDRAWN)
+    session.flush()
+    return found
 
 
 def messages_by_key(session: Session, keys: list[str]) -> dict[str, OutboxMessage]:

@@ -1,5 +1,6 @@
 """The helpdesk's public replies reach the person who asked: by SMS through the outbox, in the same transaction as
-the reply. The reply's event records to whom it went, or why it did not; the outbox row tells how the sending went."""
+the reply. The reply's event records to whom it went, or why it did not; the outbox row tells how the sending went.
+A deceased citizen (a course of hers is marked sensitive) is never texted: only a caller who is not her."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from servicecenter.citizens.models import Citizen
+from servicecenter.citizens.service import phone_key
+from servicecenter.courses.service import is_deceased
 from servicecenter.errors import N_
 from servicecenter.outbox.models import MessageChannel, OutboxMessage
 from servicecenter.outbox.service import enqueue, messages_by_key
@@ -30,7 +33,7 @@ class Recipient:
 @dataclass(frozen=True)
 class Delivery:
     """How one reply went, as the ticket page shows it: to whom by which channel and the message's state, or the
-    reason it was not sent ("no_phone", "too_long")."""
+    reason it was not sent ("no_phone", "deceased", "too_long")."""
 
     recipient: str | None = None
     channel: str | None = None
@@ -38,8 +41,15 @@ class Delivery:
     not_sent: str | None = None
 
 
-def reply_recipient(ticket: Ticket, citizen: Citizen | None) -> Recipient | None:
-    """The citizen who called, on her mobile (else her phone); anyone else at the number the call came from."""
+def reply_recipient(ticket: Ticket, citizen: Citizen | None, *, deceased: bool = False) -> Recipient | None:
+    """The citizen who called, on her mobile (else her phone); anyone else at the number the call came from. For a
+    deceased citizen, only a caller who is not her, at a number that is not hers (the relative who called)."""
+    if deceased:
+        hers = {phone_key(citizen.mobile), phone_key(citizen.phone)} - {None}
+        if ticket.requester_kind != RequesterKind.CITIZEN and ticket.requester_phone \
+                and phone_key(ticket.requester_phone) not in hers:
+            return Recipient("caller", ticket.requester_phone, "da")
+        return None
     if ticket.requester_kind == RequesterKind.CITIZEN and citizen is not None:
         phone = citizen.mobile or citizen.phone
         if phone:
@@ -53,11 +63,19 @@ def reply_text(ticket: Ticket, body: str, language: str) -> str:
     return f"{body}\n\n{translate(language, SIGNATURE, id=ticket.id)}"
 
 
-def plan_reply(ticket: Ticket, citizen: Citizen | None, body: str) -> tuple[dict, Recipient | None, str]:
+def recipient_for(session: Session, ticket: Ticket, citizen: Citizen | None) -> tuple[Recipient | None, str | None]:
+    """Where a public reply on the ticket goes, or why it goes nowhere ("deceased", "no_phone")."""
+    deceased = citizen is not None and is_deceased(session, citizen.id)
+    recipient = reply_recipient(ticket, citizen, deceased=deceased)
+    return recipient, None if recipient else "deceased" if deceased else "no_phone"
+
+
+def plan_reply(session: Session, ticket: Ticket, citizen: Citizen | None, body: str
+               ) -> tuple[dict, Recipient | None, str]:
     """(the reply event's data, the recipient or None, the text): decided before the event is written."""
-    recipient = reply_recipient(ticket, citizen)
+    recipient, not_sent = recipient_for(session, ticket, citizen)
     if recipient is None:
-        return {"not_sent": "no_phone"}, None, ""
+        return {"not_sent": not_sent}, None, ""
     text = reply_text(ticket, body, recipient.language)
     if len(text) > SMS_MAX:
         return {"not_sent": "too_long", "recipient": recipient.who}, None, ""

@@ -271,7 +271,7 @@ def add_message(session: Session, ticket: Ticket, body: str, *, public: bool, ac
         raise DomainError(N_("A text can be at most %(max)s characters."), field="body", max=MAX_BODY)
     if public:
         citizen = session.get(Citizen, ticket.citizen_id) if ticket.citizen_id is not None else None
-        data, recipient, text = replies.plan_reply(ticket, citizen, body)
+        data, recipient, text = replies.plan_reply(session, ticket, citizen, body)
         event = _log(session, ticket, EventKind.REPLY, actor=actor, now=now, body=body, data=data)
         if recipient is not None:
             replies.send_reply(session, event, recipient, text, now=now)

@@ -45,6 +45,8 @@ def delivery_text(delivery: Delivery) -> tuple[str, str]:
     "retrying", "not_sent")."""
     if delivery.not_sent == "too_long":
         return gettext("Not sent: too long for a text message"), "not_sent"
+    if delivery.not_sent == "deceased":
+        return gettext("Not sent: the citizen has died (the course is marked sensitive)"), "not_sent"
     message = delivery.message
     if delivery.not_sent or message is None:
         return gettext("Not sent: no phone number"), "not_sent"

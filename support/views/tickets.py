@@ -73,7 +73,7 @@ def _render(ticket: Ticket, citizen, status: int = 200, **forms):
         "sla": tickets.sla_state(s, ticket, now=at),
         "sla_label": tickets.sla_label, "linked": tickets.linked_tickets(s, ticket.id),
         "merged": merged, "suggestions": suggestions, "deliveries": replies.deliveries(s, events),
-        "reply_to": replies.reply_recipient(ticket, citizen),
+        "reply_to": replies.recipient_for(s, ticket, citizen),
         "voted": kb.voted_ids(s, current_user.id, [a.id for a in suggestions]),
         "canned": _canned(s, ticket, citizen, device, visit), "allowed": _allowed_statuses(ticket),
         "writable": ticket.merged_into_id is None and ticket.status != TicketStatus.CLOSED,

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.outbox.models import MessageChannel, MessageStatus, OutboxMessage
-from servicecenter.outbox.service import MESSAGE_STATUS, Outcome, backoff, claim_due, enqueue, record_outcome
+from servicecenter.outbox.service import (
+    MESSAGE_STATUS,
+    Outcome,
+    backoff,
+    claim_due,
+    enqueue,
+    record_outcome,
+    withdraw,
+)
 from tests.outbox.helpers import POLICY, enqueue_many
 
 M = MessageStatus
@@ -127,6 +135,8 @@ def test_backoff_grows_exponentially_up_to_the_cap_with_jitter():
     (M.QUEUED, M.SENDING, True), (M.QUEUED, M.SENT, False), (M.SENDING, M.SENT, True),
     (M.SENDING, M.FAILED, True), (M.SENDING, M.DEAD, True), (M.SENDING, M.SENDING, True),
     (M.FAILED, M.SENDING, True), (M.FAILED, M.SENT, False), (M.SENT, M.SENDING, False), (M.DEAD, M.SENDING, False),
+    (M.QUEUED, M.WITHDRAWN, True), (M.FAILED, M.WITHDRAWN, True), (M.SENDING, M.WITHDRAWN, False),
+    (M.SENT, M.WITHDRAWN, False), (M.WITHDRAWN, M.SENDING, False),
 ])
 def test_message_status_transitions(current, target, allowed):
     assert MESSAGE_STATUS.can(current, target) is allowed
@@ -143,3 +153,24 @@ def test_a_batch_of_given_up_messages_does_not_hide_the_due_ones_behind_it(sessi
         assert [o.id for o in claim_due(session, now=now, policy=POLICY)] == [fresh]
     session.rollback()
     assert {session.get(OutboxMessage, i).status for i in stuck} == {M.DEAD}
+
+
+def test_withdrawing_stops_what_has_not_gone_and_reports_what_may_have(session):
+    # Given messages held by a worker, failed and waiting to be tried again, sent, and one still waiting
+    now = utcnow()
+    held, failed, sent = enqueue_many(session, 3, now=now)
+    with unit_of_work(session):
+        claimed = {o.id: o for o in claim_due(session, now=now, policy=POLICY)}
+        record_outcome(session, claimed[failed], Outcome(sent=False, error="HTTP 503"), now=now, policy=POLICY)
+        record_outcome(session, claimed[sent], Outcome(sent=True), now=now, policy=POLICY)
+    [waiting] = enqueue_many(session, 1, now=now, prefix="late")
+    # When their cause is undone
+    with unit_of_work(session):
+        found = withdraw(session, ["test:0", "test:1", "test:2", "late:0", "never:0"])
+    # Then the waiting and the failed one are withdrawn and never claimed again; the held and the sent one are
+    # reported as they are (they may have reached the person)
+    assert {key: m.status for key, m in found.items()} == {
+        "test:0": M.SENDING, "test:1": M.WITHDRAWN, "test:2": M.SENT, "late:0": M.WITHDRAWN}
+    with unit_of_work(session):
+        assert [o.id for o in claim_due(session, now=now + dt.timedelta(days=1), policy=POLICY)] == [held]
+    assert session.get(OutboxMessage, waiting).status == M.WITHDRAWN

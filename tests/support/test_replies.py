@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from servicecenter.courses.models import EndReason
+from servicecenter.courses.service import end_course, get_course
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import DomainError
 from servicecenter.outbox.delivery import deliver_due
@@ -73,6 +75,39 @@ def test_a_reply_too_long_for_a_text_message_is_saved_and_not_sent(world, sessio
     citizen = world.citizen_near(1, mobile="20304050")
     event = _reply(world, world.ticket(citizen_id=citizen.id), "Lang forklaring. " * 100)
     assert _messages(session) == [] and event.data == {"not_sent": "too_long", "recipient": "citizen"}
+
+
+def _deceased(world, citizen) -> None:
+    """Her course ended because she died: it is marked sensitive."""
+    course = world.course_for(citizen)
+    with unit_of_work(world.s):
+        end_course(world.s, get_course(world.s, course.id), reason=EndReason.DECEASED, exclusion_reason=None,
+                   actor=world.coordinator, now=utcnow())
+
+
+def test_a_deceased_citizen_is_not_texted_and_the_reply_says_why(world, session, client):
+    citizen = world.citizen_near(1, mobile="20304050")
+    _deceased(world, citizen)
+    ticket = world.ticket(citizen_id=citizen.id)
+    event = _reply(world, ticket)
+    assert _messages(session) == [] and event.data == {"not_sent": "deceased"}
+    client.login(world.helpdesk.username)
+    client.post("/language", data={"lang": "en"})
+    page = client.get(f"/support/tickets/{ticket.id}").get_data(as_text=True)
+    assert "Not sent: the citizen has died" in page and "A reply is not sent: the citizen has died" in page
+
+
+def test_for_a_deceased_citizen_only_a_relative_calling_from_another_number_is_answered(world, session):
+    citizen = world.citizen_near(1, phone="86123456", mobile="20304050")
+    _deceased(world, citizen)
+    relative = world.ticket(citizen_id=citizen.id, requester_kind=RequesterKind.RELATIVE, requester_name="Søn",
+                            requester_phone="41 42 43 44")
+    from_her_phone = world.ticket(citizen_id=citizen.id, requester_kind=RequesterKind.RELATIVE,
+                                  requester_name="Datter", requester_phone="+45 20 30 40 50")
+    answered, unanswered = _reply(world, relative), _reply(world, from_her_phone)
+    [message] = _messages(session)
+    assert message.recipient == "41 42 43 44" and answered.data["recipient"] == "caller"
+    assert unanswered.data == {"not_sent": "deceased"}
 
 
 def test_an_internal_note_is_never_sent(world, session):
