@@ -73,7 +73,7 @@ def history(session: Session, visit_id: int) -> list[tuple[VisitEvent, str | Non
     """The visit's events, newest first, with who did each (None: the system or the citizen)."""
     return list(session.execute(select(VisitEvent, User.full_name).outerjoin(User, User.id == VisitEvent.actor_id)
                                 .where(VisitEvent.visit_id == visit_id)
-                                .order_by(VisitEvent.at.desc(), VisitEvent.id.desc())).tuples())
+                                .order_by(VisitEvent.at.desc(), VisitEvent.id.desc())))
 
 
 def get_visit(session: Session, visit_id: int) -> Visit:

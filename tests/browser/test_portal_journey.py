@@ -174,3 +174,27 @@ def test_the_citizen_and_her_relative_in_the_portal(browser, portal_site, viewpo
     assert len(checked) >= 9
     for context in (citizen, relative_context, helpdesk.context):
         context.close()
+
+
+def test_the_other_pages_a_citizen_meets_pass_axe(browser, portal_site):
+    """The staff login (where a citizen may land first: it links to the portal) and the confirmation link in her
+    text message, in Danish and English."""
+    from dispatch.models import Visit
+    from dispatch.service.confirm import make_token
+
+    base, _provider, session, home = portal_site
+    home.day.publish({home.day.anna: [home.day.other_visit(home.setup.course_id, home.service.kind)]})
+    session.rollback()
+    published = session.scalars(select(Visit).where(Visit.published_at.is_not(None),
+                                                    Visit.status == home.service.status)).first()
+    page = browser.new_context(base_url=base, viewport={"width": 390, "height": 844}).new_page()
+    for language in ("da", "en"):
+        page.goto("/login")
+        assert_accessible(page, f"the staff login ({language})")
+        page.click("text=" + ("Borger eller pårørende?" if language == "da" else "Citizen or relative?"))
+        page.wait_for_url("**/portal/")
+        page.goto(f"/dispatch/c/{make_token('test-secret-key', published)}")
+        assert page.locator("#visit-window").is_visible()
+        assert_accessible(page, f"the confirmation link ({language})")
+        page.locator("button[name=lang]").click()
+    page.context.close()
