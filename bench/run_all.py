@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench import (
     browser_scan,
     citizens,
+    coordination,
     fuzzing,
     inventory,
     planning,
@@ -60,6 +61,11 @@ def main() -> None:
     for result in fuzzing.main()["results"]:
         print(f"fuzzing {result['backend']:<10} {result['inputs']:>7} inputs ({result['requests']} requests) in "
               f"{result['seconds']} s: {result['failures']} 500s or half-saved imports")
+    for result in coordination.main()["results"]:
+        print(f"coordination {result['backend']:<10} {result['movements']:>8} movements  dashboard p95 "
+              f"{result['dashboard']['p95_ms']} ms (cluster {result['dashboard_cluster']['p95_ms']} ms)  report "
+              f"{result['report_generate_s']} s + PDF {result['report_pdf_s']} s  disagreements "
+              f"{len(result['disagreements'])}")
 
 
 if __name__ == "__main__":

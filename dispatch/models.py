@@ -115,7 +115,11 @@ class Visit(Base):
                       Index("ix_visits_requesting_organisation_at", "requested_by_organisation_id", "requested_at"),
                       Index("ix_visits_requesting_organisation_status", "requested_by_organisation_id", "status"),
                       Index("ix_visits_technician_day", "technician_id", "scheduled_on"),
-                      Index("ix_visits_status_scheduled", "status", "scheduled_on"))  # the next day to plan
+                      Index("ix_visits_status_scheduled", "status", "scheduled_on"),  # the next day to plan
+                      Index("ix_visits_kind_status", "kind", "status"),  # the setups booked (stock forecast)
+                      Index("ix_visits_kind_finished", "kind", "finished_at"),  # a month's first setups (indicators)
+                      Index("ix_visits_course_kind_finished", "course_id", "kind", "finished_at"))  # ... each one's
+    # earlier setups: without it SQLite looks back through every setup ever finished, for each one
 
 
 class VisitEvent(AppendOnly, Base):

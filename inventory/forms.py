@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from inventory.models import DeviceCategory, HolderKind, MovementKind, SignoffKind, SimState
@@ -82,6 +82,18 @@ class ImportForm(AppForm):
     owner_organisation_id = SelectField(_l("Owner"), coerce=int, validators=[DataRequired()])
 
 
+class PriceField(DecimalField):
+    """An amount as a Dane writes it: "1.249,50" or "1249.50" (a lone comma or point is the decimal mark)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            text = valuelist[0].replace(" ", "").replace("\u00a0", "")
+            if "," in text:
+                text = text.replace(".", "").replace(",", ".")
+            valuelist = [text]
+        super().process_formdata(valuelist)
+
+
 class DeviceModelForm(AppForm):
     category = SelectField(_l("Category"), choices=[(c.value, label) for c, label in CATEGORY_LABELS.items()])
     manufacturer = StringField(_l("Manufacturer"), validators=[DataRequired(), Length(max=80)])
@@ -90,6 +102,8 @@ class DeviceModelForm(AppForm):
     cleaning_procedure = TextAreaField(_l("Cleaning procedure"), validators=[Optional(), Length(max=2000)])
     service_interval_days = IntegerField(_l("Calibration/service interval (days)"),
                                          validators=[Optional(), NumberRange(1, 3650)])
+    unit_price = PriceField(_l("Unit price (DKK, excl. VAT)"), places=2,
+                            validators=[Optional(), NumberRange(0, 10_000_000)])
 
 
 class HolderForm(AppForm):

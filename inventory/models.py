@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from servicecenter.db import AppendOnly, Base, UTCDateTime, str_enum
@@ -33,6 +34,9 @@ class DeviceModel(Base):
     name: Mapped[str] = mapped_column(String(120))
     cleaning_procedure: Mapped[str | None] = mapped_column(Text)
     service_interval_days: Mapped[int | None]
+    # What one device of the model costs (DKK, excl. VAT) where known: the equipment comparison shows it beside the
+    # figures and prices the devices lost.
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     def __str__(self) -> str:
         return f"{self.manufacturer} {self.name}"
@@ -252,6 +256,8 @@ class Movement(AppendOnly, Base):
         # A citizen's timeline: what went into and out of the homes of their courses.
         Index("ix_movements_to_holder_occurred", "to_holder_id", "occurred_at", "id"),
         Index("ix_movements_from_holder_occurred", "from_holder_id", "occurred_at", "id"),
+        # The equipment comparison: returns, passed tests and faults of a period (knowledge.service.equipment).
+        Index("ix_movements_kind_occurred", "kind", "occurred_at"),
     )
 
 

@@ -66,8 +66,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for panel in PANELS:
         register_extension(app, "start_panels", panel)
 
+    import api
+    import coordination
     import dispatch
     import inventory
+    import knowledge
     import portal
     import support
 
@@ -75,6 +78,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     dispatch.init_app(app)
     support.init_app(app)
     portal.init_app(app)
+    coordination.init_app(app)
+    knowledge.init_app(app)
+    api.init_app(app)
 
     from servicecenter.cli import register_cli
     from servicecenter.courses.cli import courses_cli

@@ -53,6 +53,7 @@ def load_config() -> dict:
         "ACCESS_NURSE_DAYS_AFTER_END": int(os.environ.get("ACCESS_NURSE_DAYS_AFTER_END", "30")),
         # Rate limits per person (servicecenter/ratelimit.py): at most COUNT within SECONDS. A helpdesk agent on the
         # phone searches a few times a minute; a script walking the register hits these at once. {} switches off.
+        "API_CALLS_PER_MINUTE": 600,  # per token, counted in the database (every app process counts the same)
         "RATE_LIMITS": {"search": (60, 60), "record": (120, 60), "export": (30, 600)},
         # A handover of the lead not answered within this many Danish working days is flagged.
         "HANDOVER_ANSWER_WORKING_DAYS": 2,
@@ -70,6 +71,7 @@ def load_config() -> dict:
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         **_outbox(instance),
         **_portal(),
+        **_coordination(),
     }
 
 
@@ -91,6 +93,27 @@ def _portal() -> dict:
         "PORTAL_OIDC_CLIENT_ID": os.environ.get("PORTAL_OIDC_CLIENT_ID", ""),
         "PORTAL_OIDC_CLIENT_SECRET": os.environ.get("PORTAL_OIDC_CLIENT_SECRET", ""),
         "SERVICE_CENTER_PHONE": os.environ.get("SERVICE_CENTER_PHONE", "70 20 30 40"),
+    }
+
+
+def _coordination() -> dict:
+    """Indicators and the monthly report (coordination/): the targets a month's figures are held against (a figure
+    that misses one is a deviation the coordinator explains before the report is released), and the days a device
+    may stay in the home after its course ended before it counts as overdue for pickup."""
+    return {
+        "COORDINATION_TARGETS": {
+            "inclusion_rate": 0.95,  # the national target
+            "first_setup_rate": 0.90,
+            "lead_days_median": 14,  # at most
+            "sla": 0.90,  # per priority
+            "overdue_pickups": 0,  # at most
+        },
+        "COORDINATION_PICKUP_GRACE_DAYS": 10,
+        "COORDINATION_FORECAST_DAYS": 7,
+        # Devices that do not come back: working days from the course's end (a failed pickup: at once) to the first
+        # reminder, to the second, to the escalation, and from there to the proposed write-off.
+        "NON_RETURN_WORKING_DAYS": {"first_reminder": 5, "second_reminder": 5, "escalate": 5, "propose_write_off": 10,
+                                    "found_wait": 5},
     }
 
 

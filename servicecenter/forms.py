@@ -56,3 +56,12 @@ def library_messages() -> list[str]:
         gettext("Not a valid decimal value."),
         gettext("Not a valid float value."),  # FloatField
     ]
+
+
+def expected_version(form) -> int:
+    """The version of the record the person had open (a hidden field): 0 when missing or tampered with, which no
+    record has, so the save is refused as stale rather than failing."""
+    try:
+        return int(form.version.data or 0)
+    except ValueError:
+        return 0

@@ -6,14 +6,23 @@ import datetime as dt
 from collections.abc import Callable
 
 from babel import dates
-from flask import Flask, current_app, session
-from flask_babel import Babel, format_date, format_datetime, format_percent, get_locale, get_timezone, gettext
+from flask import Flask, current_app, g, session
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    get_timezone,
+    gettext,
+)
 
 from servicecenter.citizens.cpr import mask_cpr
 
 
 def select_locale() -> str:
-    lang = session.get("lang")
+    lang = g.get("lang") or session.get("lang")  # g.lang: a request without a login session (the API) chose
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -38,6 +47,9 @@ def init_i18n(app: Flask, babel: Babel) -> None:
     app.jinja_env.filters["masked_cpr"] = mask_cpr
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.globals["format_percent"] = format_percent
+    # Numbers in the user's locale ("1.249,50"), a dash for none: prices and figures in tables.
+    app.jinja_env.filters["number"] = lambda value, pattern="#,##0.##": (
+        "—" if value is None else format_decimal(value, pattern))
 
 
 # For pages that show many values. Flask-Babel looks up the locale, time zone and translations for every call

@@ -3,10 +3,12 @@ clear 400 before any query (PostgreSQL rejects them in text), and HEAD is answer
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 from flask_babel import gettext
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
+
+from servicecenter.errorpages import error_page
 
 DB_INT_MAX = 2**31 - 1  # PostgreSQL's integer (ids are 32-bit); SQLite would take more, so both answer alike
 
@@ -63,4 +65,4 @@ def _refuse_nul_bytes() -> None:
 def _nul_page(_error: NulInRequest):
     message = gettext("The request contained a NUL character, which is not allowed in text. Remove it and try "
                       "again.")
-    return render_template("errors/generic.html", status=400, message=message), 400
+    return error_page(400, message)  # the API answers in its own format (problem+json)

@@ -53,7 +53,9 @@ def navigation():
     """Role-aware navigation: each entry shows only to users whose permission the target view declares."""
 
     def nav_items():
-        entries = NAV[:1] + current_app.extensions.get("nav", []) + NAV[1:]
+        # "nav_end": areas used less often than the core's, after them (under "More" when the bar is full).
+        entries = (NAV[:1] + current_app.extensions.get("nav", []) + NAV[1:]
+                   + current_app.extensions.get("nav_end", []))
         return [(endpoint, label, current_app.view_functions[endpoint].permission(current_user))
                 for endpoint, label in entries]
 
@@ -74,7 +76,7 @@ def navigation():
 
 # How many navigation entries fit the bar at 1280 px in Danish and English beside the brand and the user's menu
 # (tests/browser/test_polish.py measures it for every role); more go under "More".
-NAV_INLINE = 6
+NAV_INLINE = 5
 
 # Single keys (outside a text field) that open a page from anywhere, shown on the pages that use them.
 NAV_SHORTCUTS = {"support.queue": "q"}

@@ -200,3 +200,15 @@ def public_url(endpoint: str, **values) -> str:
     """An absolute link for outside the system (a text to a citizen): the configured PUBLIC_BASE_URL and the
     route's path. The request's Host is never used: it is whatever the client sent."""
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def listed_after_render(html: str, citizen_ids: list[int], *, action: str) -> str:
+    """A page that names citizens: rendered first, then each is logged as read (before anything is sent). The unit
+    of work expires what was loaded, so a page rendered after it would reload its rows one by one."""
+    from servicecenter.citizens.service import record_listed
+
+    s = db_session()
+    with unit_of_work(s):
+        record_listed(s, citizen_ids, actor=current_user, now=now(), action=action)
+    return html
+

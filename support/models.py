@@ -144,6 +144,9 @@ class Ticket(Base):
         # and sorted the whole unassigned backlog per page); a partial index is that order itself.
         Index("ix_tickets_unassigned_queue", "is_active", "sla_due_at", "id",
               postgresql_where=text("assignee_id IS NULL"), sqlite_where=text("assignee_id IS NULL")),
+        # A ticket's page lists the tickets merged into it: without this, a scan of every ticket (few are merged).
+        Index("ix_tickets_merged_into", "merged_into_id", postgresql_where=text("merged_into_id IS NOT NULL"),
+              sqlite_where=text("merged_into_id IS NOT NULL")),
     )
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from coordination.models import NonReturnCase, NonReturnStage, NonReturnTrigger
 from dispatch.models import Visit
 from servicecenter.auth.models import Role
 from servicecenter.citizens import service as citizens
@@ -66,6 +67,26 @@ MATRIX: dict[str, str] = {
     "support.canned_edit": "a canned reply", "support.group_edit": "a support group",
     "support.kb_article": "a knowledge-base article", "support.kb_edit": "a knowledge-base article",
     "support.kb_helpful": "a knowledge-base article", "support.kb_new": "a new knowledge-base article",
+    "coordination.chart": "a chart of the indicators (counts only; coordinators and admins)",
+    "coordination.cases": "an indicator: its cases are cut by need-to-know (tests/coordination/test_views.py)",
+    "coordination.report": "a monthly report (counts only)", "coordination.report_pdf": "a monthly report",
+    "coordination.explain": "a monthly report's deviation", "coordination.release": "a monthly report",
+    "coordination.regenerate": "a monthly report",
+    "non_returns.case": CITIZEN, "non_returns.propose": CITIZEN, "non_returns.approve": CITIZEN,
+    "non_returns.reject": CITIZEN, "non_returns.escalate": CITIZEN, "non_returns.found": CITIZEN,
+    "knowledge.model": "a device model's figures (counts only; tests/knowledge/test_views.py)",
+    "knowledge.survival_chart": "a kind of device's survival curves (counts only)",
+    "knowledge.note": "an experience note (no personal data: refused with a CPR number; tests/knowledge)",
+    "knowledge.revise_note": "an experience note",
+    # A bearer token, not a staff login: the token's organisation decides (tests/api/test_scope_matrix.py).
+    "api.device": "a device (its home named only to a token that may see her; tests/api)",
+    "api.device_custody": "a device's custody (tests/api/test_scope_matrix.py)",
+    "api.device_holder": "a device's custody at a time (tests/api/test_scope_matrix.py)",
+    "api.citizen_courses": "a citizen, through a token (tests/api/test_scope_matrix.py)",
+    "api.citizen_devices": "a citizen, through a token (tests/api/test_scope_matrix.py)",
+    "api.visit": "a visit, through a token (tests/api/test_scope_matrix.py)",
+    "api.ticket": "a ticket, through a token (tests/api/test_scope_matrix.py)",
+    "api_admin.revoke": "an API token (admins)",
     # The portal's own session, not a staff login: another citizen's visit is a 404 (tests/portal/).
     "portal.move_visit": "the signed-in citizen's visit", "portal.cancel_visit": "the signed-in citizen's visit",
     "portal.confirm_visit": "the signed-in citizen's visit",
@@ -151,10 +172,13 @@ class Scene:
             ticket = tickets.create_ticket(s, tickets.TicketData(subject="Tabletten starter ikke",
                                                                  category=Category.DEVICE_FAULT,
                                                                  citizen_id=citizen.id), actor=helpdesk, now=utcnow())
+            case = NonReturnCase(course_id=course_id, citizen_id=citizen.id, trigger=NonReturnTrigger.PICKUP_FAILED,
+                                 stage=NonReturnStage.REMINDED, opened_at=utcnow(), stage_since=utcnow())
+            s.add(case)  # the case as the job opens it: what matters here is whose it is
         contact_id = getattr(contact, "id", None) or s.scalar(
             select(Contact.id).where(Contact.citizen_id == citizen.id))
         return {"citizen_id": citizen.id, "course_id": course_id, "contact_id": contact_id,
-                "record_id": record.id, "ticket_id": ticket.id}
+                "record_id": record.id, "ticket_id": ticket.id, "case_id": case.id}
 
     def state(self) -> list:
         """Everything a refused POST could have changed, for both citizens."""
@@ -162,7 +186,7 @@ class Scene:
         ids = [c.id for c in self.citizens.values()]
         rows = []
         for model, column in ((Course, Course.citizen_id), (Visit, Visit.citizen_id), (Contact, Contact.citizen_id),
-                              (Ticket, Ticket.citizen_id)):
+                              (Ticket, Ticket.citizen_id), (NonReturnCase, NonReturnCase.citizen_id)):
             for row in self.s.scalars(select(model).where(column.in_(ids)).order_by(model.id)):
                 rows.append([(c.key, getattr(row, c.key)) for c in model.__table__.columns])
         courses = select(Course.id).where(Course.citizen_id.in_(ids))

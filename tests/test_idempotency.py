@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.models import Absence, Technician, Visit, VisitKind
 from inventory.models import Device, DeviceModel, Holder, ImportBatch, Kit
+from knowledge.models import ExperienceNote
 from servicecenter import idempotency
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.models import Citizen, ContactPerson
@@ -41,6 +42,10 @@ from tests.support.helpers import SupportWorld
 # --- the static check: every POST endpoint is a create form with the key, or says here why it is not ---------
 
 NOT_CREATING = {
+    # the API: a bearer token, no form; a create is made once per Idempotency-Key header (tests/api/test_api.py)
+    "api.citizen_lookup": "looks a citizen up (the CPR number in the body)",
+    "api.request_setup": "an API call: once per Idempotency-Key", "api.create_ticket": "an API call: once per "
+    "Idempotency-Key", "api_admin.revoke": "revokes a token",
     # the citizens' portal: signing in, and changes to her own visits and grants
     "portal.ask_code": "sends a code (limited per number and address)", "portal.check_code": "signs in",
     "portal.choose": "signs in", "portal.logout": "signs out", "portal.confirm_visit": "edits (once)",
@@ -73,6 +78,13 @@ NOT_CREATING = {
     "support.duty": "a flag", "support.identify": "a lookup", "support.kb_helpful": "one vote per person",
     "support.link": "one link per pair", "support.merge": "a transition", "support.settings": "edits",
     "support.canned_edit": "edits",
+    "coordination.explain": "edits (versioned)", "coordination.release": "a transition, once (versioned)",
+    "coordination.regenerate": "recomputes a draft (versioned; one report per month, unique)",
+    "non_returns.propose": "a transition of the case (versioned)", "non_returns.approve": "a transition, once "
+    "(versioned; the devices' lose is a repeat-safe ledger operation)", "non_returns.reject": "a transition "
+    "(versioned)", "non_returns.escalate": "a transition of the case (versioned)",
+    "non_returns.found": "a versioned change of the case (a stale page is refused)",
+    "knowledge.revise_note": "a revision only of a changed text, of the version opened (versioned)",
 }
 
 
@@ -285,6 +297,12 @@ def _device_model(w: SupportWorld) -> Case:
                 lambda: count(w.s, DeviceModel, DeviceModel.model_number == "T9"))
 
 
+def _note(w: SupportWorld) -> Case:
+    return Case(w.coordinator, "/knowledge/notes/new",
+                {"subject": f"programme:{w.copd.id}", "title": "Ny vægt", "body": "Den nye vægt skal nulstilles."},
+                lambda: count(w.s, ExperienceNote, ExperienceNote.programme_id == w.copd.id))
+
+
 def _place(w: SupportWorld) -> Case:
     return Case(w.warehouse, "/inventory/places", {"place-kind": "van", "place-name": "Van 9", "place-depot_id": 0},
                 lambda: count(w.s, Holder, Holder.name == "Van 9"))
@@ -386,6 +404,7 @@ CASES = {"citizens.new": _citizen, "citizens.add_contact": _contact, "citizens.o
          "dispatch.request_setup": _setup_request, "dispatch.new_visit": _visit, "dispatch.technician": _technician,
          "support.log_call": _call, "support.reply": _reply, "support.kb_new": _article, "support.canned": _canned,
          "support.group_edit": _group, "inventory.models": _device_model, "inventory.places": _place,
+         "knowledge.new_note": _note,
          "inventory.create_kit": _kit, "admin.new_user": _user, "organisations.edit": _organisation,
          "courses.edit_programme": _programme, "courses.offer": _offer, "training.new": _training,
          "dispatch.add_absence": _absence, "inventory.register_device": _device, "inventory.import_upload": _delivery,

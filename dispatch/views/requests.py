@@ -15,7 +15,7 @@ from servicecenter.courses.service import list_programmes
 from servicecenter.db import local_date, unit_of_work
 from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session
-from servicecenter.web import creates, now, once, page_arg, require, show_error
+from servicecenter.web import creates, listed_after_render, now, once, page_arg, require, show_error
 
 
 @bp.route("/request/<int:citizen_id>", methods=["GET", "POST"])
@@ -62,8 +62,5 @@ def my_requests():
     per_page = current_app.config["PAGE_SIZE"]
     rows = visits.newest_requests(s, current_user, now(), limit=per_page + 1, offset=(page_arg() - 1) * per_page)
     shown = rows[:per_page]
-    with unit_of_work(s):
-        citizens.record_listed(s, [v.citizen_id for v in shown], actor=current_user, now=now(),
-                               action="citizen.list_requests")
-    return render_template("dispatch/my_requests.html", visits=shown, has_more=len(rows) > per_page,
-                           page=page_arg())
+    html = render_template("dispatch/my_requests.html", visits=shown, has_more=len(rows) > per_page, page=page_arg())
+    return listed_after_render(html, [v.citizen_id for v in shown], action="citizen.list_requests")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,11 +47,12 @@ def next_tag(session: Session, prefix: str) -> str:
 
 def create_device_model(session: Session, *, actor, now: dt.datetime, category: DeviceCategory, manufacturer: str,
                         model_number: str, name: str, cleaning_procedure: str | None = None,
-                        service_interval_days: int | None = None) -> DeviceModel:
+                        service_interval_days: int | None = None, unit_price: Decimal | None = None) -> DeviceModel:
     if session.scalar(select(DeviceModel.id).where(DeviceModel.model_number == model_number)) is not None:
         raise DomainError(N_("A device model with this model number exists."), field="model_number")
     model = DeviceModel(category=category, manufacturer=manufacturer, model_number=model_number, name=name,
-                        cleaning_procedure=cleaning_procedure, service_interval_days=service_interval_days)
+                        cleaning_procedure=cleaning_procedure, service_interval_days=service_interval_days,
+                        unit_price=unit_price)
     session.add(model)
     session.flush()
     record_event(session, actor=actor, action="device_model.create", entity_type="device_model", entity_id=model.id,
@@ -64,7 +66,7 @@ def get_device_model(session: Session, model_id: int) -> DeviceModel:
 
 def update_device_model(session: Session, model: DeviceModel, *, actor, now: dt.datetime, category: DeviceCategory,
                         manufacturer: str, model_number: str, name: str, cleaning_procedure: str | None,
-                        service_interval_days: int | None) -> DeviceModel:
+                        service_interval_days: int | None, unit_price: Decimal | None = None) -> DeviceModel:
     """Change a model's details; the category only while no device of the model exists (kits and SIM cards
     are checked against it). The audit row names each field that changed, with its old and new value."""
     model = session.scalar(select(DeviceModel).where(DeviceModel.id == model.id).with_for_update())
@@ -74,7 +76,8 @@ def update_device_model(session: Session, model: DeviceModel, *, actor, now: dt.
     if category != model.category and session.scalar(select(Device.id).where(Device.model_id == model.id).limit(1)):
         raise DomainError(N_("Devices of this model are registered: its category cannot change."), field="category")
     wanted = {"category": category, "manufacturer": manufacturer, "model_number": model_number, "name": name,
-              "cleaning_procedure": cleaning_procedure, "service_interval_days": service_interval_days}
+              "cleaning_procedure": cleaning_procedure, "service_interval_days": service_interval_days,
+              "unit_price": unit_price}
     changed = {key: [_plain(getattr(model, key)), _plain(value)] for key, value in wanted.items()
                if getattr(model, key) != value}
     for key in changed:
@@ -86,6 +89,8 @@ def update_device_model(session: Session, model: DeviceModel, *, actor, now: dt.
 
 
 def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
     return value.value if isinstance(value, DeviceCategory) else value
 
 

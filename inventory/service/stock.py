@@ -61,8 +61,9 @@ def ready_kits_by_depot(session: Session) -> dict[tuple[int, int], int]:
         .group_by(Kit.ready_at_id, KitTemplate.programme_id))}
 
 
-def stock_lines(session: Session) -> list[StockLine]:
-    counts = ready_kits_by_depot(session)
+def stock_lines(session: Session, *, counts: dict[tuple[int, int], int] | None = None) -> list[StockLine]:
+    """Every depot's minimum per programme with its ready kits (`counts`: those of `ready_kits_by_depot`, if read)."""
+    counts = ready_kits_by_depot(session) if counts is None else counts
     stmt = (select(StockMinimum, Holder, Programme).join(Holder, Holder.id == StockMinimum.depot_id)
             .join(Programme, Programme.id == StockMinimum.programme_id).order_by(Holder.name, Programme.name))
     return [StockLine(depot, programme, counts.get((depot.id, programme.id), 0), minimum.minimum)

@@ -181,7 +181,7 @@ def _model_fields(form: DeviceModelForm) -> dict:
     return {"category": DeviceCategory(form.category.data), "manufacturer": form.manufacturer.data.strip(),
             "model_number": form.model_number.data.strip(), "name": form.name.data.strip(),
             "cleaning_procedure": form.cleaning_procedure.data or None,
-            "service_interval_days": form.service_interval_days.data}
+            "service_interval_days": form.service_interval_days.data, "unit_price": form.unit_price.data}
 
 
 @bp.route("/models", methods=["GET", "POST"])
@@ -217,4 +217,6 @@ def edit_model(model_id: int):
         else:
             flash(gettext("The device model is saved."), "success")
             return redirect(url_for("inventory.models"))
-    return render_template("inventory/model_edit.html", model=model, form=form), 400 if form.errors else 200
+    panels = [panel(model) for panel in current_app.extensions.get("device_model_panels", [])]
+    return render_template("inventory/model_edit.html", model=model, form=form, panels=panels), (
+        400 if form.errors else 200)

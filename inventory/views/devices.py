@@ -102,6 +102,7 @@ def _render_device(s, device: Device, status: int = 200, **forms):
         due_on=service.device_due_on(s, device), today=local_date(now()), home_citizen=_home_citizen(s, device),
         firmware_form=forms.get("firmware_form") or FirmwareForm(firmware=device.firmware_version),
         calibration_form=forms.get("calibration_form") or CalibrationForm(),
+        panels=[panel(device) for panel in current_app.extensions.get("device_panels", [])],
     ), status
 
 

@@ -79,6 +79,11 @@ can_view_competence = has_role(Role.COORDINATOR, Role.ADMIN, Role.HELPDESK)
 can_record_staff_training = has_role(Role.COORDINATOR, Role.ADMIN)
 can_manage_programmes = has_role(Role.ADMIN, Role.COORDINATOR)
 can_view_indicators = has_role(Role.COORDINATOR, Role.ADMIN)
+# The monthly report: the coordinators explain its deviations and release it to the steering group.
+can_write_reports = has_role(Role.COORDINATOR)
+# Devices that do not come back: the helpdesk calls the citizens; the coordinator decides the write-off.
+can_follow_non_returns = has_role(Role.COORDINATOR, Role.HELPDESK)
+can_write_off = has_role(Role.COORDINATOR)
 
 # Dispatch: nurses request visits; the helpdesk books and plans; coordinators set up technicians; technicians
 # work their own route (the service checks it is theirs).
@@ -95,3 +100,10 @@ can_work_tickets = has_role(Role.HELPDESK, Role.COORDINATOR)
 can_manage_support = has_role(Role.COORDINATOR, Role.ADMIN)
 can_read_kb = has_role(Role.HELPDESK, Role.COORDINATOR, Role.TECHNICIAN, Role.ADMIN)
 can_edit_kb = has_role(Role.HELPDESK, Role.COORDINATOR, Role.ADMIN)
+
+# Knowledge: which equipment is best (counts per device model, no citizen in them) for those who choose, buy and keep
+# the equipment. Experience notes are read and written by the service center's staff whose work they are about;
+# nurses (outside the center) and admins (who run the system, not the service) get neither.
+can_compare_equipment = has_role(Role.COORDINATOR, Role.WAREHOUSE, Role.ADMIN)
+can_read_notes = has_role(Role.COORDINATOR, Role.HELPDESK, Role.TECHNICIAN, Role.WAREHOUSE)
+can_write_notes = has_role(Role.COORDINATOR, Role.HELPDESK, Role.TECHNICIAN, Role.WAREHOUSE)

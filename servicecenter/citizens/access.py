@@ -121,3 +121,20 @@ def _nurse_sees(actor: User, now: dt.datetime, policy: AccessPolicy, citizen_col
 def _glass_rule(actor: User, now: dt.datetime) -> ColumnElement[bool]:
     return Citizen.id.in_(select(GlassBreak.citizen_id).where(GlassBreak.user_id == actor.id,
                                                                 GlassBreak.until > now))
+
+
+@dataclass(frozen=True)
+class _Organisation:
+    organisation_id: int
+
+
+def organisation_sees(session: Session, organisation_id: int | None, now: dt.datetime, citizen_column=None, *,
+                      of_a_course: bool = False) -> ColumnElement[bool]:
+    """Need to know for an organisation acting through a system (an API token, a webhook subscription) rather than
+    a person: the care relationships of its nurses (the nurse rule, asked for the organisation). `None` is the
+    service centre's own integration, which sees every citizen as its helpdesk does. `citizen_column` defaults to
+    Citizen.id."""
+    if organisation_id is None:
+        return true()
+    column = Citizen.id if citizen_column is None else citizen_column
+    return _nurse_sees(_Organisation(organisation_id), now, policy_of(session), column, of_a_course=of_a_course)

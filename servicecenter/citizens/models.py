@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from servicecenter.db import Base, UTCDateTime, str_enum
+from servicecenter.db import AppendOnly, Base, UTCDateTime, str_enum
 from servicecenter.organisations.models import Organisation
 
 
@@ -94,6 +94,20 @@ class ContactPerson(Base):
     citizen: Mapped[Citizen] = relationship(back_populates="contacts")
 
     __table_args__ = (Index("ix_contact_persons_phone_key", "phone_key"),)
+
+
+class CitizenMunicipality(AppendOnly, Base):
+    """Which municipality a citizen lived in from when: a row whenever it is set or changes, in the same transaction
+    (the indicators count a citizen who moved mid-course where she lived at the moment they ask about)."""
+
+    __tablename__ = "citizen_municipalities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_citizen_municipalities_citizen_since", "citizen_id", "since"),)
 
 
 class GlassBreak(Base):

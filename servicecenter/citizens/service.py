@@ -14,7 +14,7 @@ from servicecenter.audit.service import recent_citizen_ids, record_event, record
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.access import can_see, sees, visible_to  # noqa: F401 - the services' one rule
 from servicecenter.citizens.cpr import looks_like_cpr, normalise_cpr
-from servicecenter.citizens.models import Citizen, ContactKind, ContactPerson, GlassBreak
+from servicecenter.citizens.models import Citizen, CitizenMunicipality, ContactKind, ContactPerson, GlassBreak
 from servicecenter.db import LOCAL_ZONE, local_date
 from servicecenter.errors import N_, Conflict, DomainError, NotFound
 from servicecenter.organisations.models import Organisation, OrganisationKind
@@ -149,6 +149,7 @@ def create_citizen(session: Session, data: CitizenData, *, actor: User, now: dt.
     _apply(citizen, data, cpr)
     session.add(citizen)
     session.flush()
+    _note_municipality(session, citizen, now)
     record_event(session, actor=actor, action="citizen.create", entity_type="citizen", entity_id=citizen.id,
                  citizen_id=citizen.id, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role))
     return citizen
@@ -165,10 +166,17 @@ def update_citizen(
     _apply(citizen, data, cpr)
     citizen.updated_at = now
     changed = sorted(k for k in _changed_fields(citizen) if not k.endswith("_key"))
+    if "municipality_id" in changed:
+        _note_municipality(session, citizen, now)
     record_event(session, actor=actor, action="citizen.update", entity_type="citizen", entity_id=citizen.id,
                  citizen_id=citizen.id, now=now, purpose=PURPOSE_BY_ROLE.get(actor.role),
                  detail={"fields": changed})
     return citizen
+
+
+def _note_municipality(session: Session, citizen: Citizen, now: dt.datetime) -> None:
+    """Where she lives from now on, kept beside the record: the indicators place a citizen who moved mid-course."""
+    session.add(CitizenMunicipality(citizen_id=citizen.id, municipality_id=citizen.municipality_id, since=now))
 
 
 def _changed_fields(obj: object) -> list[str]:

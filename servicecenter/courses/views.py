@@ -254,7 +254,9 @@ def edit_programme(programme_id: int | None):
         else:
             flash(gettext("The programme is saved."), "success")
             return redirect(url_for("courses.programmes"))
-    return render_template("courses/programme_form.html", form=form, programme=programme), 400 if form.errors else 200
+    panels = [panel(programme) for panel in current_app.extensions.get("programme_panels", [])] if programme else []
+    return render_template("courses/programme_form.html", form=form, programme=programme, panels=panels), (
+        400 if form.errors else 200)
 
 
 @bp.get("/inclusion")

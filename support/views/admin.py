@@ -10,9 +10,10 @@ from flask_login import current_user
 
 from servicecenter.auth.permissions import can_manage_support, can_view_indicators
 from servicecenter.csvexport import csv_lines
-from servicecenter.db import LOCAL_ZONE, get_or_raise, local_date, unit_of_work
+from servicecenter.db import get_or_raise, unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
+from servicecenter.months import month_bounds, parse_month, previous_month
 from servicecenter.web import creates, now, once, rate_limited, require, show_error
 from support.forms_admin import WEEKDAYS, CannedForm, GroupForm, SettingsForm
 from support.models import Priority, SupportGroup
@@ -143,20 +144,9 @@ def _month() -> tuple[dt.date | None, str]:
     """The month asked for (`month=YYYY-MM`), default the previous full month; None if the text is not a month."""
     text = request.args.get("month", "").strip()
     if not text:
-        first_of_this = local_date(now()).replace(day=1)
-        previous = (first_of_this - dt.timedelta(days=1)).replace(day=1)
+        previous = previous_month(now())
         return previous, previous.strftime("%Y-%m")
-    try:
-        first = dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        return None, text[:20]
-    return (first, text) if 2000 <= first.year <= 2100 else (None, text[:20])  # no 500 on year 1 or 9999
-
-
-def _bounds(first: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The month as UTC moments from local midnight on the 1st to local midnight on the 1st of the next."""
-    following = (first + dt.timedelta(days=32)).replace(day=1)
-    return tuple(dt.datetime.combine(d, dt.time(0), LOCAL_ZONE).astimezone(dt.UTC) for d in (first, following))
+    return parse_month(text), text[:20]
 
 
 def _number(value: float | int | None, pattern: str = "#,##0.##") -> str:
@@ -170,7 +160,7 @@ def figures():
     if first is None:
         return render_template("support/figures.html", month=text, rows=None, number=_number,
                                error=gettext("Write the month as YYYY-MM, e.g. 2026-01.")), 400
-    start, end = _bounds(first)
+    start, end = month_bounds(first)
     rows = figures_service.model_figures(db_session(), start=start, end=end, now=now())
     return render_template("support/figures.html", month=text, first=first, rows=rows, number=_number, error=None)
 
@@ -182,7 +172,7 @@ def figures_csv():
     first, text = _month()
     if first is None:
         return redirect(url_for("support.figures", month=text))
-    start, end = _bounds(first)
+    start, end = month_bounds(first)
     rows = figures_service.model_figures(db_session(), start=start, end=end, now=now())
     header = [gettext("Device model"), gettext("Device-months"), gettext("Faults"),
               gettext("Faults per 100 device-months"), gettext("Swaps"), gettext("Swaps per 100 device-months")]

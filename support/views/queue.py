@@ -9,13 +9,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from servicecenter.auth.permissions import can_work_tickets
-from servicecenter.citizens import service as citizens
 from servicecenter.db import unit_of_work
 from servicecenter.errors import N_, DomainError
 from servicecenter.extensions import db_session
 from servicecenter.i18n import short_datetime_formatter
 from servicecenter.inputguards import bounded_int
-from servicecenter.web import now, page_arg, require
+from servicecenter.web import listed_after_render, now, page_arg, require
 from support.service import queue as queues
 from support.service import tickets
 from support.views import bp
@@ -39,12 +38,8 @@ def queue():
                            groups=tickets.list_groups(s), duty=tickets.memberships(s, current_user.id), now=at,
                            when=short_datetime_formatter(), words=_words(), badge_class=BADGES, csrf=generate_csrf(),
                            ticket_path=url_for("support.ticket", ticket_id=0)[:-1])
-    # Rendered first, then the citizens behind the callers' names are logged as read (before anything is sent):
-    # the unit of work expires what was loaded, and the page must not reload its tickets one by one.
-    listed = [t.citizen_id for t in page.tickets if t.citizen_id]
-    with unit_of_work(s):
-        citizens.record_listed(s, listed, actor=current_user, now=at, action="citizen.list_tickets")
-    return html
+    return listed_after_render(html, [t.citizen_id for t in page.tickets if t.citizen_id],
+                               action="citizen.list_tickets")
 
 
 # The rows' links are the ticket's path with its number appended (url_for once, not 150 times a page).
