@@ -47,7 +47,8 @@ def render_svg(lines: Sequence[Line], *, x_title: str, y_title: str, no_data: st
                      x_title=x_title, y_title=y_title, no_data_text=no_data, margin=12, stroke_style={"width": 2},
                      value_formatter=lambda v: f"{v * 100:.0f} %", x_value_formatter=lambda v: f"{v:.0f}",
                      margin_bottom=30 + 20 * ((max(len(lines), 1) - 1) // 2))
-    chart.y_labels = [i / 10 for i in range(11)]
+    if lines:  # pygal cannot place fixed labels on an empty chart: it draws its no-data text instead
+        chart.y_labels = [i / 10 for i in range(11)]
     for line in lines:
         chart.add(line.name, steps(line))
     return without_scripts(chart.render())

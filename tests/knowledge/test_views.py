@@ -83,6 +83,16 @@ def test_the_survival_chart_is_an_svg_image_without_scripts(client, factory, fle
     assert client.get("/knowledge/equipment/survival/toaster.svg").status_code == 404
 
 
+def test_a_kind_no_device_has_served_gets_a_chart_that_says_so(client, factory, fleet):
+    """Found on the demo data: the blood-pressure monitors had never been at a citizen, and the chart was a 500."""
+    _login(client, factory, Role.WAREHOUSE)
+    answer = client.get("/knowledge/equipment/survival/blood_pressure.svg")
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+    root = etree.fromstring(answer.data)
+    said = root.findall(".//{http://www.w3.org/2000/svg}text[@class='no_data']")
+    assert len(said) == 1 and said[0].text.strip()  # pygal's no-data text, in the page's language
+
+
 def test_both_tables_download_as_csv(client, factory, fleet):
     _login(client, factory, Role.COORDINATOR)
     figures = _csv(client.get(f"/knowledge/equipment.csv?{PERIOD}"))
