@@ -115,6 +115,17 @@ def _spread_courses(url: str) -> int:
     return len(rows)
 
 
+def build_national(url: str, size: int) -> dict:
+    """The national data set at `size` citizens (100,000: about 3,000,000 movements, 500,000 tickets, 1,000,000
+    visits), shared with the load benchmark (bench/load.py)."""
+    began = time.perf_counter()
+    made = build_data(url, size)
+    made["extra_movements"] = _more_history(url)
+    made["courses_spread"] = _spread_courses(url)
+    made["build_s"] = round(time.perf_counter() - began)
+    return made
+
+
 def _timed(call, n: int) -> dict:
     for _ in range(WARM_UP):
         call()
@@ -221,11 +232,7 @@ def main() -> dict:
             else:
                 fresh_postgres(pg_url)
                 url = pg_url
-            began = time.perf_counter()
-            made = build_data(url, size)
-            made["extra_movements"] = _more_history(url)
-            made["courses_spread"] = _spread_courses(url)
-            made["build_s"] = round(time.perf_counter() - began)
+            made = build_national(url, size)
             print(json.dumps({"backend": backend, **made}, default=str), flush=True)
             gc.collect()
             result = {"backend": backend, "size": made, **_measure(url)}
