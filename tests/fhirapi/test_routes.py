@@ -150,3 +150,22 @@ def test_fhir_query_strings_are_blanked_in_log_lines():
     assert "SN-4711" not in redact(line) and "patient=42" not in redact(line)
     assert redact(line).count("?[query]") == 2
     assert redact("GET /fhir/Device/7 HTTP/1.1") == "GET /fhir/Device/7 HTTP/1.1"
+
+
+def test_over_the_limit_the_outcome_keeps_retry_after(app, client, api_world):
+    app.config["API_CALLS_PER_MINUTE"] = 2
+    headers, url = bearer(api_world.token(READ)), f"/fhir/Device/{api_world.our_devices[0].id}"
+    assert [client.get(url, headers=headers).status_code for _ in range(2)] == [200, 200]
+    refused = client.get(url, headers=headers)
+    assert _outcome(refused, 429)["code"] == "throttled" and 1 <= int(refused.headers["Retry-After"]) <= 60
+    unauthorised = client.get(url)
+    assert unauthorised.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_diagnostics_speak_danish_by_default_and_english_on_request(client, api_world):
+    headers = bearer(api_world.token(READ))
+    danish = _outcome(client.get("/fhir/Device", query_string={"name": "x"}, headers=headers), 400)
+    english = _outcome(client.get("/fhir/Device", query_string={"name": "x"},
+                                  headers=headers | {"Accept-Language": "en"}), 400)
+    assert danish["diagnostics"] == "Ukendt søgeparameter: name."
+    assert english["diagnostics"] == "Unknown search parameter: name."
