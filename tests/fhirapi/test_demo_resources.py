@@ -12,6 +12,7 @@ from inventory.models import Custody, Device
 from servicecenter.auth.models import User
 from servicecenter.citizens.models import Citizen
 from servicecenter.db import unit_of_work, utcnow
+from servicecenter.organisations.models import Organisation
 from tests.conftest import make_test_app, with_demo
 from tests.fhirapi.conftest import bearer
 from tests.fhirapi.profiles import validate
@@ -63,7 +64,7 @@ def test_every_resource_for_the_demo_data_validates(demo):
         assert kinds.count("Device") == len({u.device_id for u in mine})
         searched = _fhir(client, f"/fhir/DeviceUseStatement?patient=Patient/{citizen_id}", headers)
         assert sorted(int(e["resource"]["id"]) for e in searched["entry"]) == sorted(u.id for u in mine)
-    for organisation_id in {d.owner_organisation_id for d in devices}:
+    for organisation_id in session.scalars(select(Organisation.id)):  # owners, municipalities, the supplier
         _fhir(client, f"/fhir/Organization/{organisation_id}", headers)
     _fhir(client, "/fhir/metadata", {})
 
