@@ -27,8 +27,13 @@ def problem(status: int, detail: str | None = None, *, headers: dict | None = No
     return response
 
 
+def default_detail(status: int) -> str | None:
+    """What an error of this status says when nothing more particular is known, in the reader's language."""
+    return _DEFAULT_DETAIL.get(status, lambda: None)()
+
+
 def _render(status: int, message: str | None):
-    return problem(status, message or _DEFAULT_DETAIL.get(status, lambda: None)())
+    return problem(status, message or default_detail(status))
 
 
 _DEFAULT_DETAIL = {

@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import api
     import coordination
     import dispatch
+    import fhirapi
     import inventory
     import knowledge
     import portal
@@ -81,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     coordination.init_app(app)
     knowledge.init_app(app)
     api.init_app(app)
+    fhirapi.init_app(app)
 
     from servicecenter.cli import register_cli
     from servicecenter.courses.cli import courses_cli

@@ -10,10 +10,12 @@ CPR_LIKE = re.compile(r"(?<!\d)(\d{6})-?\d{4}(?!\d)")
 # A citizen's confirmation link (/dispatch/c/<token>) is a bearer credential: whoever reads it from a log (the
 # access log's path or Referer) could confirm or move the visit.
 CONFIRM_TOKEN = re.compile(r"(/c/)[^\s/?#\"']+")
+# A FHIR search's query string may hold an identifier (a serial number, a patient's id): blanked whole.
+FHIR_QUERY = re.compile(r"(/fhir/[^\s?#\"']*\?)[^\s#\"']*")
 
 
 def redact(text: str) -> str:
-    return CONFIRM_TOKEN.sub(r"\1[token]", CPR_LIKE.sub(r"\1-XXXX", text))
+    return FHIR_QUERY.sub(r"\1[query]", CONFIRM_TOKEN.sub(r"\1[token]", CPR_LIKE.sub(r"\1-XXXX", text)))
 
 
 class RedactingFormatter(logging.Formatter):

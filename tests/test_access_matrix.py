@@ -87,6 +87,12 @@ MATRIX: dict[str, str] = {
     "api.visit": "a visit, through a token (tests/api/test_scope_matrix.py)",
     "api.ticket": "a ticket, through a token (tests/api/test_scope_matrix.py)",
     "api_admin.revoke": "an API token (admins)",
+    # FHIR: the same bearer tokens (tests/fhirapi/test_scope_matrix.py).
+    "fhir.device": "a device (never names a patient; tests/fhirapi)",
+    "fhir.organization": "an organisation (no personal data)",
+    "fhir.device_use": "a citizen's use of a device, through a token (tests/fhirapi/test_scope_matrix.py)",
+    "fhir.patient": "a citizen, through a token (tests/fhirapi/test_scope_matrix.py)",
+    "fhir.patient_everything": "a citizen, through a token (tests/fhirapi/test_scope_matrix.py)",
     # The portal's own session, not a staff login: another citizen's visit is a 404 (tests/portal/).
     "portal.move_visit": "the signed-in citizen's visit", "portal.cancel_visit": "the signed-in citizen's visit",
     "portal.confirm_visit": "the signed-in citizen's visit",

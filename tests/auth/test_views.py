@@ -117,9 +117,11 @@ def test_every_endpoint_declares_a_permission_or_is_public(app):
     # The citizen's confirmation link is public by design: a signed, expiring token instead of a login. The portal's
     # pages are public to the staff login and check the portal's own session (tests/portal/test_signin.py).
     # The API's routes check a bearer token and its scopes instead (api/auth.py, tests/api/test_scope_matrix.py);
-    # only its description (the OpenAPI document and the page that shows it) is open.
-    api = {e for e in public if e.startswith("api.")}
-    assert {e for e in api if not getattr(app.view_functions[e], "api_scopes", ())} == {"api.openapi", "api.docs"}
+    # only its description (the OpenAPI document and the page that shows it) is open. The FHIR routes take the same
+    # tokens (tests/fhirapi/test_scope_matrix.py); only their CapabilityStatement is open.
+    api = {e for e in public if e.startswith(("api.", "fhir."))}
+    assert {e for e in api if not getattr(app.view_functions[e], "api_scopes", ())} == {"api.openapi", "api.docs",
+                                                                                          "fhir.metadata"}
     staff_side = {e for e in public - api if not e.startswith("portal.")}
     assert staff_side == {"auth.login", "main.set_language", "main.health", "dispatch.confirm_link"}
 
