@@ -69,6 +69,12 @@ def load_config() -> dict:
         "SESSION_COOKIE_PATH": "/",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # Long work (optimising a day) is a job of the queue (servicecenter/queue.py). JOB_RUNNER "thread" runs it
+        # in a thread of the web process (make run, SQLite); "worker" only enqueues it for `flask worker`
+        # processes (production); "inline" runs it in the request (tests). A job whose process stopped sending its
+        # heartbeat for JOB_LEASE_SECONDS is taken as lost.
+        "JOB_RUNNER": os.environ.get("JOB_RUNNER", "thread"),
+        "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", "60")),
         **_outbox(instance),
         **_portal(),
         **_coordination(),
