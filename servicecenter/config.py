@@ -155,6 +155,10 @@ def check_config(config: dict) -> None:
             not config.get("SESSION_COOKIE_SECURE") or config.get("SESSION_COOKIE_DOMAIN")
             or config.get("SESSION_COOKIE_PATH") != "/"):
         raise RuntimeError("a __Host- session cookie needs SESSION_COOKIE_SECURE, Path=/ and no Domain")
+    if config.get("JOB_RUNNER", "thread") not in ("thread", "worker", "inline"):
+        raise RuntimeError("JOB_RUNNER must be thread (make run), worker (production: flask worker) or inline (tests)")
+    if float(config.get("JOB_LEASE_SECONDS", 60)) <= 0:
+        raise RuntimeError("JOB_LEASE_SECONDS must be more than 0")
     if config.get("PORTAL_OIDC_ISSUER") and not (config.get("PORTAL_OIDC_CLIENT_ID")
                                                  and config.get("PORTAL_OIDC_CLIENT_SECRET")):
         raise RuntimeError("PORTAL_OIDC_ISSUER needs PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET")

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 LIVE = (PENDING, RUNNING)
-RUNNERS = ("thread", "worker", "inline")
 LOST_MESSAGE = N_("The process running this job stopped (a restart or a crash) before it finished.")
 
 
