@@ -5,6 +5,7 @@ JOB_RUNNER refused at start."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -108,3 +109,24 @@ def test_a_lost_job_is_tried_again_when_its_kind_allows_else_failed(app):
 def test_an_unknown_job_runner_is_refused_at_start(sqlite_url):
     with pytest.raises(RuntimeError, match="JOB_RUNNER"):
         make_test_app(sqlite_url, JOB_RUNNER="celery")
+
+
+def test_workers_racing_for_jobs_take_each_once(app):
+    # given three due jobs and four workers asking at the same moment
+    factory = app.extensions["database"].factory
+    for n in range(3):
+        _enqueue(factory, "test.record", f"k{n}", {"n": n})
+    start, results = threading.Barrier(4), []
+
+    def worker() -> None:
+        start.wait()
+        results.append(queue.run_one(factory, dict(app.config)))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # then each job ran exactly once and one worker found nothing
+    assert sorted(call["n"] for call in CALLS) == [0, 1, 2]
+    assert sorted(results) == [False, True, True, True]
