@@ -130,3 +130,29 @@ def test_workers_racing_for_jobs_take_each_once(app):
     # then each job ran exactly once and one worker found nothing
     assert sorted(call["n"] for call in CALLS) == [0, 1, 2]
     assert sorted(results) == [False, True, True, True]
+
+
+def test_two_transactions_enqueueing_one_key_at_once_make_one_job(app):
+    # given a transaction that enqueued a key and has not committed yet
+    factory = app.extensions["database"].factory
+    found: list[int] = []
+
+    def second() -> None:  # enqueues the same key meanwhile: waits on the first (the unique index, or SQLite's lock)
+        with factory() as session, unit_of_work(session):
+            job = queue.enqueue(session, "test.record", "same", {"by": "second"}, now=utcnow())
+            session.flush()
+            found.append(job.id)
+
+    with factory() as session, unit_of_work(session):
+        first = queue.enqueue(session, "test.record", "same", {"by": "first"}, now=utcnow())
+        session.flush()
+        first_id = first.id
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(timeout=0.5)  # it cannot finish before this transaction ends
+        assert racer.is_alive()
+    # when the first commits, then the second gets the first's job, and its own transaction still commits
+    racer.join(timeout=60)
+    assert found == [first_id]
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(queue.QueuedJob)) == 1
