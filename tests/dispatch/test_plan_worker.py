@@ -114,3 +114,19 @@ def test_a_killed_worker_leaves_a_failed_run_and_the_day_can_be_optimised_at_onc
     done = _run(session, second)
     assert done.status == PlanStatus.DONE, done.error
     assert {v["visit_id"] for r in done.result["routes"] for v in r["stops"]}, "the visits were planned"
+
+
+def test_with_workers_the_request_only_enqueues_and_the_page_says_it_waits(app, client, session, factory):
+    # given the web processes only enqueue (JOB_RUNNER=worker) and no worker is running
+    world, day = _booked_day(session, factory)
+    assert client.login(world.helpdesk.username).status_code == 302
+    client.post("/language", data={"lang": "en"})
+    # when the planner optimises the day
+    assert client.post("/dispatch/plan/optimise", data={"day": day.isoformat()}).status_code == 302
+    # then the run and its job are committed and waiting, and the page says so and keeps polling
+    session.rollback()
+    job = planning.plan_job(session, day)
+    assert job is not None and job.status == queue.PENDING
+    assert planning.latest_run(session, day).status == PlanStatus.RUNNING
+    page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
+    assert "Waiting for a free worker" in page and "every 1s" in page
