@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     from dispatch.demo import dispatch_demo_logins, load_dispatch_demo
     from dispatch.history import visit_entries
     from dispatch.jobs import JOBS
-    from dispatch.service import on_course_ended, on_course_status, reservation_claims, startpage, visit_facts
+    from dispatch.service import on_course_ended, on_course_status, planning, reservation_claims, startpage, visit_facts
     from dispatch.service.access import technician_rule
     from dispatch.service.technicians import own_van, van_driver
     from dispatch.views import bp
@@ -26,13 +26,10 @@ def init_app(app: Flask) -> None:
     from servicecenter.courses import journey
     from servicecenter.extensions import register_extension
     from servicecenter.jobs import register_job
+    from servicecenter.queue import register_handler
     from servicecenter.startpage import Panel
 
     app.config.setdefault("PLAN_SECONDS", 10.0)
-    app.config.setdefault("PLAN_IN_BACKGROUND", True)
-    # A run still "running" after this many minutes lost its thread and is marked failed when the day is
-    # optimised again (a run takes PLAN_SECONDS plus a few seconds of input and saving).
-    app.config.setdefault("PLAN_STALE_MINUTES", 5)
     app.config.setdefault("TRAVEL_PROVIDER", "haversine")
     app.config.setdefault("PICKUP_OVERDUE_DAYS", 14)  # days after a course ends before its pickup is overdue
     app.config.setdefault("PICKUP_REMINDER_DAYS", 3)  # a pickup booked this many days ahead: "have it all ready"
@@ -46,6 +43,7 @@ def init_app(app: Flask) -> None:
     register_rule(Role.TECHNICIAN, "dispatch", technician_rule)
     for job in JOBS:
         register_job(job)
+    register_handler(planning.HANDLER)  # optimising a day runs as a job of the queue (servicecenter/queue.py)
     register_extension(app, "demo_loaders", load_dispatch_demo)
     register_extension(app, "demo_logins", dispatch_demo_logins)
     register_extension(app, "citizen_panels", citizen_panel)

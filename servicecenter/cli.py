@@ -125,6 +125,27 @@ def jobs_tick(at: str | None) -> None:
         click.echo(f"{name}: {result if result is not None else 'skipped (already run)'}")
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when no job is due.")
+def worker(poll: float) -> None:
+    """A job worker (start N of them in production, with JOB_RUNNER=worker in the web processes): takes due jobs
+    of the queue one at a time, and ends those whose worker died. Ctrl+C or SIGTERM stops it."""
+    import signal
+    import threading
+
+    from servicecenter.queue import work
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("Worker started; Ctrl+C stops it.")
+    try:
+        work(get_database().factory, dict(current_app.config), stop=stop, poll_seconds=poll)
+    except KeyboardInterrupt:
+        stop.set()
+    sys.stdout.flush()
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -147,5 +168,5 @@ def serve(host: str, port: int) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (db_cli, users_cli, jobs_cli, demo_data, serve):
+    for command in (db_cli, users_cli, jobs_cli, demo_data, worker, serve):
         app.cli.add_command(command)

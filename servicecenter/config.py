@@ -69,6 +69,12 @@ def load_config() -> dict:
         "SESSION_COOKIE_PATH": "/",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        # Long work (optimising a day) is a job of the queue (servicecenter/queue.py). JOB_RUNNER "thread" runs it
+        # in a thread of the web process (make run, SQLite); "worker" only enqueues it for `flask worker`
+        # processes (production); "inline" runs it in the request (tests). A job whose process stopped sending its
+        # heartbeat for JOB_LEASE_SECONDS is taken as lost.
+        "JOB_RUNNER": os.environ.get("JOB_RUNNER", "thread"),
+        "JOB_LEASE_SECONDS": float(os.environ.get("JOB_LEASE_SECONDS", "60")),
         **_outbox(instance),
         **_portal(),
         **_coordination(),
@@ -149,6 +155,10 @@ def check_config(config: dict) -> None:
             not config.get("SESSION_COOKIE_SECURE") or config.get("SESSION_COOKIE_DOMAIN")
             or config.get("SESSION_COOKIE_PATH") != "/"):
         raise RuntimeError("a __Host- session cookie needs SESSION_COOKIE_SECURE, Path=/ and no Domain")
+    if config.get("JOB_RUNNER", "thread") not in ("thread", "worker", "inline"):
+        raise RuntimeError("JOB_RUNNER must be thread (make run), worker (production: flask worker) or inline (tests)")
+    if float(config.get("JOB_LEASE_SECONDS", 60)) <= 0:
+        raise RuntimeError("JOB_LEASE_SECONDS must be more than 0")
     if config.get("PORTAL_OIDC_ISSUER") and not (config.get("PORTAL_OIDC_CLIENT_ID")
                                                  and config.get("PORTAL_OIDC_CLIENT_SECRET")):
         raise RuntimeError("PORTAL_OIDC_ISSUER needs PORTAL_OIDC_CLIENT_ID and PORTAL_OIDC_CLIENT_SECRET")

@@ -9,9 +9,10 @@ from servicecenter.idempotency import IdempotencyKey
 from servicecenter.jobs import JobRun
 from servicecenter.organisations.models import Cluster, Organisation
 from servicecenter.outbox.models import OutboxMessage
+from servicecenter.queue import QueuedJob
 from servicecenter.ratelimit import RateLimitHit
 from servicecenter.training.models import StaffCompetence, TrainingRecord
 
 __all__ = ["AuditEvent", "Base", "Citizen", "Cluster", "ContactPerson", "Course", "CourseEvent", "Handover",
-           "IdempotencyKey", "JobRun", "LoginAttempt", "Organisation", "OutboxMessage", "Programme", "RateLimitHit",
-           "StaffCompetence", "TrainingRecord", "User", "UserSession"]
+           "IdempotencyKey", "JobRun", "LoginAttempt", "Organisation", "OutboxMessage", "Programme", "QueuedJob",
+           "RateLimitHit", "StaffCompetence", "TrainingRecord", "User", "UserSession"]

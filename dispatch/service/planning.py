@@ -16,20 +16,22 @@ from sqlalchemy.orm import Session
 from dispatch.models import CitizenRequest, PlanRun, PlanStatus, Technician, Urgency, Visit, VisitKind, VisitStatus
 from dispatch.planning import model as pm
 from dispatch.planning.solver import plan_day
-from dispatch.planning.travel import TravelTimeProvider
+from dispatch.planning.travel import TravelTimeProvider, provider_from_config
 from dispatch.service import messages
 from dispatch.service.allocation import needs_reservation
 from dispatch.service.technicians import OnDuty, get_technician, on_duty
 from dispatch.service.visits import WINDOWS, log, unbook
 from inventory import service as inventory
+from servicecenter import queue
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import User
-from servicecenter.db import get_or_raise, lock_row, serialize_on, unit_of_work
+from servicecenter.db import get_or_raise, lock_row, serialize_on, unit_of_work, utcnow
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.workdays import danish_days_off
 
 logger = logging.getLogger(__name__)
 STALE_MESSAGE = N_("The optimisation stopped without an answer (the server restarted?); optimise again.")
+LOST_MESSAGE = N_("The optimisation stopped: the process running it ended (a restart or a crash). Optimise again.")
 SAVE_FAILED_MESSAGE = N_("The result could not be saved; optimise again.")
 PROMISE_MINUTES = 60  # the citizen is promised ETA ± this, inside the requested window
 UNPLANNED_MESSAGES = {
@@ -74,28 +76,65 @@ def planning_input(session: Session, day: dt.date) -> tuple[list[pm.Stop], list[
     return [_stop(v) for v in visits], technicians
 
 
-def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime, stale_minutes: int = 5) -> PlanRun:
+def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime, seconds: float = 10.0) -> PlanRun:
+    """A new run of the day, and its job enqueued in this same transaction (dispatch.plan_day, keyed by the day:
+    asking twice makes one job). Refused while the day's run is still busy."""
     serialize_on(session, f"plan:{day.isoformat()}")  # two planners pressing "optimise" at once: one run
-    fail_stale_runs(session, day, now=now, stale_minutes=stale_minutes)
+    end_lost_runs(session, day, now=now)
     if session.scalar(select(PlanRun.id).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING)):
         raise Conflict(N_("This day is being optimised already; wait for it to finish."))
     run = PlanRun(day=day, status=PlanStatus.RUNNING, progress=0.0, started_at=now, created_by_id=actor.id)
     session.add(run)
     session.flush()
+    queue.enqueue(session, PLAN_JOB, plan_key(day), {"day": day.isoformat(), "seconds": seconds}, now=now)
     record_event(session, actor=actor, action="plan.start", entity_type="plan_run", entity_id=run.id, now=now,
                  detail={"day": day.isoformat()})
     return run
 
 
-def fail_stale_runs(session: Session, day: dt.date, *, now: dt.datetime, stale_minutes: int) -> int:
-    """A run still "running" after `stale_minutes` lost its thread (a restart, a crash): it is marked failed, so
-    the day can be optimised again. Returns how many were."""
-    stale = session.scalars(select(PlanRun).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING,
-                                                  PlanRun.started_at <= now - dt.timedelta(minutes=stale_minutes)))
-    runs = list(stale)
+def plan_key(day: dt.date) -> str:
+    return f"day:{day.isoformat()}"
+
+
+def plan_job(session: Session, day: dt.date) -> queue.QueuedJob | None:
+    """The day's pending or running optimisation job, if any."""
+    return queue.live_job(session, PLAN_JOB, plan_key(day))
+
+
+def end_lost_runs(session: Session, day: dt.date, *, now: dt.datetime) -> int:
+    """End what lost its process: jobs whose lease ran out are reaped (their runs fail with LOST_MESSAGE), and a
+    run of the day still "running" with no live job left to finish it fails with STALE_MESSAGE. Returns how many
+    runs of the day were ended here."""
+    queue.reap(session, now=now)
+    if plan_job(session, day) is not None:
+        return 0
+    return _fail_running(session, day, STALE_MESSAGE, now=now)
+
+
+def _fail_running(session: Session, day: dt.date, message: str, *, now: dt.datetime) -> int:
+    runs = list(session.scalars(select(PlanRun).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING)))
     for run in runs:
-        run.status, run.error, run.finished_at = PlanStatus.FAILED, STALE_MESSAGE, now
+        run.status, run.error, run.finished_at = PlanStatus.FAILED, message, now
     return len(runs)
+
+
+def _run_job(factory: Callable[[], Session], payload: dict, config: dict) -> None:
+    """The queue's handler: optimise the day's running run (the newest; there is at most one)."""
+    day = dt.date.fromisoformat(payload["day"])
+    with factory() as session:
+        run_id = session.scalar(select(PlanRun.id).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING)
+                                .order_by(PlanRun.id.desc()).limit(1))
+    if run_id is not None:
+        run_plan(factory, run_id, provider=provider_from_config(config), seconds=float(payload["seconds"]),
+                 now=utcnow)
+
+
+def _lost(session: Session, payload: dict, now: dt.datetime) -> None:
+    _fail_running(session, dt.date.fromisoformat(payload["day"]), LOST_MESSAGE, now=now)
+
+
+PLAN_JOB = "dispatch.plan_day"
+HANDLER = queue.Handler(PLAN_JOB, _run_job, on_lost=_lost)
 
 
 def get_run(session: Session, run_id: int) -> PlanRun:
@@ -108,9 +147,10 @@ def latest_run(session: Session, day: dt.date) -> PlanRun | None:
 
 def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTimeProvider, seconds: float,
              now: Callable[[], dt.datetime]) -> None:
-    """Solve the run's day and store the result. Runs in its own sessions (a background thread in the web
-    process); progress is written at most once a second so every app instance can show it. Whatever goes wrong
-    (the database, the solver, the input), the run ends "failed" with a message, never left "running"."""
+    """Solve the run's day and store the result. Runs in its own sessions (a job of the queue: a worker process,
+    or a thread of the web process); progress is written at most once a second so every app instance can show it.
+    Whatever goes wrong (the database, the solver, the input), the run ends "failed" with a message, never left
+    "running"; if the process dies, its lease runs out and the reaper ends the run (end_lost_runs)."""
     try:
         stops, technicians = _claim_retrying(factory, run_id)
         if stops is None:

@@ -5,19 +5,18 @@ and each technician's route sheet PDF (printing access notes is audited)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date, format_datetime, gettext, ngettext
 from flask_login import current_user
 
 from dispatch import route_sheet
-from dispatch.planning.travel import provider_from_config
 from dispatch.service import allocation, planning, technicians, visits
 from dispatch.service.confirm import make_token
 from dispatch.service.technicians import get_technician, on_duty
 from dispatch.views import bp
 from inventory import service as inventory
+from servicecenter import queue
 from servicecenter.audit.service import record_event
 from servicecenter.auth.permissions import can_dispatch, can_print_route_sheet
 from servicecenter.citizens import service as citizens
@@ -48,7 +47,7 @@ def plan():
     with unit_of_work(s):
         citizens.record_listed(s, [v.citizen_id for v in booked], actor=current_user, now=now(),
                                action="citizen.list_plan")
-        planning.fail_stale_runs(s, day, now=now(), stale_minutes=int(current_app.config["PLAN_STALE_MINUTES"]))
+        planning.end_lost_runs(s, day, now=now())
     duty = on_duty(s, day)
     return render_template("dispatch/plan.html", day=day, booked=booked, run=run, by_id=by_id, duty=duty,
                            technicians={d.technician.id: d.technician for d in duty},
@@ -95,18 +94,13 @@ def optimise():
     day = _day(request.form.get("day"))
     try:
         with unit_of_work(s):
-            run = planning.start_run(s, day, actor=current_user, now=now(),
-                                     stale_minutes=int(current_app.config["PLAN_STALE_MINUTES"]))
+            planning.start_run(s, day, actor=current_user, now=now(),
+                               seconds=float(current_app.config["PLAN_SECONDS"]))
+            job_id = planning.plan_job(s, day).id
     except DomainError as error:
         show_error(error)
         return redirect(url_for("dispatch.plan", day=day.isoformat()))
-    config = current_app.config
-    job = {"factory": get_database().factory, "run_id": run.id, "provider": provider_from_config(config),
-           "seconds": float(config["PLAN_SECONDS"]), "now": now}
-    if config["PLAN_IN_BACKGROUND"]:
-        threading.Thread(target=planning.run_plan, kwargs=job, daemon=True, name=f"plan-{run.id}").start()
-    else:
-        planning.run_plan(**job)
+    queue.start(get_database().factory, dict(current_app.config), job_id)  # committed: now it may run
     return redirect(url_for("dispatch.plan", day=day.isoformat()))
 
 

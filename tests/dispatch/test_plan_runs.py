@@ -1,4 +1,4 @@
-"""Plan runs end "done" or "failed", never stuck "running": racing writers, a failing solve, a stale run."""
+"""Plan runs end "done" or "failed", never stuck "running": racing writers, a failing solve, a lost worker."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dispatch.models import PlanRun, PlanStatus
 from dispatch.planning import model as pm
 from dispatch.planning.travel import HaversineProvider
 from dispatch.service import planning
+from servicecenter import queue
 from servicecenter.audit.service import record_event
 from servicecenter.db import unit_of_work, utcnow
 from servicecenter.errors import Conflict
@@ -116,27 +117,71 @@ def test_a_failure_reading_the_input_ends_the_run_failed(world, session, app, mo
     assert session.get(PlanRun, run_id).status == PlanStatus.FAILED
 
 
-def test_a_stale_running_run_is_marked_failed_and_the_day_can_be_optimised(world, session):
-    # given a run that started 10 minutes ago and lost its thread
+def _lose_the_worker(session, day):
+    """The day's job taken by a worker that then died: its lease ran out a minute ago."""
+    with unit_of_work(session):
+        job = queue.claim(session, worker="gone", now=utcnow(), lease=dt.timedelta(minutes=-1))
+        assert job is not None and job.key == planning.plan_key(day)
+
+
+def test_a_run_whose_worker_died_is_failed_and_the_day_can_be_optimised_at_once(world, session):
+    # given a run whose job is running under a lease that is still valid
     day = next_weekday()
-    then = utcnow() - dt.timedelta(minutes=10)
-    stale_id = _start(session, day, world.helpdesk, now=then)
-    # when a fresh run is asked for within the limit, it is refused; past it, the old run is failed
+    lost_id = _start(session, day, world.helpdesk)
+    with unit_of_work(session):
+        queue.claim(session, worker="alive", now=utcnow(), lease=dt.timedelta(minutes=5))
+    # when a fresh run is asked for, it is refused: the worker is alive
     with pytest.raises(Conflict), unit_of_work(session):
-        planning.start_run(session, day, actor=world.helpdesk, now=utcnow(), stale_minutes=15)
+        planning.start_run(session, day, actor=world.helpdesk, now=utcnow())
+    # then once the lease has run out (no heartbeat), the old run is failed with the reason and a new run starts
+    with unit_of_work(session):
+        job = planning.plan_job(session, day)
+        job.lease_until = utcnow() - dt.timedelta(seconds=1)
     fresh_id = _start(session, day, world.helpdesk)
     session.rollback()
-    stale = session.get(PlanRun, stale_id)
-    assert stale.status == PlanStatus.FAILED and stale.error == planning.STALE_MESSAGE
+    lost = session.get(PlanRun, lost_id)
+    assert lost.status == PlanStatus.FAILED and lost.error == planning.LOST_MESSAGE
     assert session.get(PlanRun, fresh_id).status == PlanStatus.RUNNING
+    assert session.get(queue.QueuedJob, job.id).status == queue.FAILED
+    assert planning.plan_job(session, day).id != job.id
 
 
-def test_a_run_marked_stale_meanwhile_keeps_its_failure(world, session, app):
-    # given a run that was marked failed (stale) before its thread got to it
+def test_a_running_run_with_no_job_left_is_marked_failed(world, session):
+    # given a run still "running" whose job is gone (it ended without saving the run's end)
     day = next_weekday()
-    run_id = _start(session, day, world.helpdesk, now=utcnow() - dt.timedelta(minutes=10))
+    orphan_id = _start(session, day, world.helpdesk)
     with unit_of_work(session):
-        planning.fail_stale_runs(session, day, now=utcnow(), stale_minutes=5)
+        planning.plan_job(session, day).status = queue.DONE
+    # when the day is looked at, then the run is failed and says so
+    with unit_of_work(session):
+        assert planning.end_lost_runs(session, day, now=utcnow()) == 1
+    session.rollback()
+    orphan = session.get(PlanRun, orphan_id)
+    assert orphan.status == PlanStatus.FAILED and orphan.error == planning.STALE_MESSAGE
+
+
+def test_asking_twice_for_the_same_day_makes_one_job(world, session):
+    # given a pending job for the day
+    day = next_weekday()
+    _start(session, day, world.helpdesk)
+    # when the same business key is enqueued again (in another unit of work), then it is the same job
+    with unit_of_work(session):
+        first = planning.plan_job(session, day)
+        again = queue.enqueue(session, planning.PLAN_JOB, planning.plan_key(day), {"day": day.isoformat(),
+                                                                                  "seconds": 1}, now=utcnow())
+        assert again.id == first.id
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(queue.QueuedJob)
+                          .where(queue.QueuedJob.key == planning.plan_key(day))) == 1
+
+
+def test_a_run_ended_meanwhile_keeps_its_failure(world, session, app):
+    # given a run that was marked failed (its worker was lost) before a late thread got to it
+    day = next_weekday()
+    run_id = _start(session, day, world.helpdesk)
+    _lose_the_worker(session, day)
+    with unit_of_work(session):
+        planning.end_lost_runs(session, day, now=utcnow())
     # when the thread runs late, then it does not resurrect the run
     planning.run_plan(app.extensions["database"].factory, run_id, provider=HaversineProvider(), seconds=0.1,
                       now=utcnow)

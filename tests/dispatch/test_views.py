@@ -24,7 +24,7 @@ from tests.dispatch.helpers import DispatchWorld, next_weekday
 def app(database_url):
     from tests.conftest import make_test_app
 
-    app = make_test_app(database_url, PLAN_IN_BACKGROUND=False, PLAN_SECONDS=1.0,
+    app = make_test_app(database_url, JOB_RUNNER="inline", PLAN_SECONDS=1.0,
                         PUBLIC_BASE_URL="https://service.example.dk")
     yield app
     app.extensions["database"].engine.dispose()
@@ -149,18 +149,21 @@ def test_a_failed_optimisation_shows_its_message_on_the_planning_page(client, se
     assert "The optimisation failed" in page and "solver exploded" in page and "every 1s" not in page
 
 
-def test_the_planning_page_ends_a_stale_run(client, session, world):
+def test_the_planning_page_ends_a_run_whose_worker_died(client, session, world):
     from dispatch.models import PlanRun, PlanStatus
     from dispatch.service import planning
+    from servicecenter import queue
     from servicecenter.db import unit_of_work
 
-    # given a run that has been "running" for 10 minutes (its thread is gone)
+    # given a run whose worker took it and then died (its lease ran out a minute ago)
     day = next_weekday()
     with unit_of_work(session):
-        run = planning.start_run(session, day, actor=world.helpdesk, now=utcnow() - dt.timedelta(minutes=10))
+        run = planning.start_run(session, day, actor=world.helpdesk, now=utcnow())
+    with unit_of_work(session):
+        queue.claim(session, worker="gone", now=utcnow(), lease=dt.timedelta(minutes=-1))
     login(client, world.helpdesk)
     # when the planner opens the day, then it is shown failed with the reason, and no longer polls
     page = client.get(f"/dispatch/plan?day={day.isoformat()}").get_data(as_text=True)
-    assert "stopped without an answer" in page and "every 1s" not in page
+    assert "the process running it ended" in page and "every 1s" not in page
     session.rollback()
     assert session.get(PlanRun, run.id).status == PlanStatus.FAILED
