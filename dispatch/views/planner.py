@@ -25,7 +25,7 @@ from servicecenter.errors import DomainError
 from servicecenter.extensions import db_session, get_database
 from servicecenter.inputguards import bounded_int
 from servicecenter.outbox.texts import text_locale
-from servicecenter.web import now, public_url, require, show_error
+from servicecenter.web import listed_after_render, now, public_url, require, show_error
 
 
 def _day(value: str | None) -> dt.date:
@@ -41,21 +41,22 @@ def plan():
     s = db_session()
     today = local_date(now())
     day = _day(request.args["day"]) if request.args.get("day") else planning.next_plan_day(s, today)
+    with unit_of_work(s):  # a run whose worker died is ended before the page shows it
+        planning.end_lost_runs(s, day, now=now())
     booked = planning.day_visits(s, day)
     run = planning.latest_run(s, day)
     by_id = {v.id: v for v in booked}
-    with unit_of_work(s):
-        citizens.record_listed(s, [v.citizen_id for v in booked], actor=current_user, now=now(),
-                               action="citizen.list_plan")
-        planning.end_lost_runs(s, day, now=now())
     duty = on_duty(s, day)
-    return render_template("dispatch/plan.html", day=day, booked=booked, run=run, by_id=by_id, duty=duty,
+    html = render_template("dispatch/plan.html", day=day, booked=booked, run=run, by_id=by_id, duty=duty,
                            technicians={d.technician.id: d.technician for d in duty},
                            unreserved=[v for v in booked if v.status.value == "scheduled"
                                        and allocation.needs_reservation(v)],
                            plot=_plot(run, by_id, duty) if run and run.result else None,
                            reasons=planning.UNPLANNED_MESSAGES, sheets=planning.sheet_technicians(s, day),
                            chosen_for_you=not request.args.get("day") and day != today)
+    # Rendered first, then the citizens it names are logged as read: logged first, the unit of work expired every
+    # visit and the page reloaded them one by one (134.7 → 42.9 ms at national scale, issue 17).
+    return listed_after_render(html, [v.citizen_id for v in booked], action="citizen.list_plan")
 
 
 COLOURS = ["#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#dc3545", "#0dcaf0", "#6c757d",

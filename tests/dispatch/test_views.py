@@ -167,3 +167,41 @@ def test_the_planning_page_ends_a_run_whose_worker_died(client, session, world):
     assert "the process running it ended" in page and "every 1s" not in page
     session.rollback()
     assert session.get(PlanRun, run.id).status == PlanStatus.FAILED
+
+
+def test_the_plan_page_logs_the_citizens_it_names_and_its_statements_do_not_grow_with_the_day(client, session,
+                                                                                                world, app):
+    """Rendered first, then logged (issue 17): logged first, the unit of work expired every visit and the page
+    reloaded them one by one."""
+    from sqlalchemy import event
+
+    world.make_technician()
+    login(client, world.helpdesk)
+    day = next_weekday()
+
+    def book(n: int) -> list[int]:
+        booked = []
+        for k in range(n):
+            visit = world.setup_request(world.citizen_near(len(booked) + k + 3))
+            client.post(f"/dispatch/visits/{visit.id}/allocate", data={"allocate-depot_id": world.depot.id})
+            assert client.post(f"/dispatch/visits/{visit.id}/book", data={
+                "book-day": day.isoformat(), "book-time_of_day": "any"}).status_code == 302
+            booked.append(visit.citizen_id)
+        return booked
+
+    statements: list[str] = []
+    event.listen(app.extensions["database"].engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def statements_for_the_plan() -> int:
+        client.get(f"/dispatch/plan?day={day.isoformat()}")  # warm: the login session's last_seen
+        statements.clear()
+        assert client.get(f"/dispatch/plan?day={day.isoformat()}").status_code == 200
+        return len(statements)
+
+    citizens = book(2)
+    few = statements_for_the_plan()
+    citizens += book(6)
+    assert statements_for_the_plan() == few
+    session.rollback()
+    logged = set(session.scalars(select(AuditEvent.citizen_id).where(AuditEvent.action == "citizen.list_plan")))
+    assert logged == set(citizens)
