@@ -77,6 +77,9 @@ def _database(size: int) -> str:
     if url is None:
         sys.exit("bench-load needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth)")
     if os.environ.get("BENCH_LOAD_KEEP") and _citizens(url) == size:
+        from servicecenter.seed import prepare_database
+
+        prepare_database(url)  # the migrations added since it was built
         print(f"reusing the database built at {size} citizens", flush=True)
         return url
     fresh_postgres(url)
