@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("servicecenter", "inventory", "dispatch", "support", "portal", "coordination", "knowledge", "api")
+PACKAGES = ("servicecenter", "inventory", "dispatch", "support", "portal", "coordination", "knowledge", "api",
+            "webhooks")
 DATA = ("**/templates/**/*.html", "**/static/**/*", "**/translations/*/LC_MESSAGES/*.mo")  # pyproject's package-data
 
 # argv: the unpacked wheel, the dependencies' directories (os.pathsep), the packages to import.
