@@ -87,6 +87,9 @@ MATRIX: dict[str, str] = {
     "api.visit": "a visit, through a token (tests/api/test_scope_matrix.py)",
     "api.ticket": "a ticket, through a token (tests/api/test_scope_matrix.py)",
     "api_admin.revoke": "an API token (admins)",
+    "webhooks_admin.endpoint": "a webhook endpoint (admins; tests/webhooks/test_views.py)",
+    "webhooks_admin.rotate": "a webhook endpoint (admins)", "webhooks_admin.set_enabled": "a webhook endpoint "
+    "(admins)", "webhooks_admin.redeliver": "a webhook message: ids and states only (admins)",
     # The portal's own session, not a staff login: another citizen's visit is a 404 (tests/portal/).
     "portal.move_visit": "the signed-in citizen's visit", "portal.cancel_visit": "the signed-in citizen's visit",
     "portal.confirm_visit": "the signed-in citizen's visit",

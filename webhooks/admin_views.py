@@ -54,7 +54,8 @@ def endpoint(endpoint_id: int):
     s = db_session()
     row = get_or_raise(s, WebhookEndpoint, endpoint_id, MISSING)
     messages = service.list_messages(s, row.id)
-    return render_template("webhooks/endpoint.html", endpoint=row, messages=messages, labels=service.EVENT_LABELS,
+    return render_template("webhooks/endpoint.html", endpoint=row, messages=messages,
+                           statuses=service.STATUS_LABELS, reasons=service.DISABLED_REASONS,
                            attempts=service.attempts_of(s, [m.id for m in messages]))
 
 

@@ -32,6 +32,10 @@ EVENT_LABELS = {
     EventType.TICKET_RESOLVED: N_("a ticket resolved"),
     EventType.COURSE_STATUS_CHANGED: N_("a course's state changed"),
 }
+STATUS_LABELS = {D.QUEUED: N_("queued"), D.SENDING: N_("sending"), D.DELIVERED: N_("delivered"),
+                 D.FAILED: N_("failed, retrying"), D.DEAD: N_("not delivered")}
+GONE, BY_ADMIN = "gone", "admin"  # why an endpoint is disabled
+DISABLED_REASONS = {GONE: N_("the receiver answered 410 Gone"), BY_ADMIN: N_("disabled by an admin")}
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def rotate_secret(session: Session, endpoint: WebhookEndpoint, *, actor, now: dt
 
 def set_enabled(session: Session, endpoint: WebhookEndpoint, is_enabled: bool, *, actor, now: dt.datetime) -> None:
     endpoint.is_enabled = is_enabled
-    endpoint.disabled_reason = None if is_enabled else "disabled by an admin"
+    endpoint.disabled_reason = None if is_enabled else BY_ADMIN
     _audit(session, endpoint, "webhook.enable" if is_enabled else "webhook.disable", actor=actor, now=now)
 
 
@@ -199,7 +203,7 @@ def record_result(session: Session, delivery: Delivery, result: Result, *, now: 
     elif result.status_code == 410:
         message.status = D.DEAD
         message.endpoint.is_enabled = False
-        message.endpoint.disabled_reason = "the receiver answered 410 Gone"
+        message.endpoint.disabled_reason = GONE
     elif message.attempts >= policy.max_attempts:
         message.status = D.DEAD
     else:

@@ -108,7 +108,7 @@ def test_a_subscription_to_loopback_is_refused_unless_allowed(session, admin):
 
 
 @pytest.mark.parametrize("address", ["10.1.2.3", "169.254.169.254", "192.168.0.1", "::1", "::ffff:127.0.0.1",
-                                     "fd00::1", "0.0.0.0", "100.64.0.1"])
+                                     "fd00::1", "0.0.0.0", "100.64.0.1"])  # noqa: S104 (addresses to refuse)
 def test_private_and_reserved_addresses_are_refused(session, admin, address):
     with pytest.raises(TargetRefused):
         endpoint(session, admin, "https://receiver.example/hook", private=False,
