@@ -38,8 +38,8 @@ def send(client: httpx.Client, delivery: Delivery, *, resolve: ssrf.Resolver) ->
     """One attempt. The log names the message by id and the error by kind, never the body."""
     started = time.monotonic()
     try:
-        _scheme, host, port = ssrf.parse(delivery.url, is_private_allowed=delivery.is_private_allowed)
-        address = ssrf.checked_address(host, port, is_private_allowed=delivery.is_private_allowed, resolve=resolve)
+        _scheme, host, port = ssrf.parse(delivery.to.url, is_private_allowed=delivery.to.is_private_allowed)
+        address = ssrf.checked_address(host, port, is_private_allowed=delivery.to.is_private_allowed, resolve=resolve)
         response = _post_pinned(client, delivery, host, address)
     except ssrf.TargetRefused as refused:
         result = Result(None, error=f"refused: {refused.message}"[:200])
@@ -56,10 +56,10 @@ def send(client: httpx.Client, delivery: Delivery, *, resolve: ssrf.Resolver) ->
 
 def _post_pinned(client: httpx.Client, delivery: Delivery, host: str, address: str) -> httpx.Response:
     """POST to the checked address itself: the name is not resolved a second time (DNS rebinding)."""
-    parts = urlsplit(delivery.url)
+    parts = urlsplit(delivery.to.url)
     literal = f"[{address}]" if ":" in address else address
     pinned = urlunsplit(parts._replace(netloc=literal + (f":{parts.port}" if parts.port else "")))
-    headers = signing.headers(list(delivery.secrets), delivery.msg_id, utcnow(), delivery.body)
+    headers = signing.headers(list(delivery.to.secrets), delivery.msg_id, utcnow(), delivery.body)
     headers["host"] = parts.netloc
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     return client.post(pinned, content=delivery.body.encode(), headers=headers, extensions=extensions)

@@ -39,17 +39,24 @@ DISABLED_REASONS = {GONE: N_("the receiver answered 410 Gone"), BY_ADMIN: N_("di
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where a message goes, read when it is claimed: the URL, the admin's allowance, the secrets that sign."""
+
+    url: str
+    is_private_allowed: bool
+    secrets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Delivery:
-    """A claimed message as the sender needs it: plain values, nothing read from the database while sending.
-    `attempt` is the claim's fencing token: only the worker holding the latest claim records the outcome."""
+    """A claimed message (plain values: nothing is read from the database while sending). `attempt` fences the
+    claim: only the worker holding the latest one records the outcome."""
 
     id: int
+    attempt: int
     msg_id: str
     body: str
-    url: str
-    secrets: tuple[str, ...]
-    is_private_allowed: bool
-    attempt: int
+    to: Target
 
 
 @dataclass(frozen=True)
@@ -176,12 +183,16 @@ def claim_due(session: Session, *, now: dt.datetime, policy: Policy = POLICY) ->
         .with_for_update(skip_locked=True, of=WebhookMessage).execution_options(populate_existing=True)).all()
     claimed = []
     for message in rows:
+        if message.attempts >= policy.max_attempts:  # only a lease that ran out (a crashed worker) gets here
+            message.status, message.last_error = D.DEAD, "no outcome after the last attempt"
+            continue
         message.status, message.attempts = D.SENDING, message.attempts + 1
         message.next_attempt_at = now + policy.lease
         endpoint = message.endpoint
-        claimed.append(Delivery(id=message.id, msg_id=message.msg_id, body=message.body, url=endpoint.url,
-                                secrets=signing_secrets(endpoint, now),
-                                is_private_allowed=endpoint.is_private_allowed, attempt=message.attempts))
+        to = Target(url=endpoint.url, is_private_allowed=endpoint.is_private_allowed,
+                    secrets=signing_secrets(endpoint, now))
+        claimed.append(Delivery(id=message.id, attempt=message.attempts, msg_id=message.msg_id, body=message.body,
+                                to=to))
     session.flush()
     return claimed
 

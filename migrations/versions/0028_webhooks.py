@@ -16,10 +16,6 @@ branch_labels = None
 depends_on = None
 
 
-def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"))
-
-
 def upgrade() -> None:
     op.create_table(
         "webhook_endpoints",
@@ -35,7 +31,8 @@ def upgrade() -> None:
         sa.Column("is_private_allowed", sa.Boolean(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        _fk("webhook_endpoints", "created_by_id", "users"),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"],
+                                name=op.f("fk_webhook_endpoints_created_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
     )
     op.create_table(
@@ -53,7 +50,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=200), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("delivered_at", UTCDateTime(), nullable=True),
-        _fk("webhook_messages", "endpoint_id", "webhook_endpoints"),
+        sa.ForeignKeyConstraint(["endpoint_id"], ["webhook_endpoints.id"],
+                                name=op.f("fk_webhook_messages_endpoint_id_webhook_endpoints")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_messages")),
     )
     op.create_index("ix_webhook_messages_due", "webhook_messages", ["status", "next_attempt_at", "id"])
@@ -68,7 +66,8 @@ def upgrade() -> None:
         sa.Column("error", sa.String(length=200), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
         sa.Column("is_success", sa.Boolean(), nullable=False),
-        _fk("webhook_attempts", "message_id", "webhook_messages"),
+        sa.ForeignKeyConstraint(["message_id"], ["webhook_messages.id"],
+                                name=op.f("fk_webhook_attempts_message_id_webhook_messages")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
     )
     op.create_index("ix_webhook_attempts_message", "webhook_attempts", ["message_id", "id"])

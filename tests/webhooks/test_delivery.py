@@ -223,3 +223,33 @@ def test_the_retries_spread_over_about_a_day():
 def test_a_description_and_an_event_are_required(session, admin):
     with pytest.raises(DomainError):
         endpoint(session, admin, "http://127.0.0.1/hook", events=())
+
+
+def test_a_device_handed_over_into_a_home_publishes_the_move_and_the_course_change(session, factory, admin):
+    """Given an endpoint for device moves and course states, when a tablet is loaded and handed over in a home,
+    then the moves and the course's change are each one message, with ids and states only."""
+    from tests.support.helpers import SupportWorld
+
+    world = SupportWorld(session, factory)
+    endpoint(session, admin, "http://127.0.0.1:9/hook", events=("device.moved", "course.status_changed"))
+    _citizen, _home, tablet = world.tablet_at_home()
+    session.rollback()
+    found = session.scalars(select(WebhookMessage).order_by(WebhookMessage.id)).all()
+    kinds = [m.event_type for m in found]
+    assert kinds.count("device.moved") == 2 and kinds.count("course.status_changed") >= 1
+    assert f'"device_id":{tablet.id}' in found[0].body
+
+
+def test_the_command_and_the_job_deliver_what_is_due(app, session, admin):
+    from servicecenter.jobs import JOBS, run_slot, slot_for
+
+    with Receiver() as receiver:
+        _row, secret = endpoint(session, admin, receiver.url)
+        receiver.secrets = [secret]
+        publish(session)
+        assert app.test_cli_runner().invoke(args=["webhooks", "deliver"]).output.strip() == "1 delivered"
+        publish(session)
+        job = JOBS["webhooks_deliver"]
+        result = run_slot(app.extensions["database"].factory, job, slot_for(job, utcnow()), dict(app.config))
+    assert result == "1 webhooks due; 1 delivered"
+    assert len(receiver.accepted) == 2
