@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import knowledge
     import portal
     import support
+    import webhooks
 
     inventory.init_app(app)
     dispatch.init_app(app)
@@ -83,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     knowledge.init_app(app)
     api.init_app(app)
     fhirapi.init_app(app)
+    webhooks.init_app(app)
 
     from servicecenter.cli import register_cli
     from servicecenter.courses.cli import courses_cli

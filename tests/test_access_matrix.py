@@ -93,6 +93,9 @@ MATRIX: dict[str, str] = {
     "fhir.device_use": "a citizen's use of a device, through a token (tests/fhirapi/test_scope_matrix.py)",
     "fhir.patient": "a citizen, through a token (tests/fhirapi/test_scope_matrix.py)",
     "fhir.patient_everything": "a citizen, through a token (tests/fhirapi/test_scope_matrix.py)",
+    "webhooks_admin.endpoint": "a webhook endpoint (admins; tests/webhooks/test_views.py)",
+    "webhooks_admin.rotate": "a webhook endpoint (admins)", "webhooks_admin.set_enabled": "a webhook endpoint "
+    "(admins)", "webhooks_admin.redeliver": "a webhook message: ids and states only (admins)",
     # The portal's own session, not a staff login: another citizen's visit is a 404 (tests/portal/).
     "portal.move_visit": "the signed-in citizen's visit", "portal.cancel_visit": "the signed-in citizen's visit",
     "portal.confirm_visit": "the signed-in citizen's visit",

@@ -46,6 +46,8 @@ NOT_CREATING = {
     "api.citizen_lookup": "looks a citizen up (the CPR number in the body)",
     "api.request_setup": "an API call: once per Idempotency-Key", "api.create_ticket": "an API call: once per "
     "Idempotency-Key", "api_admin.revoke": "revokes a token",
+    "webhooks_admin.rotate": "rotates a secret (a repeat rotates again; the page shows the last)",
+    "webhooks_admin.set_enabled": "edits", "webhooks_admin.redeliver": "queues a message again (a repeat: the same)",
     # the citizens' portal: signing in, and changes to her own visits and grants
     "portal.ask_code": "sends a code (limited per number and address)", "portal.check_code": "signs in",
     "portal.choose": "signs in", "portal.logout": "signs out", "portal.confirm_visit": "edits (once)",

@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("servicecenter", "inventory", "dispatch", "support", "portal", "coordination", "knowledge", "api",
-            "fhirapi")
+            "fhirapi", "webhooks")
 DATA = ("**/templates/**/*.html", "**/static/**/*", "**/translations/*/LC_MESSAGES/*.mo")  # pyproject's package-data
 
 # argv: the unpacked wheel, the dependencies' directories (os.pathsep), the packages to import.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, lazyload
 from dispatch.models import FailureReason, TimeOfDay, Urgency, Visit, VisitEvent, VisitKind, VisitStatus
 from dispatch.service import allocation, messages
 from inventory import service as inventory
+from servicecenter import events
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import Role, User
 from servicecenter.citizens.access import sees
@@ -22,6 +23,7 @@ from servicecenter.courses import service as courses
 from servicecenter.courses.models import Course, PauseReason
 from servicecenter.db import get_or_raise, local_date
 from servicecenter.errors import N_, Conflict, DomainError, Msgid, PermissionDenied
+from servicecenter.events import EventType
 from servicecenter.statuses import TransitionTable, transition
 from servicecenter.training import service as training
 from servicecenter.training.models import TraineeKind, TrainingMethod, TrainingResult
@@ -90,6 +92,7 @@ def log(session: Session, visit: Visit, *, actor, now: dt.datetime, from_status:
 # from_status, actor=, now=), called in the same transaction after every status change.
 VisitListener = Callable[..., None]
 LISTENERS: dict[str, VisitListener] = {}
+VISIT_EVENTS = {VisitStatus.DONE: EventType.VISIT_DONE, VisitStatus.FAILED: EventType.VISIT_FAILED}
 
 
 def add_listener(name: str, listener: VisitListener) -> None:
@@ -106,6 +109,9 @@ def move_visit(session: Session, visit: Visit, target: VisitStatus, *, actor, no
     log(session, visit, actor=actor, now=now, from_status=current, note=note)
     for listener in LISTENERS.values():
         listener(session, visit, current, actor=actor, now=now)
+    if target in VISIT_EVENTS:
+        events.publish(session, VISIT_EVENTS[target], {"visit_id": visit.id, "course_id": visit.course_id,
+                                                       "status": target.value}, now=now)
     journey.follow(session, visit.course, actor=actor, now=now)
 
 

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from inventory.models import Custody, Device, DeviceStatus, Holder, HolderKind, Movement, MovementKind
 from inventory.service import readiness
 from inventory.transitions import DEVICE_STATUS
+from servicecenter import events
 from servicecenter.courses import journey
 from servicecenter.errors import N_, DomainError
+from servicecenter.events import EventType
 from servicecenter.statuses import transition
 
 
@@ -48,6 +50,9 @@ def move(
     )
     session.add(movement)
     session.flush()
+    events.publish(session, EventType.DEVICE_MOVED, {
+        "device_id": device.id, "movement_id": movement.id, "kind": kind.value,
+        "from_status": from_status.value, "to_status": to_status.value}, now=now)
     if device.kit_id is not None and DeviceStatus.READY in (from_status, to_status):  # else the kit's cannot change
         readiness.touch(session, [device.kit_id])
     if to_holder.id != from_holder_id:

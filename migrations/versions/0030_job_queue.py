@@ -2,7 +2,7 @@
 request's own transaction, taken by a worker under a lease. At most one pending or running job per kind and key.
 
 Revision ID: 0030
-Revises: 0027
+Revises: 0028
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from servicecenter.db import UTCDateTime
 
 revision = "0030"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, fields, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from servicecenter import events
 from servicecenter.courses.models import Course, CourseEvent, CourseEventKind, CourseStatus
 from servicecenter.errors import N_
+from servicecenter.events import EventType
 from servicecenter.statuses import TransitionTable, transition
 
 C = CourseStatus
@@ -123,6 +125,8 @@ def follow(session: Session, course: Course, *, actor, now: dt.datetime, note: s
                                     to_status=target, reason=note))
         for listener in STATUS_LISTENERS.values():
             listener(session, course, current, actor=actor, now=now)
+        events.publish(session, EventType.COURSE_STATUS_CHANGED, {
+            "course_id": course.id, "from_status": current.value, "to_status": target.value}, now=now)
     return target
 
 

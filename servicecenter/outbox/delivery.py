@@ -4,6 +4,7 @@ outcome in a transaction of its own. At least once; the idempotency key makes a 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -19,21 +20,34 @@ log = logging.getLogger(__name__)
 
 def deliver_due(factory: sessionmaker[Session], sender: Sender, *, policy: Policy,
                 clock: Callable[[], dt.datetime] = utcnow, only: list[int] | None = None) -> Counter:
-    """Send what is due, batch by batch, up to the policy's limit per run; returns the outcomes counted. An
-    exception that is not the sender's (the process stopping) leaves the claimed batch leased: retried later.
+    """Send what is due, batch by batch, up to the policy's limit per run; returns the outcomes counted.
     `only`: just these messages (sent at once after the commit that made them; the job retries any that fail)."""
+    return run_batches(
+        factory, per_run=policy.per_run,
+        claim=lambda session: claim_due(session, now=clock(), policy=policy, only=only),
+        send=lambda outgoing: attempt(sender, outgoing),
+        record=lambda session, outgoing, outcome: record_outcome(session, outgoing, outcome, now=clock(),
+                                                                 policy=policy))
+
+
+def run_batches(factory: sessionmaker[Session], *, per_run: int, claim: Callable[[Session], list],
+                send: Callable[[object], object], record: Callable[[Session, object, object], enum.Enum | None]
+                ) -> Counter:
+    """The delivery loop of every outbox (messages to citizens, webhooks): claim a batch (committed), send each
+    outside any transaction, record each outcome in a transaction of its own; counts the statuses recorded. An
+    exception that is not the sender's (the process stopping) leaves the claimed batch leased: retried later."""
     counts: Counter = Counter()
     session = factory()
     try:
-        while counts.total() < policy.per_run:
+        while counts.total() < per_run:
             with unit_of_work(session):
-                batch = claim_due(session, now=clock(), policy=policy, only=only)
+                batch = claim(session)
             if not batch:
                 break
-            for outgoing in batch:
-                outcome = attempt(sender, outgoing)
+            for item in batch:
+                outcome = send(item)
                 with unit_of_work(session):
-                    status = record_outcome(session, outgoing, outcome, now=clock(), policy=policy)
+                    status = record(session, item, outcome)
                 counts[status.value if status else "taken over"] += 1
     finally:
         session.close()

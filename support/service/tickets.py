@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from inventory import service as inventory
 from inventory.models import Device
+from servicecenter import events
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import Role, User, UserStatus
 from servicecenter.citizens.models import Citizen
 from servicecenter.db import get_or_raise, lock_row
 from servicecenter.errors import N_, Conflict, DomainError, Msgid, NotFound
+from servicecenter.events import EventType
 from servicecenter.statuses import TransitionTable, transition
 from support import sla
 from support.models import (
@@ -150,6 +152,9 @@ def create_ticket(session: Session, data: TicketData, *, actor, now: dt.datetime
     if data.assignee_id or next_agent:
         assign(session, ticket, data.assignee_id or next_agent, actor=actor, now=now)
     refresh_sla(session, ticket, now=now)
+    events.publish(session, EventType.TICKET_CREATED, {
+        "ticket_id": ticket.id, "status": ticket.status.value, "category": ticket.category.value,
+        "priority": ticket.priority.value}, now=now)
     return ticket
 
 
@@ -258,6 +263,9 @@ def change_status(session: Session, ticket: Ticket, target: TicketStatus, *, act
     _log(session, ticket, EventKind.STATUS, actor=actor, now=now, at=at, status=target.value, body=note,
          data={"from": current.value})
     refresh_sla(session, ticket, now=now)
+    if target == S.RESOLVED:
+        events.publish(session, EventType.TICKET_RESOLVED, {"ticket_id": ticket.id, "status": target.value},
+                       now=now)
 
 
 def add_message(session: Session, ticket: Ticket, body: str, *, public: bool, actor, now: dt.datetime) -> None:
