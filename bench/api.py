@@ -158,7 +158,8 @@ def _round(base: str, token: str, data: dict, citizens: list[int], kind: str, cl
     assert set(statuses) <= {200, 404}, statuses  # 404: the device did not exist yet at T
     return {"requests": len(times), "p50_ms": round(statistics.median(times), 1),
             "p95_ms": round(percentile(times, 95), 1), "p99_ms": round(percentile(times, 99), 1),
-            "max_ms": round(max(times), 1), "per_second": round(len(times) / seconds), "statuses": statuses}
+            "max_ms": round(max(times), 1), "per_second": round(len(times) / seconds), "statuses": statuses,
+            "load_average_1min": round(os.getloadavg()[0], 1)}  # the machine is shared: how busy it was
 
 
 def _statements(url: str, data: dict) -> dict:
