@@ -27,16 +27,17 @@ def require_token(*scopes: Scope) -> Callable[[Callable], Callable]:
             g.lang = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or None
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             session, now = db_session(), utcnow()
-            client = tokens.authenticate(session, token.strip(), now=now) if scheme.lower() == "bearer" else None
+            with unit_of_work(session):  # the token's check and its count: one transaction (one round of commits)
+                client = tokens.authenticate(session, token.strip(), now=now) if scheme.lower() == "bearer" else None
+                missing = [scope.value for scope in scopes if client and scope.value not in client.scopes]
+                wait = None if client is None or missing else tokens.count_call(
+                    session, client, per_minute=current_app.config["API_CALLS_PER_MINUTE"], now=now,
+                    address=request.remote_addr)
             if client is None:
                 return problem(401, gettext("A valid bearer token is needed (Authorization: Bearer <token>)."),
                                headers={"WWW-Authenticate": 'Bearer realm="api"'})
-            missing = [scope.value for scope in scopes if scope.value not in client.scopes]
             if missing:
                 return problem(403, gettext("The token lacks the scope %(scope)s.", scope=", ".join(missing)))
-            with unit_of_work(session):
-                wait = tokens.count_call(session, client, per_minute=current_app.config["API_CALLS_PER_MINUTE"],
-                                         now=now, address=request.remote_addr)
             if wait is not None:
                 return problem(429, gettext("Too many calls with this token. Try again in %(seconds)d seconds.",
                                             seconds=wait), headers={"Retry-After": str(wait)})

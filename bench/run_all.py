@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench import (
+    api,
     browser_scan,
     citizens,
     coordination,
@@ -66,6 +67,11 @@ def main() -> None:
               f"{result['dashboard']['p95_ms']} ms (cluster {result['dashboard_cluster']['p95_ms']} ms)  report "
               f"{result['report_generate_s']} s + PDF {result['report_pdf_s']} s  disagreements "
               f"{len(result['disagreements'])}")
+    for result in api.main()["results"]:
+        rows = "  ".join(f"{kind} p50 {result[f'{kind}_1']['p50_ms']} / p95 {result[f'{kind}_1']['p95_ms']} ms"
+                         for kind in api.KINDS)
+        print(f"api over HTTP {result['size']['movements']:>8} movements, 1 client: {rows}  "
+              f"(goal p95 <= {api.GOAL_P95_MS} ms: {'met' if result['met'] else 'missed'})")
 
 
 if __name__ == "__main__":

@@ -84,28 +84,40 @@ def visible_citizens(session: Session, client: ApiClient, citizen_ids: set[int],
 
 
 def require_citizen(session: Session, client: ApiClient, citizen_id: int, now: dt.datetime) -> None:
-    if not visible_citizens(session, client, {citizen_id}, now) or session.get(Citizen, citizen_id) is None:
+    """NotFound unless the citizen exists and the token may see her (for an organisation's token the need-to-know
+    query reads the citizens table, so a citizen it returns exists)."""
+    if client.organisation_id is None:
+        exists = session.scalar(select(Citizen.id).where(Citizen.id == citizen_id)) is not None
+    else:
+        exists = bool(visible_citizens(session, client, {citizen_id}, now))
+    if not exists:
         raise NotFound(N_("No such citizen."))
 
 
 def device_intervals(session: Session, device_id: int, *, cursor: str | None = None, limit: int = 50
                      ) -> list[tuple[Custody, Holder]]:
-    """A device's custody intervals, oldest first: where it was, from when until when."""
-    get_device(session, device_id)
-    return list(session.execute(
+    """A device's custody intervals, oldest first: where it was, from when until when. The device is looked up
+    only when the page is empty (NotFound if it does not exist): one statement fewer on every other call."""
+    rows = list(session.execute(
         select(Custody, Holder).join(Holder, Holder.id == Custody.holder_id)
         .where(Custody.device_id == device_id, Custody.id > decode_cursor(cursor))
         .order_by(Custody.id).limit(limit + 1)))
+    if not rows:
+        get_device(session, device_id)
+    return rows
 
 
 def custody_at(session: Session, device_id: int, at: dt.datetime) -> tuple[Custody, Holder] | None:
-    """Who had device X at time T: the custody interval that contains T."""
-    get_device(session, device_id)
-    return session.execute(
+    """Who had device X at time T: the custody interval that contains T (None when there is none; NotFound when
+    the device does not exist, looked up only then)."""
+    found = session.execute(
         select(Custody, Holder).join(Holder, Holder.id == Custody.holder_id)
         .where(Custody.device_id == device_id, Custody.started_at <= at,
                or_(Custody.ended_at.is_(None), Custody.ended_at > at))
         .order_by(Custody.started_at.desc(), Custody.id.desc()).limit(1)).first()
+    if found is None:
+        get_device(session, device_id)
+    return found
 
 
 def held_by_citizen_at(session: Session, client: ApiClient, citizen_id: int, at: dt.datetime,

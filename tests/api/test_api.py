@@ -136,6 +136,22 @@ def test_custody_answers_who_had_a_device_when_and_what_a_citizen_held(client, a
     assert naive.status_code == 422  # a time without a zone is refused, not guessed
 
 
+def test_custody_of_a_device_or_citizen_that_does_not_exist_is_a_404(client, api_world):
+    """The device is looked up only when nothing is found for it: a missing device is still told apart from a
+    device that did not exist yet at T, and a missing citizen is a 404 for a token of every organisation too."""
+    token = api_world.token([Scope.READ_CUSTODY])
+    missing = 10 ** 9
+    no_device = client.get(f"/api/v1/devices/{missing}/custody", headers=bearer(token))
+    not_then = client.get(f"/api/v1/devices/{missing}/holder", query_string={"at": "2001-01-01T00:00:00+00:00"},
+                          headers=bearer(token))
+    device = api_world.our_devices[0]
+    not_yet = client.get(f"/api/v1/devices/{device.id}/holder", query_string={"at": "2001-01-01T00:00:00+00:00"},
+                         headers=bearer(token))
+    assert no_device.status_code == not_then.status_code == not_yet.status_code == 404
+    assert no_device.json["detail"] == not_then.json["detail"] != not_yet.json["detail"]
+    assert client.get(f"/api/v1/citizens/{missing}/devices", headers=bearer(token)).status_code == 404
+
+
 def test_courses_give_the_state_only_and_a_cpr_lookup_is_by_body(client, api_world):
     token = api_world.token([Scope.READ_COURSES])
     found = client.post("/api/v1/citizens/lookup", json={"cpr": api_world.ours.cpr}, headers=bearer(token))
