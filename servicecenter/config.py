@@ -51,10 +51,10 @@ def load_config() -> dict:
         "ACCESS_TECHNICIAN_DAYS_BEFORE": int(os.environ.get("ACCESS_TECHNICIAN_DAYS_BEFORE", "2")),
         "ACCESS_TECHNICIAN_DAYS_AFTER": int(os.environ.get("ACCESS_TECHNICIAN_DAYS_AFTER", "2")),
         "ACCESS_NURSE_DAYS_AFTER_END": int(os.environ.get("ACCESS_NURSE_DAYS_AFTER_END", "30")),
+        # The REST API's calls per token and minute, counted in the database (every app process counts the same).
+        "API_CALLS_PER_MINUTE": int(os.environ.get("API_CALLS_PER_MINUTE", "600")),
         # Rate limits per person (servicecenter/ratelimit.py): at most COUNT within SECONDS. A helpdesk agent on the
         # phone searches a few times a minute; a script walking the register hits these at once. {} switches off.
-        # per token, counted in the database (every app process counts the same)
-        "API_CALLS_PER_MINUTE": int(os.environ.get("API_CALLS_PER_MINUTE", "600")),
         "RATE_LIMITS": {"search": (60, 60), "record": (120, 60), "export": (30, 600)},
         # A handover of the lead not answered within this many Danish working days is flagged.
         "HANDOVER_ANSWER_WORKING_DAYS": 2,
