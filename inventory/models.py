@@ -144,6 +144,7 @@ class Device(Base):
         # The warehouse start page: devices waiting at each step, and the ready kits (index-only, in kit order).
         Index("ix_devices_status", "status", "kit_id", "holder_id", "model_id"),
         Index("ix_devices_model_firmware", "model_id", "firmware_version"),
+        Index("ix_devices_serial", "serial"),  # found by serial alone (the REST API, FHIR's Device?identifier=)
     )
 
 
