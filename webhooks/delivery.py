@@ -22,6 +22,7 @@ from webhooks.service import POLICY, Delivery, Result, claim_due, record_result
 
 log = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+RETRY_AFTER_CAP = dt.timedelta(days=2)  # a bigger number is read as this much (the policy caps it further)
 
 
 def deliver_due(factory: sessionmaker[Session], *, clock: Callable[[], dt.datetime] = utcnow,
@@ -45,6 +46,9 @@ def send(client: httpx.Client, delivery: Delivery, *, resolve: ssrf.Resolver) ->
         result = Result(None, error=f"refused: {refused.message}"[:200])
     except httpx.HTTPError as error:
         result = Result(None, error=f"{type(error).__name__}", duration_ms=_ms(started))
+    except Exception as error:  # noqa: BLE001 - one receiver's oddity must not stop the batch (the others' messages)
+        log.exception("webhook message %d: sender error", delivery.id)
+        result = Result(None, error=f"sender error ({type(error).__name__})", duration_ms=_ms(started))
     else:
         result = Result(response.status_code, duration_ms=_ms(started),
                         error=None if response.is_success else f"HTTP {response.status_code}",
@@ -60,7 +64,8 @@ def _post_pinned(client: httpx.Client, delivery: Delivery, host: str, address: s
     literal = f"[{address}]" if ":" in address else address
     pinned = urlunsplit(parts._replace(netloc=literal + (f":{parts.port}" if parts.port else "")))
     headers = signing.headers(list(delivery.to.secrets), delivery.msg_id, utcnow(), delivery.body)
-    headers["host"] = parts.netloc
+    name = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")  # an IPv6 literal, or a name
+    headers["host"] = name + (f":{parts.port}" if parts.port else "")
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     return client.post(pinned, content=delivery.body.encode(), headers=headers, extensions=extensions)
 
@@ -69,8 +74,9 @@ def retry_after(value: str | None, now: dt.datetime) -> dt.timedelta | None:
     """Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
     if not value:
         return None
-    if value.strip().isdigit():
-        return dt.timedelta(seconds=int(value.strip()))
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # "²" is a digit to str.isdigit and no number to int()
+        return dt.timedelta(seconds=min(int(value), int(RETRY_AFTER_CAP.total_seconds())))
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

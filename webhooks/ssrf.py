@@ -36,10 +36,23 @@ def parse(url: str, *, is_private_allowed: bool) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
+# IPv6 prefixes that carry an IPv4 address or reach one through a translator (NAT64, IPv4-compatible, SIIT) or
+# are deprecated site-local: Python's is_global calls some of them global, but they can lead to 127.0.0.1,
+# 169.254.169.254 or a private network.
+_TRANSLATED = tuple(ipaddress.ip_network(n) for n in (
+    "64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96", "fec0::/10"))
+
+
 def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif any(ip in network for network in _TRANSLATED):
+            return False
+        elif ip.sixtofour is not None or ip.teredo is not None:  # the IPv4 address inside must be public too
+            inner = ip.sixtofour if ip.sixtofour is not None else ip.teredo[1]
+            return is_public(str(inner)) and ip.is_global
     return ip.is_global and not ip.is_multicast
 
 

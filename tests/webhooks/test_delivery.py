@@ -108,7 +108,10 @@ def test_a_subscription_to_loopback_is_refused_unless_allowed(session, admin):
 
 
 @pytest.mark.parametrize("address", ["10.1.2.3", "169.254.169.254", "192.168.0.1", "::1", "::ffff:127.0.0.1",
-                                     "fd00::1", "0.0.0.0", "100.64.0.1"])  # noqa: S104 (addresses to refuse)
+                                     "fd00::1", "0.0.0.0", "100.64.0.1",  # noqa: S104 (addresses to refuse)
+                                     # IPv6 forms that reach IPv4 (found in review: is_global calls some global)
+                                     "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a00:1", "2002:7f00:1::1",
+                                     "::7f00:1", "::ffff:0:7f00:1", "fec0::1", "2001:0:4136:e378:8000:63bf:f5ff:fffe"])
 def test_private_and_reserved_addresses_are_refused(session, admin, address):
     with pytest.raises(TargetRefused):
         endpoint(session, admin, "https://receiver.example/hook", private=False,
@@ -180,6 +183,35 @@ def test_retry_after_as_an_http_date():
     assert retry_after("Mon, 02 Mar 2026 12:30:00 GMT", now) == dt.timedelta(minutes=30)
     assert retry_after("120", now) == dt.timedelta(seconds=120)
     assert retry_after("soon", now) is None and retry_after(None, now) is None
+
+
+def test_an_odd_retry_after_is_read_safely():
+    """Found in review: these raised (OverflowError, ValueError) and stopped the whole delivery run."""
+    now = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    assert retry_after("99999999999999", now) == dt.timedelta(days=2)
+    assert retry_after("\u00b2", now) is None
+
+
+def test_one_receivers_oddity_does_not_stop_the_others_messages(db, session, admin):
+    """Given two receivers, one whose name resolution fails in a way nobody foresaw, when the job runs, then the
+    other still gets its message and the odd one's attempt is logged as a sender error (found in review: the
+    exception ended the run and left the batch's other messages unsent)."""
+    def odd(host, _port):
+        if host == "odd.example":
+            raise RuntimeError("resolver broke")
+        return ["127.0.0.1"]
+
+    with Receiver() as receiver:
+        port = receiver.server.server_address[1]
+        endpoint(session, admin, f"http://odd.example:{port}/hook", private=True, resolve=lambda _h, _p: ["127.0.0.1"])
+        _row, secret = endpoint(session, admin, f"http://good.example:{port}/hook", private=True,
+                                resolve=lambda _h, _p: ["127.0.0.1"])
+        receiver.secrets = [secret]
+        publish(session)
+        deliver_due(db, resolve=odd)
+    assert len(receiver.accepted) == 1 and receiver.requests[0]["headers"]["host"] == f"good.example:{port}"
+    errors = sorted(a.error or "" for a in attempts(session))
+    assert errors == ["", "sender error (RuntimeError)"] or errors == [None, "sender error (RuntimeError)"]
 
 
 def test_during_a_rotation_both_secrets_sign_and_afterwards_only_the_new(db, session, admin):
