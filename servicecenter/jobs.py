@@ -20,7 +20,7 @@ from servicecenter.idempotency import forget_old_keys
 from servicecenter.outbox.delivery import deliver_due, summary
 from servicecenter.outbox.senders import make_sender
 from servicecenter.outbox.service import Policy, count_due
-from servicecenter.queue import reap
+from servicecenter.queue import reap, take_up_stranded
 from servicecenter.training.service import overdue_follow_ups
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,10 @@ def _reap_lost_jobs(session: Session, now: dt.datetime, _config: dict) -> str:
     return f"{reap(session, now=now)} lost jobs ended"
 
 
+def _take_up_stranded_jobs(factory: sessionmaker[Session], config: dict) -> str:
+    return f"{take_up_stranded(factory, config)} stranded jobs started"
+
+
 def _deliver_messages(factory: sessionmaker[Session], config: dict) -> str:
     return summary(deliver_due(factory, make_sender(config), policy=Policy.from_config(config)))
 
@@ -103,7 +107,7 @@ JOBS: dict[str, Job] = {
         Job("overdue_follow_ups", dt.timedelta(hours=24), _list_overdue_follow_ups),
         Job("courses_verify", dt.timedelta(hours=24), _verify_courses),
         Job("forget_old_form_keys", dt.timedelta(hours=24), _forget_old_form_keys),
-        Job("queue_reap", dt.timedelta(minutes=1), _reap_lost_jobs),
+        Job("queue_reap", dt.timedelta(minutes=1), _reap_lost_jobs, after_commit=_take_up_stranded_jobs),
         Job("outbox_deliver", dt.timedelta(minutes=1), _count_due_messages, after_commit=_deliver_messages),
     ]
 }

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,6 +89,16 @@ def enqueue(session: Session, kind: str, key: str, payload: dict, *, now: dt.dat
     except IntegrityError:  # another transaction enqueued the same key first and committed
         return live_job(session, kind, key)
     return job
+
+
+def retarget(session: Session, job: QueuedJob, payload: dict) -> bool:
+    """Give a job no worker has taken yet a new payload (locked, so no worker takes it meanwhile); False when it
+    has been taken."""
+    session.refresh(job, with_for_update=True)
+    if job.status != PENDING:
+        return False
+    job.payload = payload
+    return True
 
 
 def live_job(session: Session, kind: str, key: str) -> QueuedJob | None:
@@ -198,8 +209,35 @@ def start(factory: sessionmaker[Session], config: dict, job_id: int) -> None:
     if runner == "inline":
         run_one(factory, config, job_id=job_id)
     elif runner == "thread":
-        threading.Thread(target=run_one, args=(factory, config), kwargs={"job_id": job_id}, daemon=True,
+        threading.Thread(target=_run_in_thread, args=(factory, config, job_id), daemon=True,
                          name=f"job-{job_id}").start()
+
+
+def _run_in_thread(factory: sessionmaker[Session], config: dict, job_id: int, *, tries: int = 5) -> None:
+    """A thread has no worker loop behind it: a claim refused a moment (SQLite's "database is locked") is tried
+    again, and whatever still escapes is logged (take_up_stranded starts the job again later)."""
+    for attempt in range(tries):
+        try:
+            run_one(factory, config, job_id=job_id)
+            return
+        except Exception:  # noqa: BLE001 - logged; the reaper takes the job up again
+            log.exception("job %d: not taken in its thread (try %d)", job_id, attempt + 1)
+            time.sleep(0.2 * (attempt + 1))
+
+
+def take_up_stranded(factory: sessionmaker[Session], config: dict, *,
+                     older_than: dt.timedelta = dt.timedelta(seconds=30)) -> int:
+    """JOB_RUNNER "thread": no `flask worker` polls the queue, so a job that no thread took (the process stopped
+    between the commit and the claim, or its thread failed) or that went back to pending would wait for ever and
+    keep its key (a day could never be optimised again). The scheduler's reaper starts such jobs here."""
+    if config.get("JOB_RUNNER", "thread") != "thread":
+        return 0
+    with factory() as session:
+        stranded = list(session.scalars(select(QueuedJob.id).where(
+            QueuedJob.status == PENDING, QueuedJob.run_after <= utcnow() - older_than)))
+    for job_id in stranded:
+        start(factory, config, job_id)
+    return len(stranded)
 
 
 def work(factory: sessionmaker[Session], config: dict, *, stop: threading.Event | None = None,

@@ -156,3 +156,22 @@ def test_two_transactions_enqueueing_one_key_at_once_make_one_job(app):
     assert found == [first_id]
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(queue.QueuedJob)) == 1
+
+
+def test_with_threads_a_job_no_thread_took_is_started_by_the_reaper(app):
+    """Found in review: with JOB_RUNNER "thread" a job whose thread never claimed it (the process stopped after the
+    commit, or the claim failed) stayed pending for ever and kept its key, so its day could not be optimised
+    again. The scheduler's reaper (queue_reap, every minute) starts it."""
+    factory = app.extensions["database"].factory
+    config = {**app.config, "JOB_RUNNER": "thread"}
+    job_id = _enqueue(factory, "test.record", "stranded", {"n": 7})  # enqueued; its thread never ran
+    assert queue.take_up_stranded(factory, config) == 0  # not yet: its own thread may be about to take it
+    with factory() as session, unit_of_work(session):
+        session.get(queue.QueuedJob, job_id).run_after = utcnow() - dt.timedelta(minutes=2)
+    assert queue.take_up_stranded(factory, {**config, "JOB_RUNNER": "worker"}) == 0  # flask worker polls itself
+    assert queue.take_up_stranded(factory, config) == 1
+    for _ in range(100):
+        if _job(factory, job_id).status == queue.DONE:
+            break
+        time.sleep(0.05)
+    assert _job(factory, job_id).status == queue.DONE and CALLS == [{"n": 7}]

@@ -86,7 +86,12 @@ def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime, second
     run = PlanRun(day=day, status=PlanStatus.RUNNING, progress=0.0, started_at=now, created_by_id=actor.id)
     session.add(run)
     session.flush()
-    queue.enqueue(session, PLAN_JOB, plan_key(day), {"day": day.isoformat(), "seconds": seconds}, now=now)
+    payload = {"day": day.isoformat(), "seconds": seconds, "run_id": run.id}
+    job = queue.enqueue(session, PLAN_JOB, plan_key(day), payload, now=now)
+    # The day's live job may still be an ended run's: not started yet, it is this run's now; started, it is just
+    # finishing that run (this one would be left without a job).
+    if job.payload.get("run_id", run.id) != run.id and not queue.retarget(session, job, payload):
+        raise Conflict(N_("The day's previous optimisation is just finishing; try again in a moment."))
     record_event(session, actor=actor, action="plan.start", entity_type="plan_run", entity_id=run.id, now=now,
                  detail={"day": day.isoformat()})
     return run
@@ -119,11 +124,14 @@ def _fail_running(session: Session, day: dt.date, message: str, *, now: dt.datet
 
 
 def _run_job(factory: Callable[[], Session], payload: dict, config: dict) -> None:
-    """The queue's handler: optimise the day's running run (the newest; there is at most one)."""
+    """The queue's handler: optimise the job's own run while it is running (a job enqueued before run ids were
+    in the payload: the day's newest running run)."""
     day = dt.date.fromisoformat(payload["day"])
+    query = select(PlanRun.id).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING)
+    if "run_id" in payload:
+        query = query.where(PlanRun.id == payload["run_id"])
     with factory() as session:
-        run_id = session.scalar(select(PlanRun.id).where(PlanRun.day == day, PlanRun.status == PlanStatus.RUNNING)
-                                .order_by(PlanRun.id.desc()).limit(1))
+        run_id = session.scalar(query.order_by(PlanRun.id.desc()).limit(1))
     if run_id is not None:
         run_plan(factory, run_id, provider=provider_from_config(config), seconds=float(payload["seconds"]),
                  now=utcnow)

@@ -160,6 +160,32 @@ def test_a_running_run_with_no_job_left_is_marked_failed(world, session):
     assert orphan.status == PlanStatus.FAILED and orphan.error == planning.STALE_MESSAGE
 
 
+def test_a_new_run_while_the_last_ones_job_is_finishing_is_refused_not_left_without_a_job(world, session):
+    """Found in review: between the run's end and its job's end, a new run got the old job back from the queue
+    (one live job per day) and, having no job of its own, was failed as stale a moment later."""
+    day = next_weekday()
+    first_id = _start(session, day, world.helpdesk)
+    with unit_of_work(session):  # the run has ended; its job, taken by a worker, is still live for a moment
+        session.get(PlanRun, first_id).status = PlanStatus.DONE
+        queue.claim(session, worker="finishing", now=utcnow(), lease=dt.timedelta(minutes=1))
+    with pytest.raises(Conflict, match="just finishing"), unit_of_work(session):
+        planning.start_run(session, day, actor=world.helpdesk, now=utcnow())
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(PlanRun).where(PlanRun.day == day)) == 1
+    assert planning.plan_job(session, day).payload["run_id"] == first_id
+
+
+def test_a_job_not_yet_taken_is_given_to_the_new_run(world, session):
+    """An ended run whose job no worker took yet: the new run gets that job (one live job per day)."""
+    day = next_weekday()
+    first_id = _start(session, day, world.helpdesk)
+    with unit_of_work(session):
+        session.get(PlanRun, first_id).status = PlanStatus.FAILED
+    second_id = _start(session, day, world.helpdesk)
+    session.rollback()
+    assert planning.plan_job(session, day).payload["run_id"] == second_id != first_id
+
+
 def test_asking_twice_for_the_same_day_makes_one_job(world, session):
     # given a pending job for the day
     day = next_weekday()
