@@ -81,15 +81,22 @@ def device_use(use_id: int):
 def device_use_search():
     """A citizen's device uses (patient=<Patient id>) or a device's (device=<Device id>)."""
     if CPR_PARAM in request.args:
-        return outcome(400, gettext("Send a CPR number in the body of POST /fhir/DeviceUseStatement/_search, "
-                                    "never in a URL."))
+        return _cpr_in_url()
     return _search_uses(_params(request.args, USE_PARAMS))
+
+
+def _cpr_in_url():
+    return outcome(400, gettext("Send a CPR number in the body of POST /fhir/DeviceUseStatement/_search, never in "
+                                "a URL."))
 
 
 @bp.post("/DeviceUseStatement/_search")
 @require_token(Scope.READ_CUSTODY)
 def device_use_search_post():
-    """The same search with its parameters in a form body, where a CPR number may be (patient.identifier)."""
+    """The same search with its parameters in a form body, where a CPR number may be (patient.identifier); one in
+    the query string is refused as on GET, not ignored."""
+    if CPR_PARAM in request.args:
+        return _cpr_in_url()
     return _search_uses(_params(request.form, USE_PARAMS | {CPR_PARAM}))
 
 

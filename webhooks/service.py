@@ -162,7 +162,10 @@ def on_event(session: Session, event_type: EventType, payload: dict, now: dt.dat
 
 
 def redeliver(session: Session, message: WebhookMessage, *, actor, now: dt.datetime) -> None:
-    """Send a message again now (same webhook-id and body), with a fresh count of attempts."""
+    """Send a message again now (same webhook-id and body), with a fresh count of attempts. The row is locked
+    first: a delivery run claiming it at the same moment either finishes its claim before (and this refuses) or
+    after (and finds it queued)."""
+    session.refresh(message, with_for_update=True)
     if message.status == D.SENDING:
         raise DomainError(N_("The message is being sent right now."))
     message.status, message.attempts, message.next_attempt_at = D.QUEUED, 0, now

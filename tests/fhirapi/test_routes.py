@@ -87,6 +87,11 @@ def test_a_cpr_number_is_searched_only_in_a_post_body(client, api_world):
     assert _outcome(client.post("/fhir/DeviceUseStatement/_search", data={"patient.identifier": cpr},
                                 headers=headers), 400)
     assert _outcome(client.post("/fhir/DeviceUseStatement/_search", data={}, headers=headers), 400)
+    # on the POST too, a CPR number in the URL is refused, not ignored (found in review)
+    in_url = _outcome(client.post("/fhir/DeviceUseStatement/_search",
+                                  query_string={"patient.identifier": f"{CPR_SYSTEM}|{cpr}"},
+                                  data={"patient": api_world.ours.id}, headers=headers), 400)
+    assert "POST" in in_url["diagnostics"]
 
 
 def test_a_patient_is_her_cpr_identifier_and_the_bundle_holds_her_devices(client, api_world):
