@@ -17,6 +17,18 @@ from webhooks.forms import EndpointForm
 from webhooks.models import WebhookEndpoint, WebhookMessage
 
 bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks", template_folder="templates")
+REFUSED, NO_OUTCOME = "refused: ", N_("no outcome after the last attempt")
+
+
+@bp.app_template_filter("attempt_error")
+def attempt_error(error: str | None) -> str:
+    """An attempt's error in the reader's language: a refusal's reason and the lost attempt are our own texts
+    (stored as their msgids); an HTTP status or an exception's name is shown as it is."""
+    if not error:
+        return ""
+    if error.startswith(REFUSED):
+        return gettext("refused: %(reason)s", reason=gettext(error.removeprefix(REFUSED)))
+    return gettext(error) if error == NO_OUTCOME else error
 MISSING = N_("No such webhook endpoint.")
 
 

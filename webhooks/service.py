@@ -187,7 +187,7 @@ def claim_due(session: Session, *, now: dt.datetime, policy: Policy = POLICY) ->
     claimed = []
     for message in rows:
         if message.attempts >= policy.max_attempts:  # only a lease that ran out (a crashed worker) gets here
-            message.status, message.last_error = D.DEAD, "no outcome after the last attempt"
+            message.status, message.last_error = D.DEAD, "no outcome after the last attempt"  # msgid: admin_views
             continue
         message.status, message.attempts = D.SENDING, message.attempts + 1
         message.next_attempt_at = now + policy.lease

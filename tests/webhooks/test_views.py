@@ -105,3 +105,16 @@ def test_rotate_and_disable_from_the_page(client, session, admin):
 def test_the_users_page_links_to_the_webhooks(client, admin):
     client.login(admin.username)
     assert "/admin/webhooks" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_an_attempts_error_is_shown_in_the_readers_language(app):
+    """Found in review: a refusal's reason was stored and shown in English to a Danish admin."""
+    from webhooks.admin_views import attempt_error
+
+    with app.test_request_context("/", headers={"Accept-Language": "da"}):
+        shown = attempt_error("refused: The receiver's host name does not resolve.")
+        lost = attempt_error("no outcome after the last attempt")
+    assert shown.startswith("afvist: ") and "resolve" not in shown
+    assert lost != "no outcome after the last attempt"
+    with app.test_request_context("/"):
+        assert attempt_error("HTTP 503") == "HTTP 503" and attempt_error(None) == ""
