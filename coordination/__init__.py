@@ -20,10 +20,12 @@ def init_app(app: Flask) -> None:
     from coordination.non_return_views import bp as non_returns_bp
     from coordination.non_return_views import device_panel
     from coordination.service.non_returns import on_course_status
+    from coordination.service.reports import HANDLER as REPORT_HANDLER
     from coordination.views import bp
     from servicecenter.courses import journey
     from servicecenter.extensions import register_extension
     from servicecenter.jobs import register_job
+    from servicecenter.queue import register_handler
 
     app.register_blueprint(bp)
     app.register_blueprint(non_returns_bp)
@@ -35,3 +37,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(coordination_cli)
     for job in JOBS:
         register_job(job)
+    register_handler(REPORT_HANDLER)  # a report asked for on the page is drafted by a job of the queue

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime, format_decimal, gettext
 from flask_login import current_user
 
@@ -19,11 +29,12 @@ from coordination.service.figures import computed_at, figures
 from coordination.service.indicators import INDICATORS, Month
 from coordination.service.panels import END_REASON_LABELS, PANEL_BY_ID, PANELS, Measure, Panel
 from coordination.service.stock import forecast
+from servicecenter import queue
 from servicecenter.auth.permissions import can_view_indicators, can_write_reports
 from servicecenter.csvexport import csv_lines
 from servicecenter.db import get_or_raise, local_date, unit_of_work
 from servicecenter.errors import N_, DomainError
-from servicecenter.extensions import db_session
+from servicecenter.extensions import db_session, get_database
 from servicecenter.forms import expected_version
 from servicecenter.months import add_months, first_of, parse_month
 from servicecenter.web import creates, now, once, page_arg, rate_limited, require, show_error
@@ -202,13 +213,15 @@ def reports():
 
 
 def _reports_page(form: GenerateForm):
-    return render_template("coordination/reports.html", reports=reports_service.list_reports(db_session()),
-                           form=form, may_write=can_write_reports(current_user)), 400 if form.errors else 200
+    s = db_session()
+    return render_template("coordination/reports.html", reports=reports_service.list_reports(s), form=form,
+                           jobs=reports_service.drafting(s, now=now()),
+                           may_write=can_write_reports(current_user)), 400 if form.errors else 200
 
 
 @bp.post("/reports")
 @require(can_write_reports)
-@creates(lambda ref: url_for("coordination.report", report_id=ref))
+@creates(lambda ref: url_for("coordination.reports"))
 def reports_create():
     s, form = db_session(), GenerateForm()
     if form.validate_on_submit():
@@ -218,13 +231,34 @@ def reports_create():
             return _reports_page(form)
         try:
             with unit_of_work(s):
-                report = once(s, lambda: reports_service.generate(s, month, actor=current_user, now=now(),
-                                                                  config=_config()))
-            flash(gettext("The report for %(month)s is drafted.", month=f"{month:%Y-%m}"), "success")
-            return redirect(url_for("coordination.report", report_id=report.id))
+                job = once(s, lambda: reports_service.request_report(s, month, actor=current_user, now=now()))
+                job_id = job.id
+            _start(job_id)
+            flash(gettext("The report for %(month)s is being drafted; this page shows it when it is ready.",
+                          month=f"{month:%Y-%m}"), "success")
+            return redirect(url_for("coordination.reports"))
         except DomainError as error:
             show_error(error, form)
     return _reports_page(form)
+
+
+def _start(job_id: int) -> None:
+    """After the request's transaction committed: the job may run (in a thread of make run, or by `flask worker`)."""
+    queue.start(get_database().factory, dict(current_app.config), job_id)
+
+
+@bp.get("/reports/drafting")
+@require(can_view_indicators)
+def drafting():
+    """Polled by the reports pages while a report is being drafted; when none is, the page reloads itself."""
+    jobs = reports_service.drafting(db_session(), now=now())
+    month = parse_month(request.args.get("month", "")) if request.args.get("month") else None
+    shown = {m: j for m, j in jobs.items() if month is None or m == month}
+    if not any(j.status in queue.LIVE for j in shown.values()):
+        done = Response(status=204, headers={"HX-Refresh": "true"})  # done (or failed): the page shows it
+        del done.headers["Content-Type"]  # nothing is sent
+        return done
+    return render_template("coordination/_drafting.html", jobs=shown, month=month)
 
 
 def _config() -> dict:
@@ -249,6 +283,7 @@ def _report_page(report, **forms) -> dict:
                                                             "version": report.version}) for d in report.deviations},
             "release_form": forms.get("release_form") or ReleaseForm(data={"version": report.version}),
             "regenerate_form": RegenerateForm(data={"version": report.version}),
+            "job": reports_service.drafting(db_session(), now=now()).get(report.month),
             "label": deviation_label(db_session()), "value_text": value_text, "format_datetime": format_datetime}
 
 
@@ -303,8 +338,9 @@ def regenerate(report_id: int):
                 raise DomainError(N_("Someone else changed this report after you opened it. Reload it and try "
                                      "again."))
             with unit_of_work(s):
-                reports_service.generate(s, report.month, actor=current_user, now=now(), config=_config())
-            flash(gettext("The figures are computed again."), "success")
+                job_id = reports_service.request_report(s, report.month, actor=current_user, now=now()).id
+            _start(job_id)
+            flash(gettext("The figures are being computed again; the page updates by itself."), "success")
         except DomainError as error:
             show_error(error)
     return redirect(url_for("coordination.report", report_id=report_id))

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from servicecenter.db import Base, UTCDateTime, unit_of_work, utcnow
-from servicecenter.errors import N_
+from servicecenter.errors import N_, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,9 @@ def run_one(factory: sessionmaker[Session], config: dict, *, job_id: int | None 
     error = None
     try:
         HANDLERS[kind].run(factory, payload, config)
+    except DomainError as exc:  # a rule refused it (a month released meanwhile): its message, to be shown translated
+        log.warning("job %d (%s) refused: %s", claimed_id, kind, exc.message)
+        error = (str(exc) if exc.params else exc.message)[:500]
     except Exception as exc:  # noqa: BLE001 - the job fails with the reason; the worker goes on
         log.exception("job %d (%s) failed", claimed_id, kind)
         error = f"{type(exc).__name__}: {exc}"[:500]

@@ -18,9 +18,11 @@ from coordination.models import Deviation, MonthlyReport, ReportStatus
 from coordination.service.figures import Figures, Filter, computed_at, figures, refresh
 from coordination.service.panels import PANELS
 from coordination.service.stock import forecast
+from servicecenter import queue
 from servicecenter.audit.service import record_event
+from servicecenter.auth.models import User
 from servicecenter.courses.models import Programme
-from servicecenter.db import local_date, lock_row
+from servicecenter.db import local_date, lock_row, unit_of_work, utcnow
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.months import add_months, first_of, month_bounds
 from servicecenter.organisations.models import Cluster, Organisation, OrganisationKind
@@ -111,16 +113,72 @@ def list_reports(session: Session) -> list[MonthlyReport]:
     return list(session.scalars(select(MonthlyReport).order_by(MonthlyReport.month.desc())))
 
 
+REPORT_JOB = "coordination.report"
+SHOWN_FAILURES = dt.timedelta(days=7)  # a failed drafting is shown this long, unless a later drafting succeeded
+
+
+def request_report(session: Session, first: dt.date, *, actor, now: dt.datetime) -> queue.QueuedJob:
+    """Ask for the month's report to be drafted, or its draft computed again, by a job of the queue: from no stored
+    figures that is thirteen months' recomputation, 20 s at national scale (BENCHMARKS.md), too long for a web
+    request. Refusals are raised here, at the form; the job is written by the caller's transaction, and asking
+    again while it waits or runs gives the same job (one per month)."""
+    _check_month(first, now)
+    report = get_report(session, first)
+    if report is not None:
+        _check_not_released(report)
+    job = queue.enqueue(session, REPORT_JOB, report_key(first),
+                        {"month": first.isoformat(), "actor_id": getattr(actor, "id", None)}, now=now)
+    record_event(session, actor=actor, action="report.request", entity_type="monthly_report",
+                 entity_id=report.id if report else None, now=now, detail={"month": f"{first:%Y-%m}"})
+    return job
+
+
+def report_key(first: dt.date) -> str:
+    return f"month:{first:%Y-%m}"
+
+
+def drafting(session: Session, *, now: dt.datetime) -> dict[dt.date, queue.QueuedJob]:
+    """The report jobs to show, by month: the newest of each month when it waits or runs, or when it failed in the
+    last week after the month's figures were last computed (so a coordinator sees why nothing changed)."""
+    jobs = session.scalars(select(queue.QueuedJob).where(queue.QueuedJob.kind == REPORT_JOB,
+                                                         queue.QueuedJob.created_at >= now - SHOWN_FAILURES)
+                           .order_by(queue.QueuedJob.id))
+    newest = {dt.date.fromisoformat(job.payload["month"]): job for job in jobs}
+    computed = dict(session.execute(select(MonthlyReport.month, MonthlyReport.generated_at)
+                                    .where(MonthlyReport.month.in_(list(newest)))).all()) if newest else {}
+    return {month: job for month, job in newest.items()
+            if job.status in queue.LIVE or (job.status == queue.FAILED and
+                                            (computed.get(month) is None or computed[month] < job.finished_at))}
+
+
+def _run_job(factory, payload: dict, config: dict) -> None:
+    """The queue's handler: draft the month in one unit of work, as the person who asked (None: the schedule)."""
+    with factory() as session, unit_of_work(session):
+        actor = session.get(User, payload["actor_id"]) if payload.get("actor_id") else None
+        generate(session, dt.date.fromisoformat(payload["month"]), actor=actor, now=utcnow(), config=config)
+
+
+HANDLER = queue.Handler(REPORT_JOB, _run_job, max_attempts=2)  # a lost drafting is simply done again
+
+
+def _check_month(first: dt.date, now: dt.datetime) -> None:
+    if first >= first_of(local_date(now)):
+        raise DomainError(N_("A month's report can be made when the month is over."), field="month")
+
+
+def _check_not_released(report: MonthlyReport) -> None:
+    if report.status == ReportStatus.RELEASED:
+        raise Conflict(N_("The report for this month is released; it is kept as it was released."))
+
+
 def generate(session: Session, first: dt.date, *, actor, now: dt.datetime, config: dict) -> MonthlyReport:
     """Make (or, while it is a draft, remake) the month's report from a fresh recomputation of the month. Causes
     and actions already written stay with their deviation when it is found again."""
-    if first >= first_of(local_date(now)):
-        raise DomainError(N_("A month's report can be made when the month is over."), field="month")
+    _check_month(first, now)
     report = get_report(session, first)
     if report is not None:
         lock_row(session, report)
-        if report.status == ReportStatus.RELEASED:
-            raise Conflict(N_("The report for this month is released; it is kept as it was released."))
+        _check_not_released(report)
     grace = config.get("COORDINATION_PICKUP_GRACE_DAYS", 10)
     for month in _stale(session, first):
         refresh(session, month, now=now, pickup_grace_days=grace)
