@@ -111,6 +111,8 @@ class Visit(Base):
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - two people saving the same visit: one loses
     __table_args__ = (Index("ix_visits_status_earliest", "status", "earliest_on"),
+                      # The visit queue's order read from the index alone (urgent, "no time fits", earliest):
+                      Index("ix_visits_queue_order", "status", "urgency", "citizen_request", "earliest_on", "id"),
                       Index("ix_visits_requested_by_at", "requested_by_id", "requested_at"),
                       Index("ix_visits_requesting_organisation_at", "requested_by_organisation_id", "requested_at"),
                       Index("ix_visits_requesting_organisation_status", "requested_by_organisation_id", "status"),

@@ -91,6 +91,9 @@ class Holder(Base):
     latitude: Mapped[float | None]  # a depot's location: where routes start and end
     longitude: Mapped[float | None]
 
+    # The places of a kind (depots, vans): a few dozen among 100,000 homes at national scale (the scan page's list).
+    __table_args__ = (Index("ix_holders_kind_name", "kind", "name"),)
+
     def __str__(self) -> str:
         return self.name
 

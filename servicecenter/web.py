@@ -208,7 +208,9 @@ def listed_after_render(html: str, citizen_ids: list[int], *, action: str) -> st
     from servicecenter.citizens.service import record_listed
 
     s = db_session()
+    actor = current_user._get_current_object()  # noqa: SLF001 - the user itself, not the proxy, leaves the session
+    s.expunge_all()  # the page is rendered: its hundreds of rows need not be expired and tracked by the commit
     with unit_of_work(s):
-        record_listed(s, citizen_ids, actor=current_user, now=now(), action=action)
+        record_listed(s, citizen_ids, actor=actor, now=now(), action=action)
     return html
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Integer, bindparam, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from servicecenter.audit.context import current_origin
@@ -46,16 +47,29 @@ def record_event(
 
 def record_reads(session: Session, citizen_ids: list[int], *, actor: object, action: str, now: dt.datetime,
                  purpose: str | None) -> None:
-    """One audit row per citizen (each shown by name in a list), written as one executemany of a statement
-    compiled once (a multi-VALUES literal would be compiled again on every page)."""
-    origin = _origin_columns()
-    rows = [{"at": now, "actor_id": getattr(actor, "id", None),
-             "actor_role": getattr(getattr(actor, "role", None), "value", None),
-             "actor_organisation_id": getattr(actor, "organisation_id", None), "action": action,
-             "entity_type": "citizen", "entity_id": citizen_id, "citizen_id": citizen_id, "purpose": purpose,
-             "outcome": Outcome.ALLOWED, "detail": None, **origin} for citizen_id in dict.fromkeys(citizen_ids)]
-    if rows:
-        session.execute(insert(AuditEvent), rows)
+    """One audit row per citizen (each shown by name in a list). On PostgreSQL one INSERT ... SELECT over the ids
+    as an array: a day's plan names some 350 citizens, and an executemany of 350 parameter sets cost the page
+    30 ms of Python (issue 17). Elsewhere one executemany of a statement compiled once."""
+    ids = list(dict.fromkeys(citizen_ids))
+    if not ids:
+        return
+    base = {"at": now, "actor_id": getattr(actor, "id", None),  # the actor is read once (a proxy for a request)
+            "actor_role": getattr(getattr(actor, "role", None), "value", None),
+            "actor_organisation_id": getattr(actor, "organisation_id", None), "action": action,
+            "entity_type": "citizen", "purpose": purpose, "outcome": Outcome.ALLOWED, "detail": None,
+            **_origin_columns()}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_reads_from_array(base, ids))
+    else:
+        session.execute(insert(AuditEvent), [{**base, "entity_id": cid, "citizen_id": cid} for cid in ids])
+
+
+def _reads_from_array(base: dict, ids: list[int]):
+    columns = AuditEvent.__table__.c
+    citizen = func.unnest(bindparam("citizen_ids", ids, type_=ARRAY(Integer))).column_valued("citizen_id")
+    values = [literal(value, columns[name].type).label(name) for name, value in base.items()]
+    return insert(AuditEvent).from_select([*base, "entity_id", "citizen_id"],
+                                          select(*values, citizen.label("entity_id"), citizen.label("citizen_id")))
 
 
 def _origin_columns() -> dict:

@@ -104,9 +104,12 @@ def list_groups(session: Session) -> list[SupportGroup]:
                                 .order_by(SupportGroup.name)))
 
 
-def agents(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.role.in_(AGENT_ROLES), User.status == UserStatus.ACTIVE)
-                                .order_by(User.full_name)))
+def agents(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of everyone a ticket can be assigned to: the lists need no more (whole users with their
+    organisation were 9 ms of a ticket page with 800 users, issue 17)."""
+    return [(i, name) for i, name in session.execute(
+        select(User.id, User.full_name).where(User.role.in_(AGENT_ROLES), User.status == UserStatus.ACTIVE)
+        .order_by(User.full_name))]
 
 
 # --- creating ------------------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def group_edit(group_id: int | None):
     s = db_session()
     group = _group(group_id)
     form = GroupForm(obj=group)
-    form.members.choices = [(u.id, u.full_name) for u in tickets.agents(s)]
+    form.members.choices = tickets.agents(s)
     if request.method == "GET" and group is not None:
         form.members.data = [m.user_id for m in tickets.group_members(s, group.id)]
     if form.validate_on_submit():

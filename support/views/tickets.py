@@ -101,7 +101,7 @@ def _canned(s: Session, ticket: Ticket, citizen, device, visit) -> list[tuple[in
 
 def _forms(s: Session, ticket: Ticket, citizen, groups) -> dict:
     assign = AssignForm(prefix="assign", formdata=None)
-    assign.assignee_id.choices = [(0, gettext("— unassigned —"))] + [(a.id, a.full_name) for a in tickets.agents(s)]
+    assign.assignee_id.choices = [(0, gettext("— unassigned —"))] + tickets.agents(s)
     assign.assignee_id.data = ticket.assignee_id or 0
     assign.expected.data = str(ticket.assignee_id or 0)
     group = GroupChoiceForm(prefix="group", formdata=None)
