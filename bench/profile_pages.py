@@ -83,7 +83,7 @@ def profile(app, statements: list, fx: dict, name: str, role: str, method: str, 
     profiler.stop()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name.replace(' ', '_').replace('(', '').replace(')', '')}.txt").write_text(
-        profiler.output_text(unicode=True, show_all=False, timeline=False))
+        profiler.output_text(unicode=True, show_all=bool(os.environ.get("BENCH_PROFILE_ALL")), timeline=False))
     return {"page": name, "wall_p50_ms": round(statistics.median(s[0] for s in samples), 1),
             "cpu_p50_ms": round(statistics.median(s[1] for s in samples), 1),
             "statements": sorted({s[2] for s in samples}),

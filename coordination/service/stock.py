@@ -47,6 +47,11 @@ class ForecastLine:
         return self.ready_kits - self.needs_kit < self.minimum
 
 
+# The service centre's own places (not homes): listed, so ix_holders_kind_name finds the few dozen among 100,000
+# homes ("not a home" was a scan of them all, issue 17).
+PLACES = [kind for kind in HolderKind if kind != HolderKind.COURSE]
+
+
 def forecast(session: Session, *, today: dt.date, days: int = 7) -> list[ForecastLine]:
     day = func.coalesce(Visit.scheduled_on, Visit.earliest_on)
     booked = session.execute(
@@ -61,7 +66,7 @@ def forecast(session: Session, *, today: dt.date, days: int = 7) -> list[Forecas
     depot_of_holder = func.coalesce(Holder.depot_id, Holder.id)
     cleaning = dict(session.execute(
         select(depot_of_holder, cast(func.sum(per_holder.c.n), Integer))
-        .join(Holder, Holder.id == per_holder.c.holder_id).where(Holder.kind != HolderKind.COURSE)
+        .join(Holder, Holder.id == per_holder.c.holder_id).where(Holder.kind.in_(PLACES))
         .group_by(depot_of_holder)).all())
     ready = ready_kits_by_depot(session)
     minimums = {(line.depot.id, line.programme.id): line.minimum for line in stock_lines(session, counts=ready)}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from dispatch.models import CitizenRequest, PlanRun, PlanStatus, Technician, Urgency, Visit, VisitKind, VisitStatus
 from dispatch.planning import model as pm
@@ -25,6 +25,7 @@ from inventory import service as inventory
 from servicecenter import queue
 from servicecenter.audit.service import record_event
 from servicecenter.auth.models import User
+from servicecenter.citizens.models import Citizen
 from servicecenter.db import get_or_raise, lock_row, serialize_on, unit_of_work, utcnow
 from servicecenter.errors import N_, Conflict, DomainError
 from servicecenter.workdays import danish_days_off
@@ -45,10 +46,15 @@ UNPLANNED_MESSAGES = {
 
 
 def day_visits(session: Session, day: dt.date) -> list[Visit]:
-    """The visits booked on the day (published or not), in route order."""
+    """The visits booked on the day (published or not), in route order. A day at national scale has some 350:
+    what no caller reads per visit (the technician with user and organisation, the citizen's organisations) is
+    not joined into every row (issue 17); a caller that does read it loads it then."""
     return list(session.scalars(select(Visit).where(Visit.scheduled_on == day,
                                                     Visit.status.in_((VisitStatus.SCHEDULED,
                                                                       VisitStatus.IN_PROGRESS)))
+                                .options(lazyload(Visit.technician),
+                                         joinedload(Visit.citizen).lazyload(Citizen.municipality),
+                                         joinedload(Visit.citizen).lazyload(Citizen.responsible_organisation))
                                 .order_by(Visit.technician_id, Visit.route_order, Visit.id)))
 
 
