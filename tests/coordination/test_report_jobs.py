@@ -75,12 +75,14 @@ def test_computing_again_runs_as_a_job_and_keeps_what_was_written(app, client, s
                         follow_redirects=True).get_data(as_text=True)
     assert "Beregn tallene igen</button>" not in asked  # no second request while the first waits
     assert "venter på en ledig" in asked
+    assert "Frigiv rapporten</button>" not in asked  # not released while its figures are computed again
     assert _work(app)
     session.rollback()
     again = session.get(MonthlyReport, report.id)
     assert again.generated_at > generated
     assert {d.rule: d.cause for d in again.deviations}[rule] == "Kendt årsag"
-    assert "Beregn tallene igen</button>" in client.get(f"/coordination/reports/{report.id}").get_data(as_text=True)
+    done = client.get(f"/coordination/reports/{report.id}").get_data(as_text=True)
+    assert "Beregn tallene igen</button>" in done and "Frigiv rapporten</button>" in done
 
 
 def test_a_month_released_before_its_job_ran_says_why_on_the_page(app, client, session, factory):
