@@ -23,6 +23,10 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _optional_int(value: str) -> int | None:
+    return int(value) if value.strip() else None
+
+
 def load_config() -> dict:
     instance = Path(os.environ.get("SC_INSTANCE_PATH", ROOT / "instance"))
     default_db = f"sqlite:///{instance / 'servicecenter.db'}"
@@ -30,6 +34,9 @@ def load_config() -> dict:
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": _secret_key(instance),
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        # PostgreSQL: no parallel workers for the app's queries (short ones: a worker's start costs more than it
+        # saves, issue 17); "" keeps the server's setting (e.g. for a process that only runs reports).
+        "PG_PARALLEL_WORKERS_PER_GATHER": _optional_int(os.environ.get("PG_PARALLEL_WORKERS_PER_GATHER", "0")),
         "SC_ENV": os.environ.get("SC_ENV", "development"),
         # Every link that leaves the system (confirmation links in texts to citizens) starts with this, never
         # with the Host of the request that made it (a forged Host would send citizens elsewhere).

@@ -20,13 +20,14 @@ login_manager = LoginManager()
 class Database:
     """One engine per app; each request (or CLI command) gets one session, closed at teardown."""
 
-    def __init__(self, url: str, info: dict | None = None) -> None:
-        self.engine: Engine = make_engine(url)
+    def __init__(self, url: str, info: dict | None = None, *, parallel_workers: int | None = None) -> None:
+        self.engine: Engine = make_engine(url, parallel_workers=parallel_workers)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine, info)
 
 
 def init_database(app: Flask) -> Database:
-    database = Database(app.config["DATABASE_URL"], {"access_policy": AccessPolicy.from_config(app.config)})
+    database = Database(app.config["DATABASE_URL"], {"access_policy": AccessPolicy.from_config(app.config)},
+                        parallel_workers=app.config.get("PG_PARALLEL_WORKERS_PER_GATHER"))
     app.extensions["database"] = database
     app.teardown_appcontext(_close_session)
     return database

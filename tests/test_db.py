@@ -160,3 +160,18 @@ def test_postgresql_ledgers_refuse_truncate(pg_database):
     finally:
         session.close()
         engine.dispose()
+
+
+def test_the_apps_postgresql_connections_start_no_parallel_workers(pg_database):
+    """Issue 17: a parallel worker's start cost the pages' short queries more than it saved (PG_PARALLEL_WORKERS_
+    PER_GATHER, default 0); an empty setting keeps the server's."""
+    for setting, expected in ((0, "0"), (None, None)):
+        app = make_test_app(pg_database, PG_PARALLEL_WORKERS_PER_GATHER=setting)
+        engine = app.extensions["database"].engine
+        with engine.connect() as conn:
+            shown = conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar()
+            server = conn.execute(text("SELECT boot_val FROM pg_settings WHERE name = 'max_parallel_workers_per_gather'"
+                                       )).scalar()
+        engine.dispose()
+        assert shown == (expected or server)
+    assert server != "0"  # the server's own setting differs, so the first case shows the app's
