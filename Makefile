@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test test-future bench bench-load lint translations messages help
+.PHONY: run test test-future bench bench-load profile-pages lint translations messages help
 
 help:
 	@echo "make run    - set up, migrate, load demo data (first time) and serve on http://127.0.0.1:5000"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make bench  - run the benchmarks (results in bench/results/, table in BENCHMARKS.md)"
 	@echo "make bench-load - real load over HTTP: gunicorn on PostgreSQL driven by locust (bench/load.py, about an hour)"
+	@echo "make profile-pages - where the load mix's pages spend their time, in-process (bench/profile_pages.py)"
 	@echo "make test-future - the whole suite with the clock a year ahead (FUTURE=+30d, or AT='2027-03-28 00:57:00' UTC)"
 
 $(BIN)/activate:
@@ -61,6 +62,9 @@ $(VENV)/.load-installed: pyproject.toml $(VENV)/.dev-installed
 
 bench-load: $(VENV)/.load-installed translations
 	$(BIN)/python -m bench.load
+
+profile-pages: $(VENV)/.load-installed translations
+	$(BIN)/python -m bench.profile_pages
 
 # After changing user-facing strings: extract them and merge into both catalogues, then translate what is new.
 messages: $(VENV)/.installed

@@ -103,6 +103,9 @@ def main(chosen: list[str]) -> list[dict]:
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     app.extensions["database"].engine.dispose()
+    name = url.rsplit("/", 1)[-1]
+    (OUT / f"{name}.json").write_text(json.dumps({"database": name, "requests": REQUESTS, "pages": rows,
+                                                  "load_average": os.getloadavg()[0]}, indent=2) + "\n")
     return rows
 
 
