@@ -24,10 +24,11 @@ FINISH_MARGIN = 0.15  # seconds kept back from the limit: the last iteration and
 COMPLETE_CHECK = 0.2  # share of the time searched with optional visits before trying all required ...
 COMPLETE_MAX_MISSING = 0.1  # ... if the optional search left out at most this share of the visits ...
 COMPLETE_GIVE_UP = 0.6  # ... until this share of the time, unless it has found a complete plan by then
-# A phase of the search ends after this many iterations without a better plan. A small day has nothing left to find
-# after a few milliseconds (a one-stop day answers in about 0.3 s instead of the whole limit); a 100-visit day
-# iterates about once a millisecond here, so within a 10 s limit this never cuts its search short.
-STALL_ITERATIONS = 10_000
+# A phase of the search ends after this many iterations per visit (at least STALL_MIN) without a better plan. A small
+# day has nothing left to find after a few milliseconds, so a one-stop day answers at once instead of at the limit;
+# a 100-visit day (30,000 iterations, 0.3-1 ms each here) is cut short only when it has been stuck for 10 s or so.
+STALL_PER_VISIT = 300
+STALL_MIN = 1_000
 
 
 def plan_day(stops: list[Stop], technicians: list[Technician], provider: TravelTimeProvider, *,
@@ -35,7 +36,7 @@ def plan_day(stops: list[Stop], technicians: list[Technician], provider: TravelT
              objective: str = "distance", initial: dict[str, list[str]] | None = None) -> Plan:
     """Routes for the technicians that serve as many stops as possible (priority weighs), then drive the least
     distance (or time, with objective="duration"), within `seconds` of wall time, sooner when the search stops
-    finding better plans (STALL_ITERATIONS). `initial` (technician id -> stop ids in order: the day's last plan)
+    finding better plans (STALL_PER_VISIT). `initial` (technician id -> stop ids in order: the day's last plan)
     is where the search starts when re-optimising; the answer is never worse than what of it still fits."""
     started = time.perf_counter()
     _check_input(stops, technicians, objective)
@@ -79,6 +80,7 @@ class _Clock:
         self.best_cost = math.inf
         self.until = self.give_up_at = deadline
         self.phase_best, self.idle = math.inf, 0
+        self.stall = max(STALL_MIN, STALL_PER_VISIT * len(problem.stops))
 
     def at(self, share: float) -> float:
         return self.started + share * (self.deadline - self.started)
@@ -101,7 +103,7 @@ class _Clock:
         if self.on_progress and now >= self.next_report:
             self.report(now)
         incomplete = best_cost >= self.problem.prize_unit
-        return now >= self.until or (incomplete and now >= self.give_up_at) or self.idle >= STALL_ITERATIONS
+        return now >= self.until or (incomplete and now >= self.give_up_at) or self.idle >= self.stall
 
     def report(self, now: float, *, done: bool = False) -> None:
         """Progress as (share of the time used, distance of the best plan so far): the cost's remainder after the
