@@ -50,12 +50,16 @@ def main() -> None:
         pages = "  ".join(f"{role} p95 {result[role]['p95_ms']} ms ({result[role]['sql_statements']})"
                           for role in startpage.ROLES)
         print(f"{result['backend']:<10} {result['size']['citizens']:>7} citizens  start page {pages}")
-    overall = solomon.main()["overall"]
-    print(f"Solomon {overall['instances']} instances: mean gap {overall['mean_gap_percent']} %, "
-          f"feasible {overall['feasible']}/{overall['instances']}, vehicles {overall['vehicles']}")
-    for day in planning.main()["days"]:
-        print(f"planning {day['visits']} visits: planned {day['planned']}, {day['driving_km']} km, "
-              f"unplanned {day['unplanned_by_reason']}, {day['seconds']} s, violations {len(day['violations'])}")
+    for seconds in (solomon.SECONDS, solomon.INTERACTIVE_SECONDS):
+        overall = solomon.main(seconds)["overall"]
+        print(f"Solomon {overall['instances']} instances at {seconds:g} s: mean gap {overall['mean_gap_percent']} %, "
+              f"feasible {overall['feasible']}/{overall['instances']}, vehicles {overall['vehicles']}")
+    report = planning.main()
+    for limit in (report, report["interactive"]):
+        for day in limit["days"]:
+            print(f"planning {day['visits']} visits at {limit['seconds_limit']:g} s: planned {day['planned']}, "
+                  f"{day['driving_km']} km, unplanned {day['unplanned_by_reason']}, {day['seconds']} s, "
+                  f"violations {len(day['violations'])}")
     twenty, sixty = (route_sheet.main()[key] for key in ("stops_20", "stops_60"))
     print(f"route sheet 20 stops median {twenty['median_seconds']} s, max {twenty['max_seconds']} s; "
           f"60 stops {sixty['median_seconds']} s")

@@ -3,6 +3,8 @@
     python -m bench.solomon FILE... --seconds S   one JSON line per instance file
     python -m bench.solomon                       all public instances, 10 s each, gaps to the distance-only
                                                   best-known solutions, written to bench/results/solomon.json
+    python -m bench.solomon --seconds 2           the same at the interactive limit (issue 17), written to
+                                                  bench/results/solomon-2s.json
 
 Distances are Euclidean in double precision (../shared/data/solomon/README.md). "feasible" means every customer is
 served and the validator finds no violation. BENCH_SOLOMON_SECONDS shortens the full run; BENCH_SOLOMON_DIR
@@ -28,6 +30,7 @@ from dispatch.planning.validate import violations
 RESULTS = Path(__file__).resolve().parent / "results"
 DATA = Path(os.environ.get("BENCH_SOLOMON_DIR", Path(__file__).resolve().parents[2] / "shared/data/solomon"))
 SECONDS = float(os.environ.get("BENCH_SOLOMON_SECONDS", "10"))
+INTERACTIVE_SECONDS = 2.0  # a planner re-optimising after a phone call (issue 17)
 CLASSES = ("c1", "c2", "r1", "r2", "rc1", "rc2")
 
 
@@ -63,8 +66,14 @@ def main(seconds: float = SECONDS) -> dict:
         print(json.dumps(row), flush=True)
     report = _summary(rows, seconds)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "solomon.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / results_name(seconds)).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def results_name(seconds: float) -> str:
+    """solomon.json for the 10 s limit (the history in BENCHMARKS.md), solomon-2s.json and so on for others, so a
+    short run never overwrites the long one."""
+    return "solomon.json" if seconds == 10 else f"solomon-{seconds:g}s.json"
 
 
 def _summary(rows: list[dict], seconds: float) -> dict:

@@ -67,6 +67,22 @@ def in_data(solution: Solution, data: ProblemData) -> Solution:
     return Solution(data, routes)
 
 
+def warm_start(problem: Problem, routes: dict[str, list[str]], allowed: dict[str, list[str]]) -> Solution | None:
+    """An earlier plan's routes (technician id -> stop ids in order) as a solution of this problem, so the search
+    starts from them. Stops no longer in the problem (cancelled, moved, screened out) or no longer allowed to that
+    technician are left off, as are technicians no longer on duty; None when nothing is left."""
+    client_of = {stop.id: index for index, stop in enumerate(problem.stops)}
+    placed: set[str] = set()
+    solution_routes = []
+    for kind, group in enumerate(problem.technicians):
+        for technician in group:
+            stops = [s for s in routes.get(technician.id, [])
+                     if s in client_of and technician.id in allowed[s] and s not in placed]
+            placed.update(stops)
+            solution_routes += [Route(problem.data, [client_of[s] for s in stops], kind)] if stops else []
+    return Solution(problem.data, solution_routes) if solution_routes else None
+
+
 def _required(client: Client) -> Client:
     return Client(location=client.location, delivery=client.delivery, pickup=client.pickup,
                   service_duration=client.service_duration, tw_early=client.tw_early, tw_late=client.tw_late,

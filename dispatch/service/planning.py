@@ -82,6 +82,21 @@ def planning_input(session: Session, day: dt.date) -> tuple[list[pm.Stop], list[
     return [_stop(v) for v in visits], technicians
 
 
+def last_routes(session: Session, day: dt.date) -> dict[str, list[str]]:
+    """The day's routes as they stand (technician id -> visit ids in order), where re-optimising starts: the
+    published order, or else the last plan made for the day. Visits moved or cancelled since simply drop out."""
+    published: dict[str, list[str]] = {}
+    for visit in day_visits(session, day):
+        if visit.technician_id is not None and visit.route_order is not None:
+            published.setdefault(str(visit.technician_id), []).append(str(visit.id))
+    if published:
+        return published
+    run = session.scalar(select(PlanRun).where(PlanRun.day == day, PlanRun.status == PlanStatus.DONE)
+                         .order_by(PlanRun.id.desc()).limit(1))
+    routes = run.result["routes"] if run and run.result else []
+    return {str(r["technician_id"]): [str(s["visit_id"]) for s in r["stops"]] for r in routes}
+
+
 def start_run(session: Session, day: dt.date, *, actor, now: dt.datetime, seconds: float = 10.0) -> PlanRun:
     """A new run of the day, and its job enqueued in this same transaction (dispatch.plan_day, keyed by the day:
     asking twice makes one job). Refused while the day's run is still busy."""
@@ -166,10 +181,11 @@ def run_plan(factory: Callable[[], Session], run_id: int, *, provider: TravelTim
     Whatever goes wrong (the database, the solver, the input), the run ends "failed" with a message, never left
     "running"; if the process dies, its lease runs out and the reaper ends the run (end_lost_runs)."""
     try:
-        stops, technicians = _claim_retrying(factory, run_id)
+        stops, technicians, initial = _claim_retrying(factory, run_id)
         if stops is None:
             return
-        plan = plan_day(stops, technicians, provider, seconds=seconds, on_progress=_progress_writer(factory, run_id))
+        plan = plan_day(stops, technicians, provider, seconds=seconds, on_progress=_progress_writer(factory, run_id),
+                        initial=initial)
         result, status, error = _as_json(plan), PlanStatus.DONE, None
     except Exception as exc:  # noqa: BLE001 - the planner must see that it failed, and why
         logger.exception("plan %d failed", run_id)
@@ -188,20 +204,21 @@ def _claim_retrying(factory: Callable[[], Session], run_id: int, attempts: int =
                 raise
             logger.warning("plan %d: database busy at the claim (attempt %d)", run_id, attempt + 1)
             time.sleep(0.5 * (attempt + 1))
-    return None, None
+    return None, None, None
 
 
 def _claim(factory: Callable[[], Session], run_id: int):
     """Claim the run with a write first (BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL) and read the day's
     input in that same transaction: a read that later turns into a write loses to any writer in between on
-    SQLite. Returns (None, None) when the run is no longer running (marked stale, or finished elsewhere)."""
+    SQLite. Returns the stops, the technicians and the day's routes as they stand (the warm start), or
+    (None, None, None) when the run is no longer running (marked stale, or finished elsewhere)."""
     with factory() as session, unit_of_work(session):
         run = get_run(session, run_id)
         lock_row(session, run)
         if run.status != PlanStatus.RUNNING:
-            return None, None
+            return None, None, None
         run.progress = 0.01  # the claim: a write, so this transaction holds the lock from its first statement
-        return planning_input(session, run.day)
+        return *planning_input(session, run.day), last_routes(session, run.day)
 
 
 def _progress_writer(factory: Callable[[], Session], run_id: int) -> Callable[[float, float], None]:

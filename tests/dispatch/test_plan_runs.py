@@ -30,7 +30,7 @@ def _start(session, day, actor, now=None):
         return planning.start_run(session, day, actor=actor, now=now or utcnow()).id
 
 
-def _slow_solve(stops, technicians, provider, *, seconds, on_progress):
+def _slow_solve(stops, technicians, provider, *, seconds, on_progress, initial):
     """Stands in for the solver: long enough for the writers to get in between, reporting progress."""
     for step in range(3):
         time.sleep(0.02)

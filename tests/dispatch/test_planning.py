@@ -89,13 +89,24 @@ def test_minimising_driving_time_instead_of_distance_also_gives_a_valid_plan():
 
 def test_progress_is_reported_while_solving():
     calls = []
-    stops = [visit(f"s{i}", near(i, i)) for i in range(5)]
+    stops, technicians, provider = read_instance(SOLOMON / "c101.txt")  # a day that keeps the search busy
 
-    plan_day(stops, [Technician("anna", AARHUS, DAY)], HaversineProvider(), seconds=1.2,
+    plan_day(stops, technicians, provider, seconds=1.2,
              on_progress=lambda fraction, best: calls.append((fraction, best)))
 
     assert len(calls) >= 3
     assert all(0 <= fraction <= 1 for fraction, _ in calls)
+    assert calls[-1][0] == 1.0 and calls[-1][1] > 0
+
+
+def test_a_day_solved_early_still_ends_its_progress_at_one():
+    calls = []
+    stops = [visit(f"s{i}", near(i, i)) for i in range(5)]
+
+    plan = plan_day(stops, [Technician("anna", AARHUS, DAY)], HaversineProvider(), seconds=5,
+                    on_progress=lambda fraction, best: calls.append((fraction, best)))
+
+    assert plan.seconds < 2.5
     assert calls[-1][0] == 1.0 and calls[-1][1] > 0
 
 
@@ -274,6 +285,50 @@ def test_the_validator_catches_capacity():
                        20 + 200 ** 0.5, 34, 480, 575)], [], 20 + 200 ** 0.5, 0.1)
 
     assert any("capacity" in v for v in violations(plan, stops, technicians, PlanarProvider()))
+
+
+# --- interactive speed: stopping when nothing improves, starting from the last plan --------------------------------
+
+def test_a_one_stop_day_answers_long_before_the_time_limit():
+    # given one visit and the office's 10 s limit
+    stops = [visit("only", near(3, 4))]
+    # when it is planned
+    plan = plan_day(stops, [Technician("anna", AARHUS, DAY)], HaversineProvider(), seconds=10)
+    # then it is planned, and the search stopped once nothing improved instead of waiting for the limit
+    assert planned_by(plan) == {"only": "anna"}
+    assert plan.seconds < 2.0
+
+
+def _routes_of(plan: Plan) -> dict[str, list[str]]:
+    return {r.technician_id: [p.stop_id for p in r.stops] for r in plan.routes}
+
+
+def test_re_optimising_from_the_last_plan_is_never_worse_than_it():
+    # given a plan of c101 made with a second and a half
+    stops, technicians, provider = read_instance(SOLOMON / "c101.txt")
+    first = plan_day(stops, technicians, provider, seconds=1.5)
+    # when the day is optimised again from that plan with a fraction of the time (and another seed)
+    again = plan_day(stops, technicians, provider, seconds=0.3, seed=7, initial=_routes_of(first))
+    # then nothing is lost and the routes are at least as short
+    assert again.unplanned == []
+    assert violations(again, stops, technicians, provider) == []
+    assert again.distance_m <= first.distance_m * (1 + 1e-9)
+
+
+def test_a_warm_start_that_no_longer_fits_the_day_is_mended():
+    # given a last plan naming a visit that is gone, a spirometry visit on Anna (who lacks the skill now) and
+    # Carl, who is not on duty today
+    technicians = _near_and_far_technicians(skills=frozenset({"spirometry"}))
+    stops = [visit("spiro", near(1, 0), skills=frozenset({"spirometry"})), visit("plain", near(0, 1)),
+             visit("new", near(1, 1))]
+    last = {"anna": ["gone", "spiro", "plain"], "carl": ["new"]}
+    provider = HaversineProvider()
+    # when the day is planned from it
+    plan = plan_day(stops, technicians, provider, seconds=SECONDS, initial=last)
+    # then every visit is planned by someone allowed to, and the plan is valid
+    assert planned_by(plan)["spiro"] == "bo"
+    assert sorted(planned_by(plan)) == ["new", "plain", "spiro"]
+    assert violations(plan, stops, technicians, provider) == []
 
 
 # --- Solomon --------------------------------------------------------------------------------------------------------

@@ -158,6 +158,45 @@ def test_planning_a_day_publishes_routes_and_reports_what_cannot_be_planned(worl
     assert session.get(Visit, nowhere.id).technician_id is None
 
 
+def _plan(session, app, world, day, seconds=0.5):
+    with unit_of_work(session):
+        run = planning.start_run(session, day, actor=world.helpdesk, now=utcnow())
+    planning.run_plan(app.extensions["database"].factory, run.id, provider=HaversineProvider(), seconds=seconds,
+                      now=utcnow)
+    session.rollback()
+    return planning.get_run(session, run.id)
+
+
+def _order(run) -> dict[str, list[str]]:
+    return {str(r["technician_id"]): [str(s["visit_id"]) for s in r["stops"]] for r in run.result["routes"]}
+
+
+def test_optimising_again_starts_from_the_last_plan_then_from_the_published_routes(world, session, app, monkeypatch):
+    # given a day with three visits and no plan yet: nothing to start from
+    world.make_technician()
+    day = next_weekday()
+    booked = [world.setup_request(world.citizen_near(n)) for n in range(3)]
+    _reserve_kits(world, session, booked)
+    for visit in booked:
+        _book(world, session, visit, day)
+    assert planning.last_routes(session, day) == {}
+    # when a plan is made (not published), optimising again starts from it and is no longer
+    first = _plan(session, app, world, day)
+    assert planning.last_routes(session, day) == _order(first)
+    starts = []
+    solve = planning.plan_day
+    monkeypatch.setattr(planning, "plan_day", lambda *a, **kw: starts.append(kw["initial"]) or solve(*a, **kw))
+    second = _plan(session, app, world, day)
+    assert starts == [_order(first)] and second.status == PlanStatus.DONE
+    assert second.result["distance_m"] <= first.result["distance_m"]
+    # and once a plan is published, the published routes are where it starts
+    with unit_of_work(session):
+        planning.publish(session, second, actor=world.helpdesk, now=utcnow(), confirmation=_confirm)
+    session.rollback()
+    _plan(session, app, world, day)
+    assert starts[-1] == _order(second) == planning.last_routes(session, day)
+
+
 def test_a_visit_needing_a_skill_nobody_on_duty_has_is_reported(world, session, app):
     world.make_technician(competent=False)  # not trained on COPD: cannot take a COPD setup
     day = next_weekday()
