@@ -36,6 +36,16 @@ def _work(app) -> bool:
     return queue.run_one(app.extensions["database"].factory, dict(app.config))
 
 
+def _drafted_march(app, client, session, factory) -> MonthlyReport:
+    """The data set's March, drafted by the worker at a coordinator's request."""
+    build(session)
+    _coordinator(client, factory)
+    client.post("/coordination/reports", data={"month": "2026-03"})
+    _work(app)
+    session.rollback()
+    return session.scalar(select(MonthlyReport).where(MonthlyReport.month == MARCH))
+
+
 def test_asking_twice_queues_one_job_and_the_worker_drafts_the_report(app, client, session, factory):
     build(session)
     _coordinator(client, factory)
@@ -59,12 +69,7 @@ def test_asking_twice_queues_one_job_and_the_worker_drafts_the_report(app, clien
 
 
 def test_computing_again_runs_as_a_job_and_keeps_what_was_written(app, client, session, factory):
-    build(session)
-    _coordinator(client, factory)
-    client.post("/coordination/reports", data={"month": "2026-03"})
-    _work(app)
-    session.rollback()
-    report = session.scalar(select(MonthlyReport).where(MonthlyReport.month == MARCH))
+    report = _drafted_march(app, client, session, factory)
     deviation = report.deviations[0]
     rule = deviation.rule
     with unit_of_work(session):
@@ -86,12 +91,7 @@ def test_computing_again_runs_as_a_job_and_keeps_what_was_written(app, client, s
 
 
 def test_a_month_released_before_its_job_ran_says_why_on_the_page(app, client, session, factory):
-    build(session)
-    _coordinator(client, factory)
-    client.post("/coordination/reports", data={"month": "2026-03"})
-    _work(app)
-    session.rollback()
-    report = session.scalar(select(MonthlyReport).where(MonthlyReport.month == MARCH))
+    report = _drafted_march(app, client, session, factory)
     client.post(f"/coordination/reports/{report.id}/regenerate", data={"version": str(report.version)})
     with unit_of_work(session):  # released by a colleague while the job waited
         session.get(MonthlyReport, report.id).status = ReportStatus.RELEASED

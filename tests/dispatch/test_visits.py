@@ -126,12 +126,7 @@ def _confirm(visit):
 
 
 def _plan_and_publish(world, session, app, day, seconds=1.0):
-    with unit_of_work(session):
-        run = planning.start_run(session, day, actor=world.helpdesk, now=utcnow())
-    planning.run_plan(app.extensions["database"].factory, run.id, provider=HaversineProvider(), seconds=seconds,
-                      now=utcnow)
-    session.rollback()
-    run = planning.get_run(session, run.id)
+    run = _plan(session, app, world, day, seconds=seconds)
     assert run.status == PlanStatus.DONE, run.error
     with unit_of_work(session):
         planning.publish(session, planning.get_run(session, run.id), actor=world.helpdesk, now=utcnow(),
